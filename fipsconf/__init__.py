@@ -1,0 +1,1 @@
+"""Pure document editing for fips-setup: text in, text out, no host access."""

@@ -1,0 +1,1 @@
+"""Host-side operations and the command line of fips-setup."""
