@@ -1,0 +1,237 @@
+"""The ``fips`` settings of the Agent's ``datadog.yaml``: validate, edit, advise.
+
+The Agent reads its configuration case-insensitively (viper), so ``FIPS:`` is
+the same block as ``fips:``; two of them, or a dotted ``fips.enabled:`` key
+beside a block, are ambiguous and refused with their line numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple, Optional
+
+from ruamel.yaml.nodes import MappingNode
+
+from fipsconf.errors import DocumentError, SettingError
+from fipsconf.yamldoc import YamlDocument, entry_end_line, multiline_scalar_lines, scalar_key
+from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
+
+FED_SITE = "ddog-gov.com"
+DEFAULT_SITE = "datadoghq.com"
+DEFAULT_PORT_RANGE_START = 9803
+PORT_COUNT = 16
+MAX_PORT_RANGE_START = 65535 - (PORT_COUNT - 1)
+
+_TEMPLATE_FIPS_LINE = re.compile(r"#[ \t]*fips:[ \t]*\Z")
+
+
+class FipsRequest(NamedTuple):
+    """What the operator asks for: proxy mode on or off, and optional overrides."""
+
+    enabled: bool = True
+    port_range_start: Optional[int] = None
+    local_address: Optional[str] = None
+
+    def assignments(self) -> list[Assignment]:
+        """The key paths and values this request sets in ``datadog.yaml``."""
+        if self.enabled:
+            out = [Assignment(("fips", "enabled"), True), Assignment(("fips", "https"), False)]
+        else:  # off is the Agent's default: no block needed to say so
+            out = [Assignment(("fips", "enabled"), False, absent_ok=True)]
+        if self.port_range_start is not None:
+            out.append(Assignment(("fips", "port_range_start"), self.port_range_start))
+        if self.local_address is not None:
+            out.append(Assignment(("fips", "local_address"), self.local_address))
+        return out
+
+
+class Advice(NamedTuple):
+    """A warning about the configuration that does not stop the command."""
+
+    code: str
+    message: str
+
+
+class DatadogYamlEdit(NamedTuple):
+    """The edit of one ``datadog.yaml`` and the warnings it raised."""
+
+    result: EditResult
+    advice: list[Advice]
+
+
+def check_port_range_start(value: int) -> int:
+    """Return ``value`` when 16 ports from it fit below 65536, else raise SettingError."""
+    if not 1 <= value <= MAX_PORT_RANGE_START:
+        raise SettingError(
+            f"port range start {value} is out of range: the proxy uses {PORT_COUNT} ports"
+            f" from it, so it must be between 1 and {MAX_PORT_RANGE_START}"
+        )
+    return value
+
+
+def check_local_address(value: str) -> str:
+    """Return ``value`` when it is a loopback address, else raise SettingError.
+
+    The Agent refuses anything but ``localhost``, 127.0.0.0/8 and ``::1``:
+    the plain-HTTP hop to the proxy must not leave the host.
+    """
+    if value.lower() == "localhost":
+        return value
+    import ipaddress  # only when an address is given
+
+    try:
+        address = ipaddress.ip_address(value.strip("[]"))
+    except ValueError:
+        address = None
+    if address is None or not address.is_loopback:
+        raise SettingError(
+            f"local address {value!r} is not a loopback address; the Agent talks plain"
+            " HTTP to the proxy and accepts only localhost, 127.0.0.0/8 or ::1"
+        )
+    return value
+
+
+def edit_datadog_yaml(doc: YamlDocument, request: FipsRequest) -> DatadogYamlEdit:
+    """Set the ``fips`` block of a parsed ``datadog.yaml`` as ``request`` asks.
+
+    Raises SettingError for an unacceptable port or address and DocumentError
+    for a document that cannot be edited safely (with its line).
+    """
+    if request.port_range_start is not None:
+        check_port_range_start(request.port_range_start)
+    if request.local_address is not None:
+        check_local_address(request.local_address)
+    _reject_ambiguous_fips_keys(doc)
+    result = set_values(
+        doc,
+        request.assignments(),
+        keys_match=case_insensitive_keys,
+        top_level_slot=find_template_slot(doc),
+    )
+    advice = proxy_advice(result.document.data) if request.enabled else []
+    return DatadogYamlEdit(result=result, advice=advice)
+
+
+def _reject_ambiguous_fips_keys(doc: YamlDocument) -> None:
+    if not isinstance(doc.root, MappingNode):
+        return
+    for key_node, _ in doc.root.value:
+        text = scalar_key(key_node)
+        if text is not None and text.lower().startswith("fips."):
+            raise DocumentError(
+                f"the key {text!r} sets a fips option outside the fips block; move it"
+                " under 'fips:' and run again",
+                line=key_node.start_mark.line + 1,
+            )
+
+
+def find_template_slot(doc: YamlDocument) -> Optional[int]:
+    """The line of the template's commented ``# fips:``, where a new block belongs.
+
+    Only a real comment line at column 0 that lies between top-level entries
+    qualifies (not the content of a block scalar, not inside a nested mapping).
+    """
+    root = doc.root
+    if root is not None and not (
+        isinstance(root, MappingNode)
+        and not root.flow_style
+        and root.value
+        and root.value[0][0].start_mark.column == 0
+    ):
+        return None
+    lines = doc.lines
+    candidates = [
+        number for number in range(len(lines)) if _TEMPLATE_FIPS_LINE.match(lines.content(number))
+    ]
+    if not candidates or root is None:
+        return candidates[0] if candidates else None
+    assert isinstance(root, MappingNode)
+    taken = multiline_scalar_lines(root)
+    for key_node, value_node in root.value:
+        taken.update(range(key_node.start_mark.line, entry_end_line(key_node, value_node) + 1))
+    free = [number for number in candidates if number not in taken]
+    return free[0] if free else None
+
+
+def _get(mapping: Any, key: str) -> Any:
+    """A key's value looked up as the Agent does (case-insensitively)."""
+    if not isinstance(mapping, dict):
+        return None
+    for found, value in mapping.items():
+        if isinstance(found, str) and found.lower() == key:
+            return value
+    return None
+
+
+def _is_set(value: Any) -> bool:
+    return value not in (None, "", [], {})
+
+
+def proxy_advice(data: Any) -> list[Advice]:
+    """Warnings for settings that defeat or are ignored by the FIPS proxy."""
+    advice: list[Advice] = []
+    site = _get(data, "site")
+    if not _is_set(site):
+        advice.append(
+            Advice(
+                "site-not-fed",
+                f"site is not set (the Agent's default is {DEFAULT_SITE}); the FIPS proxy"
+                f" only forwards to {FED_SITE}: set site: {FED_SITE}",
+            )
+        )
+    elif str(site).strip().lower() != FED_SITE:
+        advice.append(
+            Advice(
+                "site-not-fed",
+                f"site is {site!s}; the FIPS proxy only forwards to {FED_SITE}: set"
+                f" site: {FED_SITE}",
+            )
+        )
+    if _is_set(_get(data, "proxy")):
+        advice.append(
+            Advice(
+                "proxy-ignored",
+                "proxy is set; the Agent ignores proxy.* (and HTTP(S)_PROXY) while"
+                " fips.enabled is true",
+            )
+        )
+    for path in _dd_url_paths(data, ()):
+        advice.append(
+            Advice(
+                "dd-url-ignored",
+                f"{path} is set; the Agent ignores it while fips.enabled is true",
+            )
+        )
+    return advice
+
+
+def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
+    found: list[str] = []
+    if not isinstance(data, dict):
+        return found
+    for key, value in data.items():
+        if not isinstance(key, str) or key.lower() in ("fips", "proxy"):
+            continue
+        path = (*prefix, key)
+        if key.lower().endswith("dd_url") and _is_set(value):
+            found.append(".".join(path))
+        elif isinstance(value, dict):
+            found.extend(_dd_url_paths(value, path))
+    return found
+
+
+def fips_settings(data: Any) -> dict[str, Any]:
+    """The ``fips`` settings a parsed ``datadog.yaml`` gives, defaults filled in."""
+    block = _get(data, "fips")
+    block = block if isinstance(block, dict) else {}
+    values = {
+        "enabled": False,
+        "https": True,
+        "port_range_start": DEFAULT_PORT_RANGE_START,
+        "local_address": "localhost",
+    }
+    for key in values:
+        value = _get(block, key)
+        if value is not None:
+            values[key] = value
+    return values

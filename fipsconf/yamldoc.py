@@ -1,0 +1,311 @@
+"""Parse a YAML document into its node tree, its data and a map of its lines.
+
+The editors in this package change text, not data: they need to know where
+each key and value sits (line and column) and what the document means. This
+module gives both, with the semantics the Datadog Agent uses (YAML 1.1, as in
+Go's yaml.v2: ``yes``/``on`` are booleans, ``0777`` is octal).
+
+Speed: a pure-Python YAML scanner spends nearly all its time stepping through
+comments and blank lines, and an Agent's ``datadog.yaml`` is 90% comments.
+Those lines are therefore left out before parsing, and the marks of the
+resulting nodes moved back to their lines in the full text. That is only
+sound where such a line really is a comment or blank and not the content of a
+block scalar or a multi-line quoted or plain scalar; the parse itself tells:
+a left-out line that falls inside a multi-line scalar's span makes the
+document be parsed again in full.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from itertools import accumulate
+from typing import Any, Iterator, NamedTuple, Optional, Union
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from fipsconf.errors import DocumentError
+
+#: Line breaks as YAML 1.1 (and Go's yaml.v2) count them.
+LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+_RARE_BREAKS = ("\r", "\x85", "\u2028", "\u2029")
+LINE_BREAK_SPLIT = re.compile("(\r\n|[\r\n\x85\u2028\u2029])")
+BOM = "\ufeff"
+
+Collection = Union[MappingNode, SequenceNode]
+
+
+class SourceLines:
+    """Offsets of the lines of a text, with YAML's idea of a line break."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        if any(char in text for char in _RARE_BREAKS):
+            parts = LINE_BREAK_SPLIT.split(text)
+            #: Each line's text, without its line break.
+            self.contents: list[str] = parts[0::2]
+            self.breaks: list[str] = parts[1::2]
+            lengths = [len(c) + len(b) for c, b in zip(self.contents, self.breaks)]
+        else:  # the common case, ten times faster than the regular expression
+            self.contents = text.split("\n")
+            self.breaks = ["\n"] * (len(self.contents) - 1)
+            lengths = [len(c) + 1 for c in self.contents[:-1]]
+        self.starts = [0, *accumulate(lengths)]
+        #: The break to use for new lines: the file's first, else "\n".
+        self.newline = self.breaks[0] if self.breaks else "\n"
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+    def offset(self, line: int, column: int) -> int:
+        """Text offset of a 0-based line and column."""
+        return self.starts[line] + column
+
+    def content_end(self, line: int) -> int:
+        """Offset just before the line break ending ``line`` (or end of text)."""
+        if line < len(self.breaks):
+            return self.starts[line + 1] - len(self.breaks[line])
+        return len(self.text)
+
+    def next_start(self, line: int) -> int:
+        """Offset of the first character after ``line``'s line break."""
+        return self.starts[line + 1] if line + 1 < len(self.starts) else len(self.text)
+
+    def content(self, line: int) -> str:
+        """The text of ``line`` without its line break."""
+        return self.contents[line]
+
+    def ends_with_break(self) -> bool:
+        """True when the text ends with a line break (or is empty)."""
+        return not self.text or self.starts[-1] == len(self.text)
+
+
+class YamlDocument(NamedTuple):
+    """A parsed document: its text, its node tree, and the data it means.
+
+    ``root`` is None for a document with no content (empty, or only comments).
+    """
+
+    bom: str
+    lines: SourceLines
+    root: Optional[Node]
+    data: Any
+
+    @property
+    def body(self) -> str:
+        """The text without its byte order mark."""
+        return self.lines.text
+
+    @property
+    def text(self) -> str:
+        """The text exactly as given, byte order mark included."""
+        return self.bom + self.lines.text
+
+
+def decode_utf8(data: bytes) -> str:
+    """Decode file bytes as UTF-8 (a BOM is kept as U+FEFF).
+
+    Raises DocumentError naming the line of the first invalid byte.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise DocumentError(
+            f"is not valid UTF-8 (byte 0x{data[exc.start]:02x}); save it as UTF-8",
+            line=line,
+        ) from None
+
+
+def parse_yaml(text: str) -> YamlDocument:
+    """Parse one YAML document with the Agent's YAML 1.1 semantics.
+
+    Raises DocumentError (with the line) for invalid YAML, several documents
+    in one stream, or a key given twice in one mapping.
+    """
+    bom = BOM if text.startswith(BOM) else ""
+    lines = SourceLines(text[len(bom) :])
+    parsed, root = _compose_without_comment_lines(lines)
+    if not parsed:
+        root = _compose(lines.text)
+    if root is not None:
+        _reject_duplicate_keys(root)
+    return YamlDocument(bom=bom, lines=lines, root=root, data=_construct(root))
+
+
+def _compose_without_comment_lines(lines: SourceLines) -> tuple[bool, Optional[Node]]:
+    """Compose the document with comment and blank lines left out, when that is sound.
+
+    Marks in the returned tree are moved back to the lines of the full text.
+    Returns ``(False, None)`` when the shortcut does not apply: nothing to
+    leave out, an error (reported from the full text instead), or a left-out
+    line inside a multi-line scalar, where it would have been content.
+    """
+    kept = [
+        number
+        for number, content in enumerate(lines.contents)
+        if content.strip(" \t") and not content.lstrip(" \t").startswith("#")
+    ]
+    if len(kept) == len(lines.contents):
+        return False, None
+    contents, breaks = lines.contents, lines.breaks
+    short = "".join(
+        contents[number] + (breaks[number] if number < len(breaks) else "") for number in kept
+    )
+    try:
+        root = _compose(short)
+    except DocumentError:
+        return False, None
+    if root is None:
+        return True, None
+    # Line k of the short text is line kept[k] of the full text; its end
+    # (after the last kept line's break) is the line after that.
+    line_of = [*kept, (kept[-1] + 1) if kept else 0]
+    moved: set[int] = set()
+    for node in walk(root):
+        for mark in (node.start_mark, node.end_mark):
+            if id(mark) not in moved:
+                moved.add(id(mark))
+                mark.line = line_of[mark.line]
+    left_out = set(range(len(contents))).difference(kept)
+    if multiline_scalar_lines(root) & left_out:
+        return False, None
+    return True, root
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 1)
+    return yaml
+
+
+def _compose(text: str) -> Optional[Node]:
+    yaml = _yaml()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            node = yaml.compose(text)
+    except YAMLError as exc:
+        raise _document_error(exc) from None
+    return node if isinstance(node, Node) else None
+
+
+def _construct(root: Optional[Node]) -> Any:
+    if root is None:
+        return None
+    yaml = _yaml()
+    yaml.allow_duplicate_keys = True  # already rejected, with both lines
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return yaml.constructor.construct_document(root)
+    except YAMLError as exc:
+        raise _document_error(exc) from None
+    except (TypeError, ValueError) as exc:  # e.g. an unhashable key
+        line = root.start_mark.line + 1
+        raise DocumentError(f"cannot be read: {type(exc).__name__}", line=line) from None
+
+
+def _document_error(exc: YAMLError) -> DocumentError:
+    """A one-line error from a ruamel error, without quoting document text."""
+    if isinstance(exc, MarkedYAMLError):
+        problem = exc.problem or exc.context or "invalid YAML"
+        mark = exc.problem_mark or exc.context_mark
+        if mark is not None:
+            return DocumentError(
+                f"invalid YAML, {problem} (column {mark.column + 1})", line=mark.line + 1
+            )
+        return DocumentError(f"invalid YAML, {problem}")
+    reason = getattr(exc, "reason", None) or type(exc).__name__
+    return DocumentError(f"invalid YAML, {reason}")
+
+
+def multiline_scalar_lines(root: Node) -> set[int]:
+    """Lines (after the first) that lie inside a scalar spanning several lines."""
+    covered: set[int] = set()
+    for node in walk(root):
+        if isinstance(node, ScalarNode):
+            start, end = node.start_mark, node.end_mark
+            if end.line > start.line:
+                last = end.line if end.column > 0 else end.line - 1
+                covered.update(range(start.line + 1, last + 1))
+    return covered
+
+
+def walk(root: Node) -> Iterator[Node]:
+    """Every node of the tree once (an aliased node is visited once)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, MappingNode):
+            for key, value in reversed(node.value):
+                stack.extend((value, key))
+        elif isinstance(node, SequenceNode):
+            stack.extend(reversed(node.value))
+
+
+def scalar_key(node: Node) -> Optional[str]:
+    """The text of a plain or quoted scalar key, or None for a complex key."""
+    if isinstance(node, ScalarNode) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def _reject_duplicate_keys(root: Node) -> None:
+    for node in walk(root):
+        if not isinstance(node, MappingNode):
+            continue
+        first_seen: dict[tuple[str, str], Node] = {}
+        for key, _value in node.value:
+            text = scalar_key(key)
+            if text is None or key.tag == "tag:yaml.org,2002:merge":
+                continue
+            earlier = first_seen.setdefault((key.tag, text), key)
+            if earlier is not key:
+                raise DocumentError(
+                    f"key {text!r} is given twice, at lines {earlier.start_mark.line + 1}"
+                    f" and {key.start_mark.line + 1}; remove one of them",
+                    line=key.start_mark.line + 1,
+                )
+
+
+def _position(mark: Any) -> tuple[int, int]:
+    return (int(mark.line), int(mark.column))
+
+
+def entry_end_line(key: Node, value: Node) -> int:
+    """The last line holding any text of a mapping entry (not trailing comments).
+
+    A block collection's end mark sits at the next token, past the comments
+    that follow it, so this follows the last descendant instead. An alias
+    (``*name``) points at a node defined earlier; its own text is one word on
+    the line before it.
+    """
+    floor = _position(key.end_mark)
+    node = value
+    while True:
+        if _position(node.start_mark) < floor:  # an alias to an earlier node
+            return floor[0]
+        if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
+            last = node.value[-1]
+            if isinstance(node, MappingNode):
+                floor = max(floor, _position(last[0].end_mark))
+                node = last[1]
+            else:
+                floor = max(floor, _position(node.start_mark))
+                node = last
+            continue
+        if isinstance(node, ScalarNode) and node.value == "" and node.style is None:
+            return floor[0]  # an empty value has no text of its own
+        end = node.end_mark
+        end_line = int(end.line)
+        if isinstance(node, ScalarNode) and end_line > node.start_mark.line and end.column == 0:
+            end_line -= 1
+        return max(floor[0], end_line)

@@ -1,0 +1,449 @@
+"""Set values at key paths in a YAML document by the smallest text edit.
+
+A general YAML dump rewrites the whole file (and ruamel's round trip still
+drops whitespace-only lines and re-wraps long ones). This engine instead finds
+each target in the parsed node tree and edits only the characters that must
+change: a value's own span (its inline comment and quoting survive), or new
+lines inserted after a mapping's last entry, indented like its siblings. The
+result is parsed again and must mean exactly the original data with the
+assignments applied, or nothing is returned.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable, NamedTuple, Optional, Union
+
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
+
+from fipsconf.errors import DocumentError
+from fipsconf.scalars import Scalar, describe, render_scalar, strict_equal
+from fipsconf.yamldoc import YamlDocument, entry_end_line, parse_yaml, scalar_key
+
+Path = tuple[str, ...]
+KeyMatcher = Callable[[str, str], bool]
+# A requested subtree: leaf values, or nested subtrees, by key.
+_Tree = dict[str, Union["_Tree", "_Leaf"]]
+
+
+def exact_keys(found: str, wanted: str) -> bool:
+    """Keys match when spelled the same (Helm values, most YAML)."""
+    return found == wanted
+
+
+def case_insensitive_keys(found: str, wanted: str) -> bool:
+    """Keys match whatever their case, as the Agent's configuration reads them."""
+    return found.lower() == wanted.lower()
+
+
+class Assignment(NamedTuple):
+    """Set ``path`` to ``value``.
+
+    With ``absent_ok``, a missing key already counts as set: for a value that
+    equals the program's default (``fips.enabled: false``), adding it would
+    change the file without changing what it means.
+    """
+
+    path: Path
+    value: Scalar
+    absent_ok: bool = False
+
+
+class Change(NamedTuple):
+    """One value this edit sets: its path as spelled in the file, before and after.
+
+    ``before`` is None when the key was absent; ``line`` is 1-based, in the new text.
+    """
+
+    path: Path
+    before: Any
+    after: Scalar
+    line: int
+
+    @property
+    def dotted(self) -> str:
+        """The path written as ``a.b.c``."""
+        return ".".join(self.path)
+
+
+class EditResult(NamedTuple):
+    """The new text and what changed; ``changes`` is empty when nothing had to."""
+
+    text: str
+    changes: list[Change]
+    document: YamlDocument
+
+    @property
+    def changed(self) -> bool:
+        """True when the new text differs from the old."""
+        return bool(self.changes)
+
+
+class _Leaf(NamedTuple):
+    assignment: Assignment
+
+
+class _TextEdit(NamedTuple):
+    start: int
+    end: int
+    text: str
+
+
+class _Editor:
+    """Walks the node tree and collects text edits and the values they set."""
+
+    def __init__(
+        self, doc: YamlDocument, keys_match: KeyMatcher, top_level_slot: Optional[int]
+    ) -> None:
+        self.doc = doc
+        self.keys_match = keys_match
+        self.top_level_slot = top_level_slot
+        self.edits: list[_TextEdit] = []
+        self.applied: list[tuple[Path, Any, Scalar]] = []
+
+    # -- navigation -------------------------------------------------------
+
+    def find(self, mapping: MappingNode, key: str, parent: Path) -> Optional[tuple[Node, Node]]:
+        matches = [
+            (k, v)
+            for k, v in mapping.value
+            if (text := scalar_key(k)) is not None and self.keys_match(text, key)
+        ]
+        if len(matches) > 1:
+            lines = " and ".join(str(k.start_mark.line + 1) for k, _ in matches)
+            where = ".".join((*parent, key))
+            raise DocumentError(
+                f"{where!r} is given more than once (lines {lines}); keep one and run again",
+                line=matches[1][0].start_mark.line + 1,
+            )
+        return matches[0] if matches else None
+
+    def data_at(self, path: Path) -> Any:
+        data = self.doc.data
+        for key in path:
+            data = data[key]
+        return data
+
+    # -- edits ------------------------------------------------------------
+
+    def assign_in(self, mapping: MappingNode, parent: Path, tree: _Tree) -> None:
+        missing: _Tree = {}
+        for key, wanted in tree.items():
+            found = self.find(mapping, key, parent)
+            if found is None:
+                if not _all_absent_ok(wanted):
+                    missing[key] = _prune_absent_ok(wanted)
+                continue
+            key_node, value_node = found
+            path = (*parent, scalar_key(key_node) or key)
+            if isinstance(wanted, _Leaf):
+                self.set_scalar(key_node, value_node, path, wanted.assignment)
+                continue
+            self.reject_alias(key_node, value_node, path)
+            if isinstance(value_node, MappingNode):
+                self.assign_in(value_node, path, wanted)
+            elif _is_null(value_node):
+                self.fill_null(mapping, key_node, value_node, path, wanted)
+            else:
+                raise DocumentError(
+                    f"{'.'.join(path)!r} is {describe(self.data_at(path))}, not a mapping;"
+                    " fix it by hand and run again",
+                    line=key_node.start_mark.line + 1,
+                )
+        if missing:
+            self.insert_entries(mapping, parent, missing)
+
+    def reject_alias(self, key_node: Node, value_node: Node, path: Path) -> None:
+        key_end = (key_node.end_mark.line, key_node.end_mark.column)
+        if (value_node.start_mark.line, value_node.start_mark.column) < key_end:
+            raise DocumentError(
+                f"{'.'.join(path)!r} is an alias (*name) of another value;"
+                " replace it with a plain value and run again",
+                line=key_node.start_mark.line + 1,
+            )
+
+    def set_scalar(self, key_node: Node, value_node: Node, path: Path, wanted: Assignment) -> None:
+        line = key_node.start_mark.line + 1
+        if not isinstance(value_node, ScalarNode):
+            raise DocumentError(
+                f"{'.'.join(path)!r} is {describe(self.data_at(path))}, expected"
+                f" {describe(wanted.value)}; fix it by hand and run again",
+                line=line,
+            )
+        current = self.data_at(path)
+        if strict_equal(current, wanted.value):
+            return
+        self.reject_alias(key_node, value_node, path)
+        lines = self.doc.lines
+        if value_node.value == "" and value_node.style is None:  # "key:" with nothing after
+            colon = lines.text.index(
+                ":", lines.offset(key_node.end_mark.line, key_node.end_mark.column)
+            )
+            self.edits.append(_TextEdit(colon + 1, colon + 1, " " + render_scalar(wanted.value)))
+        else:
+            start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
+            end = lines.offset(value_node.end_mark.line, value_node.end_mark.column)
+            if value_node.end_mark.line != value_node.start_mark.line:
+                raise DocumentError(
+                    f"{'.'.join(path)!r} spans several lines; make it one line and run again",
+                    line=line,
+                )
+            if lines.text[start] in "!&":
+                raise DocumentError(
+                    f"{'.'.join(path)!r} carries a tag or an anchor; remove it and run again",
+                    line=line,
+                )
+            style = value_node.style if value_node.style in ("'", '"') else None
+            self.edits.append(_TextEdit(start, end, render_scalar(wanted.value, quote=style)))
+        self.applied.append((path, current, wanted.value))
+
+    def fill_null(
+        self, parent: MappingNode, key_node: Node, value_node: Node, path: Path, tree: _Tree
+    ) -> None:
+        """Give an empty key (``fips:`` or ``fips: ~``) the entries of ``tree``."""
+        tree = _prune_absent_ok(tree)
+        if not tree:
+            return
+        lines = self.doc.lines
+        key_line = key_node.end_mark.line
+        if value_node.value != "":  # an explicit ~ or null: remove it
+            start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
+            end = lines.offset(value_node.end_mark.line, value_node.end_mark.column)
+            if parent.flow_style:
+                self.edits.append(_TextEdit(start, end, _flow_mapping(tree)))
+                self.record(path, tree)
+                return
+            while start > lines.starts[key_line] and lines.text[start - 1] in " \t":
+                start -= 1
+            self.edits.append(_TextEdit(start, end, ""))
+        elif parent.flow_style:
+            colon = lines.text.index(":", lines.offset(key_line, key_node.end_mark.column))
+            self.edits.append(_TextEdit(colon + 1, colon + 1, " " + _flow_mapping(tree)))
+            self.record(path, tree)
+            return
+        indent = key_node.start_mark.column + self.indent_unit()
+        self.insert_lines_after(key_line, _block_lines(tree, indent, self.indent_unit()))
+        self.record(path, tree)
+
+    def insert_entries(self, mapping: MappingNode, parent: Path, tree: _Tree) -> None:
+        """Add new keys to an existing mapping, block or flow."""
+        if mapping.flow_style:
+            lines = self.doc.lines
+            close = lines.offset(mapping.end_mark.line, mapping.end_mark.column) - 1
+            if lines.text[close] != "}":
+                raise DocumentError(
+                    f"cannot find the closing brace of {'.'.join(parent) or 'the document'}",
+                    line=mapping.start_mark.line + 1,
+                )
+            inner = _flow_entries(tree)
+            before = lines.text[
+                lines.offset(mapping.start_mark.line, mapping.start_mark.column) + 1 : close
+            ]
+            separator = "" if not before.strip() or before.rstrip().endswith(",") else ", "
+            self.edits.append(_TextEdit(close, close, separator + inner))
+        else:
+            column = mapping.value[0][0].start_mark.column
+            if parent:
+                last_key, last_value = mapping.value[-1]
+                self.insert_lines_after(
+                    entry_end_line(last_key, last_value),
+                    _block_lines(tree, column, self.indent_unit()),
+                )
+            else:
+                self.insert_top_level(_block_lines(tree, column, self.indent_unit()))
+        for key, sub in tree.items():
+            self.record((*parent, key), sub)
+
+    def insert_top_level(self, new_lines: list[str]) -> None:
+        """New top-level keys go in the reserved slot, else at the end of the file."""
+        lines = self.doc.lines
+        if self.top_level_slot is not None:
+            line = self.top_level_slot
+            self.edits.append(
+                _TextEdit(
+                    lines.starts[line],
+                    lines.content_end(line),
+                    lines.newline.join(new_lines),
+                )
+            )
+            return
+        text = lines.text
+        block = lines.newline.join(new_lines)
+        if not text:
+            self.edits.append(_TextEdit(0, 0, block + lines.newline))
+            return
+        last = len(lines) - 1 if not lines.ends_with_break() else len(lines) - 2
+        separator = "" if not lines.content(last).strip() else lines.newline
+        if lines.ends_with_break():
+            self.edits.append(_TextEdit(len(text), len(text), separator + block + lines.newline))
+        else:  # keep the file's missing final line break missing
+            self.edits.append(_TextEdit(len(text), len(text), lines.newline + separator + block))
+
+    def insert_lines_after(self, line: int, new_lines: list[str]) -> None:
+        lines = self.doc.lines
+        newline = lines.newline
+        block = newline.join(new_lines)
+        if line + 1 < len(lines):
+            self.edits.append(
+                _TextEdit(lines.starts[line + 1], lines.starts[line + 1], block + newline)
+            )
+        else:
+            end = len(lines.text)
+            self.edits.append(_TextEdit(end, end, newline + block))
+
+    def record(self, path: Path, wanted: Union[_Tree, _Leaf]) -> None:
+        if isinstance(wanted, _Leaf):
+            self.applied.append((path, None, wanted.assignment.value))
+            return
+        for key, sub in wanted.items():
+            self.record((*path, key), sub)
+
+    def indent_unit(self) -> int:
+        """The file's indentation step: the first nested block mapping's, else 2."""
+        root = self.doc.root
+        if isinstance(root, MappingNode):
+            for key, value in root.value:
+                if isinstance(value, MappingNode) and not value.flow_style and value.value:
+                    step = value.value[0][0].start_mark.column - key.start_mark.column
+                    if step > 0:
+                        return int(step)
+        return 2
+
+
+def _is_null(node: Node) -> bool:
+    return isinstance(node, ScalarNode) and node.tag == "tag:yaml.org,2002:null"
+
+
+def _all_absent_ok(wanted: Union[_Tree, _Leaf]) -> bool:
+    if isinstance(wanted, _Leaf):
+        return wanted.assignment.absent_ok
+    return all(_all_absent_ok(sub) for sub in wanted.values())
+
+
+def _prune_absent_ok(wanted: Any) -> Any:
+    if isinstance(wanted, _Leaf):
+        return wanted
+    return {key: _prune_absent_ok(sub) for key, sub in wanted.items() if not _all_absent_ok(sub)}
+
+
+def _block_lines(tree: _Tree, indent: int, unit: int) -> list[str]:
+    out: list[str] = []
+    for key, sub in tree.items():
+        if isinstance(sub, _Leaf):
+            out.append(f"{' ' * indent}{key}: {render_scalar(sub.assignment.value)}")
+        else:
+            out.append(f"{' ' * indent}{key}:")
+            out.extend(_block_lines(sub, indent + unit, unit))
+    return out
+
+
+def _flow_entries(tree: _Tree) -> str:
+    parts = []
+    for key, sub in tree.items():
+        value = (
+            render_scalar(sub.assignment.value) if isinstance(sub, _Leaf) else _flow_mapping(sub)
+        )
+        parts.append(f"{key}: {value}")
+    return ", ".join(parts)
+
+
+def _flow_mapping(tree: _Tree) -> str:
+    return "{" + _flow_entries(tree) + "}"
+
+
+def _build_tree(assignments: list[Assignment]) -> _Tree:
+    tree: _Tree = {}
+    for assignment in assignments:
+        node = tree
+        for key in assignment.path[:-1]:
+            sub = node.setdefault(key, {})
+            if isinstance(sub, _Leaf):
+                raise ValueError(f"conflicting assignments at {key}")
+            node = sub
+        node[assignment.path[-1]] = _Leaf(assignment)
+    return tree
+
+
+def _expected_data(original: Any, applied: list[tuple[Path, Any, Scalar]]) -> Any:
+    data = copy.deepcopy(original) if original is not None else {}
+    for path, _before, after in applied:
+        node = data
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[path[-1]] = after
+    return data
+
+
+def _line_of(doc: YamlDocument, path: Path) -> int:
+    node = doc.root
+    line = 0
+    for key in path:
+        if not isinstance(node, MappingNode):
+            break
+        for key_node, value_node in node.value:
+            if scalar_key(key_node) == key:
+                line = key_node.start_mark.line
+                node = value_node
+                break
+    return line + 1
+
+
+def set_values(
+    doc: YamlDocument,
+    assignments: list[Assignment],
+    *,
+    keys_match: KeyMatcher = exact_keys,
+    top_level_slot: Optional[int] = None,
+) -> EditResult:
+    """Apply ``assignments`` to ``doc`` by minimal text edits.
+
+    ``top_level_slot`` is a 0-based line (a comment line between top-level
+    entries) that a new top-level key replaces; without one, new top-level
+    keys go at the end. Raises DocumentError when the document's shape does
+    not allow the edit, or when the edited text would not parse back to
+    exactly the intended data.
+    """
+    editor = _Editor(doc, keys_match, top_level_slot)
+    tree = _build_tree(assignments)
+    root = doc.root
+    if root is None:
+        pruned = _prune_absent_ok(tree)
+        if pruned:
+            editor.insert_top_level(_block_lines(pruned, 0, 2))
+            editor.record((), pruned)
+    elif isinstance(root, MappingNode):
+        editor.assign_in(root, (), tree)
+    else:
+        raise DocumentError(
+            f"the top level is {describe(doc.data)}, not a mapping of settings",
+            line=root.start_mark.line + 1,
+        )
+    if not editor.edits:
+        return EditResult(text=doc.text, changes=[], document=doc)
+
+    body = doc.body
+    # Back to front, so offsets stay valid; of two edits at one offset the
+    # later-planned is applied first and so ends up after the earlier one.
+    ordered = sorted(enumerate(editor.edits), key=lambda pair: (pair[1].start, pair[0]))
+    for _, edit in reversed(ordered):
+        body = body[: edit.start] + edit.text + body[edit.end :]
+    new_text = doc.bom + body
+    try:
+        new_doc = parse_yaml(new_text)
+    except DocumentError as exc:
+        raise DocumentError(
+            f"refusing to write: the edit would not parse ({exc.message}); please report this"
+        ) from None
+    expected = _expected_data(doc.data, editor.applied)
+    if not strict_equal(new_doc.data, expected):
+        raise DocumentError(
+            "refusing to write: the edited file would not mean exactly the intended"
+            " settings; please report this"
+        )
+    changes = [
+        Change(path=path, before=before, after=after, line=_line_of(new_doc, path))
+        for path, before, after in editor.applied
+    ]
+    return EditResult(text=new_text, changes=changes, document=new_doc)

@@ -1,0 +1,105 @@
+"""The ``fips-setup`` command line as a Typer application.
+
+Each command here only declares its options and calls its function in
+:mod:`installer.cli.commands`.
+"""
+
+from pathlib import Path
+from typing import Annotated, Any, List, Optional
+
+import typer
+
+from installer.cli import commands
+from installer.cli.render import EXIT_OK, EXIT_USAGE, show_failure
+
+app = typer.Typer(
+    name="fips-setup",
+    help="Install, configure and troubleshoot the Datadog Agent FIPS Proxy.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", metavar="PATH", help="The Agent's datadog.yaml.", show_default=True),
+]
+DryRunOption = Annotated[
+    bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+]
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print one JSON document on stdout and nothing else.")
+]
+PortOption = Annotated[
+    Optional[int],
+    typer.Option(
+        "--port-range-start",
+        metavar="N",
+        help="First of the proxy's 16 ports (fips.port_range_start; default 9803).",
+    ),
+]
+AddressOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--local-address",
+        metavar="ADDR",
+        help="Loopback address of the proxy (fips.local_address; default localhost).",
+    ),
+]
+
+
+@app.callback()
+def _root() -> None:
+    """Install, configure and troubleshoot the Datadog Agent FIPS Proxy."""
+
+
+def _exit(status: int) -> None:
+    raise typer.Exit(status)
+
+
+@app.command()
+def configure(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    disable: Annotated[
+        bool, typer.Option("--disable", help="Set fips.enabled: false instead.")
+    ] = False,
+    port_range_start: PortOption = None,
+    local_address: AddressOption = None,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Set fips.enabled: true and fips.https: false in datadog.yaml (and nothing else)."""
+    _exit(
+        commands.configure_command(
+            config,
+            disable=disable,
+            port_range_start=port_range_start,
+            local_address=local_address,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
+def _usage_error_type() -> Any:
+    # typer re-exports click's exceptions but not UsageError itself; it is
+    # BadParameter's base class whichever click (vendored or not) is in use.
+    return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
+
+
+def run(args: List[str]) -> int:
+    """Parse ``args`` with Typer and run the command; returns the exit status."""
+    command = typer.main.get_command(app)
+    usage_error = _usage_error_type()
+    try:
+        status = command.main(args=args, prog_name="fips-setup", standalone_mode=False)
+    except usage_error as exc:
+        if "--json" in args:
+            show_failure(exc.format_message(), "usage", as_json=True)
+        else:
+            exc.show()
+        return EXIT_USAGE
+    except (typer.Abort, KeyboardInterrupt):
+        show_failure("interrupted", "interrupted", as_json="--json" in args)
+        return 130
+    return status if isinstance(status, int) else EXIT_OK

@@ -1,0 +1,54 @@
+"""What a command returns to the command line: data, never text to print."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple, Optional
+
+
+class FileDiff(NamedTuple):
+    """A file's text before and after, in the shape of Ansible's diff mode."""
+
+    path: str
+    before: str
+    after: str
+
+    def record(self) -> dict[str, str]:
+        """The JSON form: ``{"path", "before", "after"}``."""
+        return {"path": self.path, "before": self.before, "after": self.after}
+
+
+class CommandResult:
+    """The outcome of a command that did (or, in a dry run, would do) its job."""
+
+    def __init__(
+        self,
+        *,
+        changed: bool,
+        msg: str,
+        diff: Optional[list[FileDiff]] = None,
+        warnings: Optional[list[str]] = None,
+        actions: Optional[list[dict[str, Any]]] = None,
+        details: Optional[dict[str, Any]] = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.changed = changed
+        self.msg = msg
+        self.diff = diff or []
+        self.warnings = warnings or []
+        self.actions = actions or []
+        self.details = details or {}
+        self.dry_run = dry_run
+
+    def record(self) -> dict[str, Any]:
+        """The JSON document (before redaction, which the renderer applies)."""
+        out: dict[str, Any] = {
+            "changed": self.changed,
+            "failed": False,
+            "msg": self.msg,
+            "dry_run": self.dry_run,
+            "diff": [d.record() for d in self.diff],
+            "warnings": list(self.warnings),
+            "actions": list(self.actions),
+        }
+        out.update(self.details)
+        return out
