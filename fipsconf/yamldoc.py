@@ -143,10 +143,12 @@ def _compose_without_comment_lines(lines: SourceLines) -> tuple[bool, Optional[N
     leave out, an error (reported from the full text instead), or a left-out
     line inside a multi-line scalar, where it would have been content.
     """
+    # Only space-indented lines: a tab before a comment is an error for the
+    # Agent's parser too, and must reach ours.
     kept = [
         number
         for number, content in enumerate(lines.contents)
-        if content.strip(" \t") and not content.lstrip(" \t").startswith("#")
+        if content.strip(" ") and not content.lstrip(" ").startswith("#")
     ]
     if len(kept) == len(lines.contents):
         return False, None
@@ -212,6 +214,8 @@ def _document_error(exc: YAMLError) -> DocumentError:
     """A one-line error from a ruamel error, without quoting document text."""
     if isinstance(exc, MarkedYAMLError):
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context and problem.startswith("but "):  # "expected one document, but..."
+            problem = f"{exc.context}, {problem}"
         mark = exc.problem_mark or exc.context_mark
         if mark is not None:
             return DocumentError(

@@ -12,6 +12,7 @@ assignments applied, or nothing is returned.
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Callable, NamedTuple, Optional, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
@@ -21,6 +22,7 @@ from fipsconf.scalars import Scalar, describe, render_scalar, strict_equal
 from fipsconf.yamldoc import YamlDocument, entry_end_line, parse_yaml, scalar_key
 
 Path = tuple[str, ...]
+_DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|\Z)")
 KeyMatcher = Callable[[str, str], bool]
 # A requested subtree: leaf values, or nested subtrees, by key.
 _Tree = dict[str, Union["_Tree", "_Leaf"]]
@@ -272,12 +274,45 @@ class _Editor:
         if not text:
             self.edits.append(_TextEdit(0, 0, block + lines.newline))
             return
+        before = self.document_end_line()
+        if before is None and not lines.ends_with_break():
+            before = self.last_block_scalar_line()
+        if before is not None:
+            previous_blank = before == 0 or not lines.content(before - 1).strip()
+            separator = "" if previous_blank else lines.newline
+            at = lines.starts[before]
+            self.edits.append(_TextEdit(at, at, separator + block + lines.newline))
+            return
         last = len(lines) - 1 if not lines.ends_with_break() else len(lines) - 2
         separator = "" if not lines.content(last).strip() else lines.newline
         if lines.ends_with_break():
             self.edits.append(_TextEdit(len(text), len(text), separator + block + lines.newline))
         else:  # keep the file's missing final line break missing
             self.edits.append(_TextEdit(len(text), len(text), lines.newline + separator + block))
+
+    def last_block_scalar_line(self) -> Optional[int]:
+        """The key line of a last entry whose value is a block scalar (``|``, ``>``).
+
+        Text appended after it, in a file without a final line break, would
+        add a line break to that value; new entries go before it instead.
+        """
+        root = self.doc.root
+        if isinstance(root, MappingNode) and root.value and not root.flow_style:
+            key, value = root.value[-1]
+            if isinstance(value, ScalarNode) and value.style in ("|", ">"):
+                return int(key.start_mark.line)
+        return None
+
+    def document_end_line(self) -> Optional[int]:
+        """The line of a ``...`` document end marker after the last entry, if any."""
+        root = self.doc.root
+        first = 0
+        if isinstance(root, MappingNode) and root.value:
+            first = entry_end_line(*root.value[-1]) + 1
+        for number in range(first, len(self.doc.lines)):
+            if _DOCUMENT_END.match(self.doc.lines.content(number)):
+                return number
+        return None
 
     def insert_lines_after(self, line: int, new_lines: list[str]) -> None:
         lines = self.doc.lines

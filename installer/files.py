@@ -79,13 +79,14 @@ def atomic_write(
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            if (wanted.uid, wanted.gid) != (os.geteuid(), os.getegid()):
-                os.fchown(handle.fileno(), wanted.uid, wanted.gid)
-            os.fchmod(handle.fileno(), wanted.mode)
-            if label is not None:
-                with contextlib.suppress(OSError):
-                    os.setxattr(handle.fileno(), _SELINUX_XATTR, label)
             os.fsync(handle.fileno())
+        # By path: the temporary file is ours, in the target's own folder.
+        if (wanted.uid, wanted.gid) != (os.geteuid(), os.getegid()):
+            os.chown(temp, wanted.uid, wanted.gid)
+        os.chmod(temp, wanted.mode)  # after chown, which may clear set-id bits
+        if label is not None:
+            with contextlib.suppress(OSError):
+                os.setxattr(temp, _SELINUX_XATTR, label)
         if expect is not None and read_bytes(target) != expect:
             raise FileAccessError(
                 f"{path} was changed by something else while fips-setup was editing it;"

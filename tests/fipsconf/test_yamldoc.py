@@ -1,0 +1,82 @@
+"""Parsing: the comment-skipping shortcut must mean exactly what a full parse means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from fipsconf.errors import DocumentError
+from fipsconf.yamldoc import SourceLines, decode_utf8, entry_end_line, parse_yaml
+
+
+def full_parse(text: str) -> Any:
+    """The oracle: ruamel's own loader, YAML 1.1, no shortcut."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 1)
+    return yaml.load(text)
+
+
+TRICKY = {
+    "comment-lines-inside-a-literal-block": "a: |\n  line one\n  # not a comment\n\n  line four\nb: 1\n",
+    "comment-lines-after-a-keep-block": "a: |+\n  text\n\n# a comment\nb: 1\n",
+    "comment-inside-a-double-quoted-scalar": 'a: "one\n  # two\n  three"\nb: 2\n',
+    "blank-lines-in-a-folded-plain-scalar": "a: one\n  two\n\n  three\nb: 3\n",
+    "comments-between-sequence-items": "a:\n  - 1\n  # x\n\n  - 2\n# y\nb: [1,\n  # z\n  2]\n",
+    "comment-after-key-before-value": "a:\n  # c\n  value\n",
+    "folded-block-with-hash-lines": "a: >\n  x\n\n  # y\n  z\nb: 1\n",
+    "only-comments": "# one\n\n   # two\n",
+    "empty": "",
+    "anchors-and-merge": "d: &d {x: 1}\n# c\ne:\n  <<: *d\n  y: 2\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRICKY))
+def test_same_data_as_a_full_parse(name: str) -> None:
+    text = TRICKY[name]
+    assert parse_yaml(text).data == full_parse(text)
+
+
+def test_lines_and_columns_point_into_the_full_text() -> None:
+    text = "# head\n\nsite: x\n# c\n\nfips:\n  # d\n  enabled: true  # e\n"
+    doc = parse_yaml(text)
+    keys = {key.value: (key.start_mark.line, key.start_mark.column) for key, _ in doc.root.value}
+    assert keys == {"site": (2, 0), "fips": (5, 0)}
+    fips_value = doc.root.value[1][1]
+    child_key, child_value = fips_value.value[0]
+    assert (child_key.start_mark.line, child_key.start_mark.column) == (7, 2)
+    assert (child_value.start_mark.line, child_value.start_mark.column) == (7, 11)
+    assert entry_end_line(*doc.root.value[1]) == 7
+
+
+def test_yaml_1_1_booleans_as_the_agent_reads_them() -> None:
+    assert parse_yaml("a: yes\nb: off\nc: 'yes'\n").data == {"a": True, "b": False, "c": "yes"}
+
+
+def test_a_tab_before_a_comment_is_an_error_as_for_the_agent() -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_yaml("a: 1\n\t# tabbed\n")
+    assert caught.value.line == 2
+
+
+def test_a_duplicate_key_names_both_lines_without_the_values() -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_yaml("api_key: secret-one\nx: 1\napi_key: secret-two\n")
+    assert "lines 1 and 3" in str(caught.value)
+    assert "secret" not in str(caught.value)
+
+
+def test_invalid_utf8_names_the_line() -> None:
+    with pytest.raises(DocumentError) as caught:
+        decode_utf8(b"a: 1\nb: \xff\n")
+    assert caught.value.line == 2
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r", "\x85", "\u2028"])
+def test_source_lines_know_every_yaml_line_break(newline: str) -> None:
+    lines = SourceLines(f"a{newline}bc{newline}")
+    assert lines.contents == ["a", "bc", ""]
+    assert lines.starts == [0, 1 + len(newline), 3 + 2 * len(newline)]
+    assert lines.newline == newline
+    assert lines.ends_with_break()
