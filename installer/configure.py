@@ -16,6 +16,7 @@ from fipsconf.errors import DocumentError
 from fipsconf.redact import REDACTOR
 from fipsconf.scalars import render_scalar
 from fipsconf.yamldoc import decode_utf8, parse_yaml
+from installer.errors import FileAccessError
 from installer.files import atomic_write, read_bytes
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
@@ -64,6 +65,11 @@ def plan_datadog_yaml(path: Path, request: FipsRequest) -> DatadogYamlChange:
 
     Raises FileAccessError, DocumentError (naming the file and line) or SettingError.
     """
+    if not path.exists() and not path.is_symlink():
+        raise FileAccessError(
+            f"{path}: cannot read: no such file; is the Agent installed? Use --config PATH"
+            " for a configuration elsewhere"
+        )
     before = read_bytes(path)
     try:
         doc = parse_yaml(decode_utf8(before))

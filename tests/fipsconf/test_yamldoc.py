@@ -19,7 +19,9 @@ def full_parse(text: str) -> Any:
 
 
 TRICKY = {
-    "comment-lines-inside-a-literal-block": "a: |\n  line one\n  # not a comment\n\n  line four\nb: 1\n",
+    "comment-lines-inside-a-literal-block": (
+        "a: |\n  line one\n  # not a comment\n\n  line four\nb: 1\n"
+    ),
     "comment-lines-after-a-keep-block": "a: |+\n  text\n\n# a comment\nb: 1\n",
     "comment-inside-a-double-quoted-scalar": 'a: "one\n  # two\n  three"\nb: 2\n',
     "blank-lines-in-a-folded-plain-scalar": "a: one\n  two\n\n  three\nb: 3\n",

@@ -1,0 +1,61 @@
+"""Secrets are masked in every kind of text fips-setup shows."""
+
+from __future__ import annotations
+
+import pytest
+
+from fipsconf.redact import MASK, Redactor, is_secret_key
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("api_key: abc123def456 # prod key", f"api_key: {MASK} # prod key"),
+        ("  app_key: 'x1y2z3w4'", f"  app_key: {MASK}"),
+        ("- logs_api_key: s3cr3tvalue", f"- logs_api_key: {MASK}"),
+        ("DD_API_KEY=abcdef123456 datadog-agent run", f"DD_API_KEY={MASK} datadog-agent run"),
+        ('{"api_key": "ab\\"cd", "site": "x"}', f'{{"api_key": "{MASK}", "site": "x"}}'),
+        ("proxy: https://user:hunter22@proxy:3128", f"proxy: https://user:{MASK}@proxy:3128"),
+        ("token: t0k3n\r\nsite: ddog-gov.com\r\n", f"token: {MASK}\r\nsite: ddog-gov.com\r\n"),
+        ("api_key:\nsite: x", "api_key:\nsite: x"),
+        ("api_key: ~", "api_key: ~"),
+        ("site: ddog-gov.com", "site: ddog-gov.com"),
+    ],
+)
+def test_secret_looking_text_is_masked(text: str, expected: str) -> None:
+    assert Redactor().redact(text) == expected
+
+
+def test_a_registered_value_is_masked_anywhere() -> None:
+    redactor = Redactor()
+    redactor.register("0123456789abcdef")
+    assert redactor.redact("error near 0123456789abcdef!") == f"error near {MASK}!"
+
+
+def test_values_of_secret_keys_are_found_in_parsed_data() -> None:
+    redactor = Redactor()
+    redactor.register_from({"api_key": "k" * 32, "logs_config": {"api_key": "l" * 32}, "x": "y"})
+    assert redactor.redact("k" * 32 + " " + "l" * 32 + " y") == f"{MASK} {MASK} y"
+
+
+def test_short_values_are_not_registered() -> None:
+    redactor = Redactor()
+    redactor.register("ab")
+    assert redactor.redact("abc ab") == "abc ab"
+
+
+def test_data_is_redacted_recursively_without_touching_other_types() -> None:
+    redactor = Redactor()
+    redactor.register("supersecret")
+    data = {"msg": "supersecret", "list": ["a supersecret", 3, True, None]}
+    assert redactor.redact_data(data) == {"msg": MASK, "list": [f"a {MASK}", 3, True, None]}
+
+
+@pytest.mark.parametrize("name", ["api_key", "APP_KEY", "logs_api_key", "password", "auth_token"])
+def test_secret_key_names(name: str) -> None:
+    assert is_secret_key(name)
+
+
+@pytest.mark.parametrize("name", ["site", "api_key_file_path_x", "hostname", "tokenizer"])
+def test_ordinary_key_names(name: str) -> None:
+    assert not is_secret_key(name)

@@ -1,0 +1,115 @@
+"""The file writer: atomic, owner and mode kept, links kept, nothing left behind."""
+
+from __future__ import annotations
+
+import errno
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from pyfakefs.fake_filesystem import FakeFilesystem
+
+from installer.errors import FileAccessError
+from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+
+CONFIG = Path("/etc/datadog-agent/datadog.yaml")
+
+
+def make_config(fs: FakeFilesystem, text: str = "site: x\n") -> None:
+    fs.create_file(CONFIG, contents=text, st_mode=stat.S_IFREG | 0o640)
+    os.chown(CONFIG, 998, 997)
+
+
+def test_replaces_contents_and_keeps_owner_group_and_mode(fs: FakeFilesystem) -> None:
+    make_config(fs)
+    atomic_write(CONFIG, b"site: ddog-gov.com\n", expect=b"site: x\n")
+    assert CONFIG.read_bytes() == b"site: ddog-gov.com\n"
+    assert ownership_of(CONFIG) == Ownership(998, 997, 0o640)
+    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+
+
+def test_a_symlink_stays_a_link_and_its_target_is_written(fs: FakeFilesystem) -> None:
+    target = Path("/srv/config/datadog.yaml")
+    fs.create_file(target, contents="a: 1\n", st_mode=stat.S_IFREG | 0o600)
+    fs.create_symlink(CONFIG, target)
+    atomic_write(CONFIG, b"a: 2\n")
+    assert CONFIG.is_symlink()
+    assert os.readlink(CONFIG) == str(target)
+    assert target.read_bytes() == b"a: 2\n"
+    assert sorted(os.listdir(target.parent)) == ["datadog.yaml"]
+
+
+def test_a_new_file_gets_the_requested_owner_and_mode(fs: FakeFilesystem) -> None:
+    path = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg")
+    fs.create_dir(path.parent)
+    atomic_write(path, b"global\n", new_file=Ownership(998, 997, 0o640))
+    assert ownership_of(path) == Ownership(998, 997, 0o640)
+
+
+def test_a_new_file_is_private_by_default(fs: FakeFilesystem) -> None:
+    fs.create_dir("/srv")
+    atomic_write(Path("/srv/new"), b"x")
+    assert ownership_of(Path("/srv/new")) == Ownership(os.geteuid(), os.getegid(), 0o600)
+
+
+def test_the_temporary_file_is_never_more_open_than_the_target(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_config(fs)
+    seen: list[int] = []
+    real_replace = os.replace
+
+    def spy(source: str, destination: str) -> None:
+        seen.append(stat.S_IMODE(os.stat(source).st_mode))
+        real_replace(source, destination)
+
+    monkeypatch.setattr(os, "replace", spy)
+    atomic_write(CONFIG, b"new\n")
+    assert seen == [0o640]
+
+
+def test_disk_full_leaves_the_file_and_folder_as_they_were(fs: FakeFilesystem) -> None:
+    make_config(fs, "site: x\n")
+    fs.set_disk_usage(len("site: x\n") + 10)
+    with pytest.raises(FileAccessError, match="no space left"):
+        atomic_write(CONFIG, b"x" * 100)
+    assert CONFIG.read_bytes() == b"site: x\n"
+    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+
+
+def test_a_failed_rename_removes_the_temporary_file(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_config(fs)
+
+    def fail(source: str, destination: str) -> None:
+        raise OSError(errno.EROFS, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", fail)
+    with pytest.raises(FileAccessError, match="read-only"):
+        atomic_write(CONFIG, b"new\n")
+    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+    assert CONFIG.read_bytes() == b"site: x\n"
+
+
+def test_a_file_changed_meanwhile_is_not_overwritten(fs: FakeFilesystem) -> None:
+    make_config(fs, "site: edited by someone else\n")
+    with pytest.raises(FileAccessError, match="changed by something else"):
+        atomic_write(CONFIG, b"mine\n", expect=b"site: x\n")
+    assert CONFIG.read_bytes() == b"site: edited by someone else\n"
+    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "reason"),
+    [("missing", "no such file"), ("folder", "is a folder")],
+)
+def test_read_errors_are_one_line(fs: FakeFilesystem, setup: str, reason: str) -> None:
+    if setup == "folder":
+        fs.create_dir(CONFIG)
+    with pytest.raises(FileAccessError) as caught:
+        read_bytes(CONFIG)
+    assert str(caught.value) == f"{CONFIG}: cannot read: {reason}" + (
+        ", not a file" if setup == "folder" else ""
+    )
