@@ -14,7 +14,9 @@ from fipsconf.errors import FipsSetupError
 from installer.configure import configure
 from installer.files import Ownership, ownership_of
 
-CONFIG = Path("/etc/datadog-agent/datadog.yaml")
+# A string, made into a Path inside each test: on Python 3.9 a Path created
+# before pyfakefs starts keeps using the real file system.
+CONFIG_PATH = "/etc/datadog-agent/datadog.yaml"
 ORIGINAL = "api_key: 0123456789abcdef0123456789abcdef\nsite: ddog-gov.com\n"
 ENABLED = ORIGINAL + "\nfips:\n  enabled: true\n  https: false\n"
 
@@ -29,48 +31,48 @@ def snapshot(folder: Path) -> dict[str, tuple[bytes, float, int]]:
 
 @pytest.fixture
 def host(fs: FakeFilesystem) -> FakeFilesystem:
-    fs.create_file(CONFIG, contents=ORIGINAL, st_mode=stat.S_IFREG | 0o640)
-    os.chown(CONFIG, 998, 997)
+    fs.create_file(Path(CONFIG_PATH), contents=ORIGINAL, st_mode=stat.S_IFREG | 0o640)
+    os.chown(Path(CONFIG_PATH), 998, 997)
     return fs
 
 
 def test_enable_writes_the_block_and_keeps_owner_and_mode(host: FakeFilesystem) -> None:
-    result = configure(CONFIG, FipsRequest(), dry_run=False)
+    result = configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
     assert result.changed
-    assert CONFIG.read_text() == ENABLED
-    assert ownership_of(CONFIG) == Ownership(998, 997, 0o640)
+    assert Path(CONFIG_PATH).read_text() == ENABLED
+    assert ownership_of(Path(CONFIG_PATH)) == Ownership(998, 997, 0o640)
     assert result.diff[0].before == ORIGINAL
     assert result.diff[0].after == ENABLED
     assert [a["status"] for a in result.actions] == ["done"]
 
 
 def test_a_second_run_changes_nothing_and_writes_nothing(host: FakeFilesystem) -> None:
-    configure(CONFIG, FipsRequest(), dry_run=False)
-    before = snapshot(CONFIG.parent)
-    result = configure(CONFIG, FipsRequest(), dry_run=False)
+    configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
+    before = snapshot(Path(CONFIG_PATH).parent)
+    result = configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
     assert not result.changed
     assert result.diff == []
     assert result.actions == []
-    assert snapshot(CONFIG.parent) == before
+    assert snapshot(Path(CONFIG_PATH).parent) == before
 
 
 def test_dry_run_reports_the_change_and_touches_nothing(host: FakeFilesystem) -> None:
-    before = snapshot(CONFIG.parent)
-    result = configure(CONFIG, FipsRequest(), dry_run=True)
+    before = snapshot(Path(CONFIG_PATH).parent)
+    result = configure(Path(CONFIG_PATH), FipsRequest(), dry_run=True)
     assert result.changed
     assert result.dry_run
     assert result.diff[0].after == ENABLED
     assert [a["status"] for a in result.actions] == ["planned"]
-    assert snapshot(CONFIG.parent) == before
+    assert snapshot(Path(CONFIG_PATH).parent) == before
 
 
 @pytest.mark.parametrize(
     ("content", "request_", "message"),
     [
-        ("site: [unclosed\n", FipsRequest(), f"{CONFIG}:2: invalid YAML"),
-        (b"site: h\xe9\n", FipsRequest(), f"{CONFIG}:1: is not valid UTF-8"),
-        ("- a\n", FipsRequest(), f"{CONFIG}:1: the top level is a list"),
-        ("fips: [1]\n", FipsRequest(), f"{CONFIG}:1: 'fips' is a list"),
+        ("site: [unclosed\n", FipsRequest(), f"{Path(CONFIG_PATH)}:2: invalid YAML"),
+        (b"site: h\xe9\n", FipsRequest(), f"{Path(CONFIG_PATH)}:1: is not valid UTF-8"),
+        ("- a\n", FipsRequest(), f"{Path(CONFIG_PATH)}:1: the top level is a list"),
+        ("fips: [1]\n", FipsRequest(), f"{Path(CONFIG_PATH)}:1: 'fips' is a list"),
         (ORIGINAL, FipsRequest(local_address="192.168.1.1"), "local address '192.168.1.1'"),
         (ORIGINAL, FipsRequest(port_range_start=0), "port range start 0 is out of range"),
         (ORIGINAL, FipsRequest(port_range_start=65521), "port range start 65521"),
@@ -79,31 +81,31 @@ def test_dry_run_reports_the_change_and_touches_nothing(host: FakeFilesystem) ->
 def test_bad_input_changes_nothing(
     fs: FakeFilesystem, content: object, request_: FipsRequest, message: str
 ) -> None:
-    fs.create_file(CONFIG, contents=content)
-    before = snapshot(CONFIG.parent)
+    fs.create_file(Path(CONFIG_PATH), contents=content)
+    before = snapshot(Path(CONFIG_PATH).parent)
     with pytest.raises(FipsSetupError) as caught:
-        configure(CONFIG, request_, dry_run=False)
+        configure(Path(CONFIG_PATH), request_, dry_run=False)
     assert str(caught.value).startswith(message)
     assert "\n" not in str(caught.value)
-    assert snapshot(CONFIG.parent) == before
+    assert snapshot(Path(CONFIG_PATH).parent) == before
 
 
 def test_a_missing_file_says_so(fs: FakeFilesystem) -> None:
-    fs.create_dir(CONFIG.parent)
+    fs.create_dir(Path(CONFIG_PATH).parent)
     with pytest.raises(FipsSetupError, match="no such file; is the Agent installed"):
-        configure(CONFIG, FipsRequest(), dry_run=False)
-    assert os.listdir(CONFIG.parent) == []
+        configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
+    assert os.listdir(Path(CONFIG_PATH).parent) == []
 
 
 def test_a_folder_says_so(fs: FakeFilesystem) -> None:
-    fs.create_dir(CONFIG)
+    fs.create_dir(Path(CONFIG_PATH))
     with pytest.raises(FipsSetupError, match="is a folder, not a file"):
-        configure(CONFIG, FipsRequest(), dry_run=False)
+        configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
 
 
 def test_warnings_do_not_stop_the_change(fs: FakeFilesystem) -> None:
-    fs.create_file(CONFIG, contents="site: datadoghq.com\ndd_url: https://x.example\n")
-    result = configure(CONFIG, FipsRequest(), dry_run=False)
+    fs.create_file(Path(CONFIG_PATH), contents="site: datadoghq.com\ndd_url: https://x.example\n")
+    result = configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
     assert result.changed
     assert len(result.warnings) == 2
     assert "site is datadoghq.com" in result.warnings[0]

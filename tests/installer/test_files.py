@@ -13,29 +13,31 @@ from pyfakefs.fake_filesystem import FakeFilesystem
 from installer.errors import FileAccessError
 from installer.files import Ownership, atomic_write, ownership_of, read_bytes
 
-CONFIG = Path("/etc/datadog-agent/datadog.yaml")
+# A string, made into a Path inside each test: on Python 3.9 a Path created
+# before pyfakefs starts keeps using the real file system.
+CONFIG_PATH = "/etc/datadog-agent/datadog.yaml"
 
 
 def make_config(fs: FakeFilesystem, text: str = "site: x\n") -> None:
-    fs.create_file(CONFIG, contents=text, st_mode=stat.S_IFREG | 0o640)
-    os.chown(CONFIG, 998, 997)
+    fs.create_file(Path(CONFIG_PATH), contents=text, st_mode=stat.S_IFREG | 0o640)
+    os.chown(Path(CONFIG_PATH), 998, 997)
 
 
 def test_replaces_contents_and_keeps_owner_group_and_mode(fs: FakeFilesystem) -> None:
     make_config(fs)
-    atomic_write(CONFIG, b"site: ddog-gov.com\n", expect=b"site: x\n")
-    assert CONFIG.read_bytes() == b"site: ddog-gov.com\n"
-    assert ownership_of(CONFIG) == Ownership(998, 997, 0o640)
-    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+    atomic_write(Path(CONFIG_PATH), b"site: ddog-gov.com\n", expect=b"site: x\n")
+    assert Path(CONFIG_PATH).read_bytes() == b"site: ddog-gov.com\n"
+    assert ownership_of(Path(CONFIG_PATH)) == Ownership(998, 997, 0o640)
+    assert os.listdir(Path(CONFIG_PATH).parent) == ["datadog.yaml"]
 
 
 def test_a_symlink_stays_a_link_and_its_target_is_written(fs: FakeFilesystem) -> None:
     target = Path("/srv/config/datadog.yaml")
     fs.create_file(target, contents="a: 1\n", st_mode=stat.S_IFREG | 0o600)
-    fs.create_symlink(CONFIG, target)
-    atomic_write(CONFIG, b"a: 2\n")
-    assert CONFIG.is_symlink()
-    assert os.readlink(CONFIG) == str(target)
+    fs.create_symlink(Path(CONFIG_PATH), target)
+    atomic_write(Path(CONFIG_PATH), b"a: 2\n")
+    assert Path(CONFIG_PATH).is_symlink()
+    assert os.readlink(Path(CONFIG_PATH)) == str(target)
     assert target.read_bytes() == b"a: 2\n"
     assert sorted(os.listdir(target.parent)) == ["datadog.yaml"]
 
@@ -65,7 +67,7 @@ def test_the_temporary_file_is_never_more_open_than_the_target(
         real_replace(source, destination)
 
     monkeypatch.setattr(os, "replace", spy)
-    atomic_write(CONFIG, b"new\n")
+    atomic_write(Path(CONFIG_PATH), b"new\n")
     assert seen == [0o640]
 
 
@@ -73,9 +75,9 @@ def test_disk_full_leaves_the_file_and_folder_as_they_were(fs: FakeFilesystem) -
     make_config(fs, "site: x\n")
     fs.set_disk_usage(len("site: x\n") + 10)
     with pytest.raises(FileAccessError, match="no space left"):
-        atomic_write(CONFIG, b"x" * 100)
-    assert CONFIG.read_bytes() == b"site: x\n"
-    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+        atomic_write(Path(CONFIG_PATH), b"x" * 100)
+    assert Path(CONFIG_PATH).read_bytes() == b"site: x\n"
+    assert os.listdir(Path(CONFIG_PATH).parent) == ["datadog.yaml"]
 
 
 def test_a_failed_rename_removes_the_temporary_file(
@@ -88,17 +90,17 @@ def test_a_failed_rename_removes_the_temporary_file(
 
     monkeypatch.setattr(os, "replace", fail)
     with pytest.raises(FileAccessError, match="read-only"):
-        atomic_write(CONFIG, b"new\n")
-    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
-    assert CONFIG.read_bytes() == b"site: x\n"
+        atomic_write(Path(CONFIG_PATH), b"new\n")
+    assert os.listdir(Path(CONFIG_PATH).parent) == ["datadog.yaml"]
+    assert Path(CONFIG_PATH).read_bytes() == b"site: x\n"
 
 
 def test_a_file_changed_meanwhile_is_not_overwritten(fs: FakeFilesystem) -> None:
     make_config(fs, "site: edited by someone else\n")
     with pytest.raises(FileAccessError, match="changed by something else"):
-        atomic_write(CONFIG, b"mine\n", expect=b"site: x\n")
-    assert CONFIG.read_bytes() == b"site: edited by someone else\n"
-    assert os.listdir(CONFIG.parent) == ["datadog.yaml"]
+        atomic_write(Path(CONFIG_PATH), b"mine\n", expect=b"site: x\n")
+    assert Path(CONFIG_PATH).read_bytes() == b"site: edited by someone else\n"
+    assert os.listdir(Path(CONFIG_PATH).parent) == ["datadog.yaml"]
 
 
 @pytest.mark.parametrize(
@@ -107,9 +109,9 @@ def test_a_file_changed_meanwhile_is_not_overwritten(fs: FakeFilesystem) -> None
 )
 def test_read_errors_are_one_line(fs: FakeFilesystem, setup: str, reason: str) -> None:
     if setup == "folder":
-        fs.create_dir(CONFIG)
+        fs.create_dir(Path(CONFIG_PATH))
     with pytest.raises(FileAccessError) as caught:
-        read_bytes(CONFIG)
-    assert str(caught.value) == f"{CONFIG}: cannot read: {reason}" + (
+        read_bytes(Path(CONFIG_PATH))
+    assert str(caught.value) == f"{Path(CONFIG_PATH)}: cannot read: {reason}" + (
         ", not a file" if setup == "folder" else ""
     )

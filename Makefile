@@ -1,0 +1,55 @@
+# fips-setup developer tasks. `make test` sets up everything it needs
+# (virtual environments for the oldest and newest supported Pythons) and
+# runs the checks and the tests on both.
+
+SHELL := /bin/bash
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+# The oldest supported Python (the Agent 7.45 embedded interpreter) and the newest.
+PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)))
+PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
+PYTEST_ARGS ?=
+
+.PHONY: test lint unit unit-old unit-new demo bench clean
+
+test: lint unit
+
+# A virtual environment per interpreter, rebuilt when pyproject.toml changes.
+.venv-%/stamp: pyproject.toml
+	@test -x "$(PY_$*)" || { echo "make: no Python for $* (PY_$*='$(PY_$*)'); install it with pyenv or set PY_$*=/path/to/python3" >&2; exit 1; }
+	rm -rf .venv-$*
+	"$(PY_$*)" -m venv .venv-$*
+	.venv-$*/bin/python -m pip install -q --upgrade pip
+	.venv-$*/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+lint: .venv-NEW/stamp
+	.venv-NEW/bin/ruff check .
+	.venv-NEW/bin/ruff format --check .
+	.venv-NEW/bin/mypy
+
+unit: unit-old unit-new
+
+unit-old: .venv-OLD/stamp
+	.venv-OLD/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	.venv-OLD/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
+
+unit-new: .venv-NEW/stamp
+	.venv-NEW/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
+
+# The main job on a safe default: what `configure` would change in the
+# example datadog.yaml kept in this repository (nothing is written).
+demo: .venv-NEW/stamp
+	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run
+
+# Whole-process time of `configure --dry-run --json`, from a regular
+# (non-editable) install, as users get it.
+bench:
+	@test -x "$(PY_NEW)" || { echo "make: no Python 3.13 found" >&2; exit 1; }
+	rm -rf .venv-bench
+	"$(PY_NEW)" -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q .
+	.venv-bench/bin/python scripts/bench_configure.py .venv-bench/bin/fips-setup
+
+clean:
+	rm -rf .venv-OLD .venv-NEW .venv-bench build *.egg-info
