@@ -34,7 +34,9 @@ def shared_fixture() -> Any:
     def find(relative: str) -> Path:
         path = shared_dir() / "fixtures" / relative
         if not path.is_file():
-            skip_or_fail(f"{path} not found (set FIPS_SETUP_SHARED to the shared folder)")
+            # Vendor files live beside the checkout, not in it; without them
+            # these cases skip (also in CI), as shared/fixtures/README.md asks.
+            pytest.skip(f"{path} not found (set FIPS_SETUP_SHARED to the shared folder)")
         return path
 
     return find
