@@ -9,9 +9,9 @@ PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit unit-old unit-new demo bench clean
+.PHONY: test lint unit unit-old unit-new installcheck demo bench clean
 
-test: lint unit
+test: lint unit installcheck
 
 # A virtual environment per interpreter, rebuilt when pyproject.toml changes.
 .venv-%/stamp: pyproject.toml
@@ -36,6 +36,17 @@ unit-old: .venv-OLD/stamp
 unit-new: .venv-NEW/stamp
 	.venv-NEW/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
+
+# `pip install .` (not editable) in a fresh environment gives a working
+# fips-setup on the oldest and the newest Python.
+installcheck:
+	@for py in "$(PY_OLD)" "$(PY_NEW)"; do \
+	  dir=$$(mktemp -d) && trap 'rm -rf "$$dir"' EXIT && \
+	  "$$py" -m venv "$$dir" && "$$dir/bin/python" -m pip install -q . && \
+	  "$$dir/bin/fips-setup" configure --config docs/examples/datadog.yaml --dry-run --json \
+	    | "$$dir/bin/python" -c 'import json,sys; d=json.load(sys.stdin); assert d["changed"] and not d["failed"], d' && \
+	  echo "installcheck: $$("$$py" --version) ok" && rm -rf "$$dir" || exit 1; \
+	done
 
 # The main job on a safe default: what `configure` would change in the
 # example datadog.yaml kept in this repository (nothing is written).
