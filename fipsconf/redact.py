@@ -14,18 +14,10 @@ from typing import Any
 MASK = "********"
 
 #: Key names whose values are secrets (matched as a suffix: ``logs_api_key`` too).
-_SECRET_NAME = r"(?:api_?key|app_?key|application_key|password|passwd|secret|token)"
-_SECRET_WORDS = (
-    "api_key",
-    "apikey",
-    "app_key",
-    "appkey",
-    "application_key",
-    "password",
-    "passwd",
-    "secret",
-    "token",
-    "://",
+_SECRET_NAME = r"(?:api[_-]?key|app[_-]?key|application[_-]key|password|passwd|secret|token)"
+_SECRET_WORDS = (  # the words _SECRET_NAME can match, lowercased, and URLs
+    *("api_key", "api-key", "apikey", "app_key", "app-key", "appkey"),
+    *("application_key", "application-key", "password", "passwd", "secret", "token", "://"),
 )
 # The patterns below run on single lines that contain a secret word or "://".
 _YAML_LINE = re.compile(
@@ -34,7 +26,9 @@ _YAML_LINE = re.compile(
     + r"[\"']?[ \t]*:[ \t]+)(?P<value>[^\s#][^\r\n]*?)(?P<trail>[ \t]+#.*)?\Z",
     re.IGNORECASE | re.DOTALL,
 )
-_ENV_ASSIGNMENT = re.compile(r"(?P<lead>\b\w*" + _SECRET_NAME + r"=)(?P<value>[^\s'\"]+)", re.I)
+_ENV_ASSIGNMENT = re.compile(
+    r"(?P<lead>\b[\w-]*" + _SECRET_NAME + r"=)(?P<value>[^\s'\"]+)", re.IGNORECASE
+)
 _JSON_PAIR = re.compile(
     r"(?P<lead>\"[\w.-]*"
     + _SECRET_NAME

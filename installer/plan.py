@@ -16,6 +16,8 @@ Progress = Callable[["Step"], Any]
 class Step:
     """One action on the host: what it is, how to do it, how to take it back.
 
+    ``changes`` is False for a step that only checks (waiting for a port).
+
     ``status`` goes from "planned" to "done", "failed", "undone" or "undo-failed".
     """
 
@@ -25,8 +27,11 @@ class Step:
         description: str,
         run: Callable[[], None],
         undo: Optional[Callable[[], None]] = None,
+        *,
+        changes: bool = True,
     ) -> None:
         self.kind = kind
+        self.changes = changes
         self.description = description
         self.run = run
         self.undo = undo
@@ -64,6 +69,10 @@ class Plan:
     def add(self, step: Step) -> None:
         """Append ``step`` to the plan."""
         self.steps.append(step)
+
+    def changes_anything(self) -> bool:
+        """True when some step changes the host (not only checks it)."""
+        return any(step.changes for step in self.steps)
 
     def records(self) -> list[dict[str, Any]]:
         """Every step as a JSON-ready record."""

@@ -81,6 +81,93 @@ def configure(
     )
 
 
+@app.command()
+def enable(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    port_range_start: PortOption = None,
+    local_address: AddressOption = None,
+    package_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--package-file",
+            metavar="PATH",
+            help="Install the proxy from this .deb/.rpm (air-gapped hosts).",
+        ),
+    ] = None,
+    no_install: Annotated[
+        bool, typer.Option("--no-install", help="Do not install the proxy package.")
+    ] = False,
+    no_restart: Annotated[
+        bool,
+        typer.Option(
+            "--no-restart", help="Change files only; start or restart no service (containers)."
+        ),
+    ] = False,
+    refresh_proxy_config: Annotated[
+        bool,
+        typer.Option(
+            "--refresh-proxy-config",
+            help="Replace a proxy configuration that differs from the package's example"
+            " (backup kept, DNS nameservers carried over).",
+        ),
+    ] = False,
+    allow_other_site: Annotated[
+        bool,
+        typer.Option("--allow-other-site", help="Enable even though site is not ddog-gov.com."),
+    ] = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Install, configure and start the proxy, then point the Agent at it (no data gap)."""
+    _exit(
+        commands.enable_command(
+            config,
+            port_range_start=port_range_start,
+            local_address=local_address,
+            package_file=package_file,
+            no_install=no_install,
+            no_restart=no_restart,
+            refresh_proxy_config=refresh_proxy_config,
+            allow_other_site=allow_other_site,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
+@app.command()
+def disable(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    remove_package: Annotated[
+        bool, typer.Option("--remove-package", help="Also remove the proxy package.")
+    ] = False,
+    no_restart: Annotated[
+        bool, typer.Option("--no-restart", help="Change files only; touch no service.")
+    ] = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Point the Agent back at Datadog directly, then stop the proxy."""
+    _exit(
+        commands.disable_command(
+            config,
+            remove_package=remove_package,
+            no_restart=no_restart,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
+@app.command()
+def status(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    json_output: JsonOption = False,
+) -> None:
+    """Show versions, services, fips settings (and overrides) and the proxy's ports."""
+    _exit(commands.status_command(config, as_json=json_output))
+
+
 def _usage_error_type() -> Any:
     # typer re-exports click's exceptions but not UsageError itself; it is
     # BadParameter's base class whichever click (vendored or not) is in use.

@@ -21,7 +21,9 @@ def run_and_render(as_json: bool, command: Callable[[], Any]) -> int:
     try:
         result = command()
     except FipsSetupError as exc:
-        show_failure(str(exc), exc.code, as_json=as_json)
+        steps = getattr(exc, "steps", None)
+        extra = {"actions": [step.record() for step in steps]} if steps else None
+        show_failure(str(exc), exc.code, as_json=as_json, extra=extra)
         return EXIT_FAILED
     show_result(result, as_json=as_json)
     return EXIT_OK
@@ -44,3 +46,66 @@ def configure_command(
         enabled=not disable, port_range_start=port_range_start, local_address=local_address
     )
     return run_and_render(as_json, lambda: configure(config, request, dry_run=dry_run))
+
+
+def enable_command(
+    config: Path,
+    *,
+    port_range_start: Optional[int],
+    local_address: Optional[str],
+    package_file: Optional[Path],
+    no_install: bool,
+    no_restart: bool,
+    refresh_proxy_config: bool,
+    allow_other_site: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    """``fips-setup enable``."""
+    from installer.cli.render import progress_display
+    from installer.enable import EnableOptions, enable
+    from installer.host import Host
+
+    options = EnableOptions(
+        config=config,
+        port_range_start=port_range_start,
+        local_address=local_address,
+        package_file=package_file,
+        no_install=no_install,
+        no_restart=no_restart,
+        refresh_proxy_config=refresh_proxy_config,
+        allow_other_site=allow_other_site,
+        dry_run=dry_run,
+    )
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: enable(Host(), options, progress))
+
+
+def disable_command(
+    config: Path, *, remove_package: bool, no_restart: bool, dry_run: bool, as_json: bool
+) -> int:
+    """``fips-setup disable``."""
+    from installer.cli.render import progress_display
+    from installer.disable import DisableOptions, disable
+    from installer.host import Host
+
+    options = DisableOptions(
+        config=config, remove_package=remove_package, no_restart=no_restart, dry_run=dry_run
+    )
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: disable(Host(), options, progress))
+
+
+def status_command(config: Path, *, as_json: bool) -> int:
+    """``fips-setup status``."""
+    from installer.cli.render import show_status
+    from installer.host import Host
+    from installer.status import status
+
+    try:
+        result = status(Host(), config)
+    except FipsSetupError as exc:
+        show_failure(str(exc), exc.code, as_json=as_json)
+        return EXIT_FAILED
+    show_status(result, as_json=as_json)
+    return EXIT_OK

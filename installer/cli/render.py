@@ -6,9 +6,10 @@ only for human output, so ``--json`` stays fast.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
-from typing import Any, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from fipsconf.redact import REDACTOR
 from installer.results import CommandResult
@@ -51,8 +52,77 @@ def show_result(result: CommandResult, *, as_json: bool) -> None:
         console.print(_colored_diff(text))
     for warning in result.warnings:
         console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
+    if result.actions and (result.dry_run or len(result.actions) > 1):
+        for action in result.actions:
+            marker = _ACTION_MARKS.get(action["status"], "•")
+            console.print(Text(f"  {marker} ") + Text(REDACTOR.redact(action["description"])))
     mark = Text("✓ " if result.changed and not result.dry_run else "• ", style="green")
     console.print(mark + Text(REDACTOR.redact(result.msg)))
+
+
+_ACTION_MARKS = {"planned": "○", "done": "✓", "failed": "✗", "undone": "↺", "undo-failed": "!"}
+
+
+@contextlib.contextmanager
+def progress_display(as_json: bool) -> Iterator[Optional[Callable[[Any], None]]]:
+    """A spinner naming the running step (people only; nothing with ``--json``)."""
+    if as_json or not sys.stderr.isatty():
+        yield None
+        return
+    console = _console(stderr=True)
+    with console.status("checking the host...") as status:
+
+        def update(step: Any) -> None:
+            status.update(f"{step.description}...")
+
+        yield update
+
+
+def show_status(result: CommandResult, *, as_json: bool) -> None:
+    """Print ``status``: one JSON document, or tables for people."""
+    if as_json:
+        emit_json(result.record())
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    doc = result.details
+    console = _console()
+    table = Table(title="fips-setup status", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    platform = doc["platform"]
+    table.add_row("host", f"{platform['name']} ({platform['architecture']}), {doc['init_system']}")
+    for name, version in doc["packages"].items():
+        table.add_row(name, version or "not installed")
+    for name, state in doc["services"].items():
+        active = "active" if state["active"] else "inactive"
+        enabled = {True: "enabled", False: "disabled", None: "?"}[state["enabled"]]
+        table.add_row(f"{name} service", f"{active}, {enabled} at boot")
+    yaml_doc = doc["datadog_yaml"]
+    table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
+    table.add_row("site", str(yaml_doc["site"]))
+    for key, value in doc["effective"].items():
+        source = "file" if value == yaml_doc["fips"].get(key) else "environment"
+        table.add_row(f"fips.{key}", f"{value} ({source})")
+    for override in doc["overrides"]:
+        table.add_row(
+            "override", f"{override['variable']}={override['value']} in {override['source']}"
+        )
+    proxy_config = doc["proxy_config"]
+    if proxy_config["exists"]:
+        verdict = "ok" if proxy_config["owner_and_mode_ok"] else "NOT dd-agent:dd-agent 640"
+        table.add_row(
+            "proxy config",
+            f"{proxy_config['path']} ({proxy_config['uid']}:{proxy_config['gid']}"
+            f" {proxy_config['mode']}: {verdict})",
+        )
+    else:
+        table.add_row("proxy config", f"{proxy_config['path']} missing")
+    listening = ", ".join(f"{p['port']} ({p['command'] or '?'})" for p in doc["ports"]) or "none"
+    table.add_row("listening ports", REDACTOR.redact(listening))
+    console.print(table)
+    console.print(Text(REDACTOR.redact(result.msg)))
 
 
 def show_failure(

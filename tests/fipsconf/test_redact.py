@@ -59,3 +59,11 @@ def test_secret_key_names(name: str) -> None:
 @pytest.mark.parametrize("name", ["site", "api_key_file_path_x", "hostname", "tokenizer"])
 def test_ordinary_key_names(name: str) -> None:
     assert not is_secret_key(name)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["agent --api-key=abcd1234abcd", "curl -H DD-API-KEY=abcd1234abcd", "x --app-key=abcd1234abcd"],
+)
+def test_command_line_options_are_masked(text: str) -> None:
+    assert "abcd1234abcd" not in Redactor().redact(text)

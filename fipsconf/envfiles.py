@@ -1,0 +1,78 @@
+"""Environment settings that override datadog.yaml: env files and systemd drop-ins.
+
+The Agent reads ``DD_FIPS_*`` variables before its file: a line in
+``/etc/datadog-agent/environment`` or an ``Environment=`` in a systemd
+drop-in silently wins over ``fips:`` in datadog.yaml.
+"""
+
+from __future__ import annotations
+
+import shlex
+from typing import NamedTuple
+
+FIPS_VARIABLES = {
+    "DD_FIPS_ENABLED": "enabled",
+    "DD_FIPS_HTTPS": "https",
+    "DD_FIPS_PORT_RANGE_START": "port_range_start",
+    "DD_FIPS_LOCAL_ADDRESS": "local_address",
+    "DD_FIPS_TLS_VERIFY": "tls_verify",
+}
+
+
+class Override(NamedTuple):
+    """A ``DD_FIPS_*`` variable set outside datadog.yaml, and where."""
+
+    variable: str
+    value: str
+    source: str
+    line: int
+
+    @property
+    def setting(self) -> str:
+        """The ``fips`` setting it overrides (``enabled``, ``https``...)."""
+        return FIPS_VARIABLES[self.variable]
+
+
+def environment_file(text: str, source: str) -> list[Override]:
+    """``DD_FIPS_*`` assignments of a ``KEY=value`` file (systemd EnvironmentFile syntax)."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", ";")):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if sep and key in FIPS_VARIABLES:
+            found.append(Override(key, _unquote(value.strip()), source, number))
+    return found
+
+
+def systemd_unit(text: str, source: str) -> list[Override]:
+    """``DD_FIPS_*`` set by ``Environment=`` lines of a unit file or drop-in."""
+    found = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line.startswith("Environment="):
+            continue
+        try:
+            words = shlex.split(line[len("Environment=") :])
+        except ValueError:
+            continue
+        for word in words:
+            key, sep, value = word.partition("=")
+            if sep and key in FIPS_VARIABLES:
+                found.append(Override(key, value, source, number))
+    return found
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def as_bool(value: str) -> bool:
+    """How the Agent reads a boolean variable (Go's strconv.ParseBool, leniently)."""
+    return value.strip().lower() in ("1", "t", "true", "yes", "y", "on")

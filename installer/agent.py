@@ -1,0 +1,79 @@
+"""The installed Datadog Agent: its version, and settings that override its file."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from packaging.version import InvalidVersion, Version
+
+from fipsconf.envfiles import Override, environment_file, systemd_unit
+from installer.errors import PreconditionError
+from installer.host import Host
+from installer.packages import (
+    AGENT_PACKAGE,
+    FIPS_AGENT_PACKAGE,
+    PackageManager,
+    upstream_version,
+)
+
+MIN_AGENT = Version("7.45")
+#: The Agent's ``diagnose`` suite names changed in 7.48.
+NEW_DIAGNOSE = Version("7.48")
+ENVIRONMENT_FILE = "/etc/datadog-agent/environment"
+_UNIT_FILES = (
+    "/etc/systemd/system/datadog-agent.service",
+    "/etc/systemd/system/datadog-agent.service.d",
+    "/run/systemd/system/datadog-agent.service.d",
+)
+
+
+def agent_version(packages: PackageManager) -> Optional[Version]:
+    """The installed Agent's version from the package database (None: not installed)."""
+    raw = packages.installed_version(AGENT_PACKAGE)
+    if raw is None:
+        return None
+    try:
+        return Version(upstream_version(raw))
+    except InvalidVersion:
+        return None
+
+
+def check_agent(packages: PackageManager) -> Version:
+    """The Agent's version, when it can use the proxy. Raises PreconditionError.
+
+    Refuses a missing Agent, one older than 7.45, and a host with the FIPS
+    Agent (``datadog-fips-agent``), which needs no proxy and cannot coexist with it.
+    """
+    if packages.installed_version(FIPS_AGENT_PACKAGE) is not None:
+        raise PreconditionError(
+            f"the FIPS Agent ({FIPS_AGENT_PACKAGE}) is installed: it encrypts with a FIPS"
+            " validated module itself and needs no proxy, and the two cannot be installed"
+            " together; nothing to do"
+        )
+    version = agent_version(packages)
+    if version is None:
+        raise PreconditionError(
+            f"the Datadog Agent ({AGENT_PACKAGE}) is not installed; install it first, or use"
+            " 'fips-setup install' on a new host"
+        )
+    if version < MIN_AGENT:
+        raise PreconditionError(
+            f"the Datadog Agent is version {version}; the FIPS proxy needs {MIN_AGENT} or"
+            " newer: upgrade the Agent first"
+        )
+    return version
+
+
+def fips_overrides(host: Host) -> list[Override]:
+    """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
+    found: list[Override] = []
+    env_file = host.path(ENVIRONMENT_FILE)
+    if env_file.is_file():
+        found += environment_file(env_file.read_text(errors="replace"), ENVIRONMENT_FILE)
+    for location in _UNIT_FILES:
+        path = host.path(location)
+        files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
+        for unit in files:
+            shown = f"{location}/{unit.name}" if path.is_dir() else location
+            found += systemd_unit(unit.read_text(errors="replace"), shown)
+    return found

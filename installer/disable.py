@@ -1,0 +1,111 @@
+"""``fips-setup disable``: point the Agent back at Datadog directly, then stop the proxy.
+
+The reverse order of ``enable``: the Agent stops using the proxy (file, then
+restart) before the proxy stops, so no payload meets a closed port.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, Optional
+
+from fipsconf.datadog_yaml import FipsRequest, fips_settings
+from installer.agent import fips_overrides
+from installer.configure import plan_datadog_yaml
+from installer.enable import check_overrides, require_root, restart_and_confirm
+from installer.errors import PreconditionError
+from installer.host import Host
+from installer.packages import PROXY_PACKAGE, package_manager_for
+from installer.plan import Plan, Progress, Step
+from installer.platform import detect_platform
+from installer.results import CommandResult
+from installer.services import AGENT_SERVICE, PROXY_SERVICE, NoInit, service_manager_for
+
+
+class DisableOptions(NamedTuple):
+    """What the operator asked ``disable`` for."""
+
+    config: Path
+    remove_package: bool = False
+    no_restart: bool = False
+    dry_run: bool = False
+
+
+def disable(
+    host: Host, options: DisableOptions, progress: Optional[Progress] = None
+) -> CommandResult:
+    """Run (or, with ``dry_run``, show) the disable plan. Raises FipsSetupError."""
+    require_root(host, options.dry_run)
+    platform = detect_platform(host)
+    packages = package_manager_for(host, platform)
+    services = service_manager_for(host)
+    if isinstance(services, NoInit) and not options.no_restart:
+        raise PreconditionError(NoInit.MESSAGE)
+    yaml_change = plan_datadog_yaml(options.config, FipsRequest(enabled=False))
+    settings = fips_settings(yaml_change.edit.result.document.data)
+    check_overrides(fips_overrides(host), settings, enabling=False)
+
+    plan = Plan()
+    if yaml_change.changed:
+        write = yaml_change.write_step()
+
+        def undo_write() -> None:
+            assert write.undo is not None
+            write.undo()
+            if not options.no_restart:
+                services.restart(AGENT_SERVICE)
+
+        plan.add(Step(write.kind, write.description, write.run, undo_write))
+        if not options.no_restart:
+            plan.add(
+                Step(
+                    "restart-service",
+                    f"restart {AGENT_SERVICE} and check that it stays up",
+                    lambda: restart_and_confirm(host, services, AGENT_SERVICE),
+                )
+            )
+    if not options.no_restart:
+        if services.is_active(PROXY_SERVICE):
+            plan.add(
+                Step(
+                    "stop-service",
+                    f"stop {PROXY_SERVICE}",
+                    lambda: services.stop(PROXY_SERVICE),
+                    lambda: services.start(PROXY_SERVICE),
+                )
+            )
+        if services.is_enabled(PROXY_SERVICE):
+            plan.add(
+                Step(
+                    "disable-service",
+                    f"disable {PROXY_SERVICE} at boot",
+                    lambda: services.disable(PROXY_SERVICE),
+                    lambda: services.enable(PROXY_SERVICE),
+                )
+            )
+    if options.remove_package and packages.installed_version(PROXY_PACKAGE) is not None:
+        plan.add(
+            Step(
+                "remove-package",
+                f"remove {PROXY_PACKAGE} with {packages.name}",
+                lambda: packages.remove(PROXY_PACKAGE),
+            )
+        )
+    if not options.dry_run:
+        plan.execute(progress)
+    changed = plan.changes_anything()
+    if not changed:
+        message = "the Agent already sends directly (fips.enabled is off) and the proxy is stopped"
+    elif options.dry_run:
+        message = "dry run: these steps would disable the FIPS proxy; nothing was changed"
+    else:
+        message = "the Agent now sends directly to Datadog; the FIPS proxy is stopped"
+    return CommandResult(
+        changed=changed,
+        msg=message,
+        diff=[yaml_change.diff()] if yaml_change.changed else [],
+        warnings=[],
+        actions=plan.records(),
+        details={"platform": platform._asdict()},
+        dry_run=options.dry_run,
+    )

@@ -1,0 +1,421 @@
+"""``fips-setup enable``: install, configure and start the proxy, then point the Agent at it.
+
+The order keeps every payload (DESIGN rule 3): the proxy is installed,
+configured, started and accepting connections before the Agent's
+configuration changes and the Agent restarts. Every check runs before the
+first change; a failure undoes what this run did.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+from fipsconf.datadog_yaml import FipsRequest, fips_settings
+from fipsconf.envfiles import Override, as_bool
+from installer.agent import check_agent, fips_overrides
+from installer.configure import DatadogYamlChange, plan_datadog_yaml
+from installer.errors import PreconditionError
+from installer.host import Host
+from installer.packages import PROXY_PACKAGE, PackageError, PackageManager, package_manager_for
+from installer.plan import Plan, Progress, Step
+from installer.platform import Platform, detect_platform
+from installer.ports import listeners
+from installer.proxy import (
+    ProxyConfigChange,
+    listen_targets,
+    plan_proxy_config,
+    restore_proxy_config,
+    write_proxy_config,
+)
+from installer.results import CommandResult
+from installer.services import (
+    AGENT_SERVICE,
+    PROXY_SERVICE,
+    NoInit,
+    ServiceError,
+    ServiceManager,
+    service_manager_for,
+)
+
+PORT_WAIT_SECONDS = 30.0
+AGENT_WAIT_SECONDS = 30.0
+AGENT_SETTLE_SECONDS = 2.0
+
+
+class EnableOptions(NamedTuple):
+    """What the operator asked ``enable`` for."""
+
+    config: Path
+    port_range_start: Optional[int] = None
+    local_address: Optional[str] = None
+    package_file: Optional[Path] = None
+    no_install: bool = False
+    no_restart: bool = False
+    refresh_proxy_config: bool = False
+    allow_other_site: bool = False
+    dry_run: bool = False
+
+
+class HostState(NamedTuple):
+    """What the checks found, for planning."""
+
+    platform: Platform
+    packages: PackageManager
+    services: ServiceManager
+    agent_version: str
+    proxy_version: Optional[str]
+    datadog_yaml: DatadogYamlChange
+    port_start: int
+    warnings: list[str]
+
+
+def require_root(host: Host, dry_run: bool) -> None:
+    """Refuse to change a host without root (a dry run may look as anyone)."""
+    if not dry_run and not host.is_root():
+        raise PreconditionError("must run as root (sudo); nothing was changed")
+
+
+def inspect_host(host: Host, options: EnableOptions) -> HostState:
+    """Every check ``enable`` makes before its first change. Raises PreconditionError & co."""
+    require_root(host, options.dry_run)
+    platform = detect_platform(host)
+    packages = package_manager_for(host, platform)
+    services = service_manager_for(host)
+    if isinstance(services, NoInit) and not options.no_restart:
+        raise PreconditionError(NoInit.MESSAGE)
+    agent_version = check_agent(packages)
+    request = FipsRequest(
+        enabled=True,
+        port_range_start=options.port_range_start,
+        local_address=options.local_address,
+    )
+    yaml_change = plan_datadog_yaml(options.config, request)
+    warnings = [advice.message for advice in yaml_change.advice]
+    site_advice = [a.message for a in yaml_change.advice if a.code == "site-not-fed"]
+    if site_advice and not options.allow_other_site:
+        raise PreconditionError(
+            f"{options.config}: {site_advice[0]}; or pass --allow-other-site to enable anyway"
+        )
+    settings = fips_settings(yaml_change.edit.result.document.data)
+    check_overrides(
+        fips_overrides(host), settings, enabling=True, requested_address=options.local_address
+    )
+    proxy_version = packages.installed_version(PROXY_PACKAGE)
+    if proxy_version is None:
+        _check_installable(packages, options)
+    port_start = int(settings["port_range_start"])
+    check_ports_free(host, port_start)
+    return HostState(
+        platform,
+        packages,
+        services,
+        str(agent_version),
+        proxy_version,
+        yaml_change,
+        port_start,
+        warnings,
+    )
+
+
+def _check_installable(packages: PackageManager, options: EnableOptions) -> None:
+    if options.no_install:
+        raise PreconditionError(
+            f"{PROXY_PACKAGE} is not installed and --no-install was given; install it first"
+        )
+    if options.package_file is not None:
+        if not options.package_file.is_file():
+            raise PreconditionError(f"{options.package_file}: no such package file")
+        return
+    if packages.datadog_repository() is None:
+        raise PackageError(packages.missing_repository_message())
+
+
+def check_overrides(
+    overrides: list[Override],
+    settings: dict[str, Any],
+    *,
+    enabling: bool,
+    requested_address: Optional[str] = None,
+) -> None:
+    """Refuse when a ``DD_FIPS_*`` variable would silently undo or break the change.
+
+    ``settings``: the fips settings datadog.yaml will have.
+    """
+    for override in overrides:
+        value = override.value.strip()
+        contradicts = False
+        if override.setting == "enabled":
+            contradicts = as_bool(value) != enabling
+        elif enabling and override.setting == "https":
+            contradicts = as_bool(value)
+        elif enabling and override.setting == "port_range_start":
+            contradicts = value != str(settings["port_range_start"])
+        elif enabling and override.setting == "local_address":
+            contradicts = requested_address is not None and value != requested_address
+        if contradicts:
+            raise PreconditionError(
+                f"{override.source}:{override.line}: {override.variable}={override.value}"
+                f" overrides datadog.yaml and contradicts this change; remove it (or make it"
+                " agree) and run again"
+            )
+
+
+def check_ports_free(host: Host, start: int) -> None:
+    """Refuse when another process holds one of the proxy's 16 ports."""
+    others = [
+        listener
+        for listener in listeners(host, range(start, start + 16))
+        if "datadog-fips-proxy" not in listener.command
+    ]
+    if others:
+        held = "; ".join(listener.describe() for listener in others)
+        raise PreconditionError(
+            f"the FIPS proxy needs TCP ports {start}-{start + 15}, but {held} is in use;"
+            " stop that process or choose another range with --port-range-start"
+        )
+
+
+def plan_enable(
+    host: Host, options: EnableOptions, state: HostState
+) -> tuple[Plan, Optional[ProxyConfigChange]]:
+    """The steps that take this host from its state to a FIPS-proxied Agent.
+
+    Only what must change is planned: on a configured host the plan is empty.
+    Also returns the proxy configuration change when it is known before
+    installing (None on a first install: the example comes with the package).
+    """
+    plan = Plan()
+    packages, services = state.packages, state.services
+    installed_now = state.proxy_version is None
+    if installed_now:
+        plan.add(_install_step(packages, options))
+    config_change = None if installed_now else _plan_config(host, options, state)
+    config_changes = config_change is None or config_change.changed
+    if config_changes:
+        plan.add(_ConfigStep(host, options, state, config_change, services))
+    if not options.no_restart:
+        if not services.is_active(PROXY_SERVICE):
+            plan.add(
+                Step(
+                    "start-service",
+                    f"start {PROXY_SERVICE}",
+                    lambda: services.start(PROXY_SERVICE),
+                    lambda: services.stop(PROXY_SERVICE),
+                )
+            )
+        elif config_changes:
+            plan.add(
+                Step(
+                    "restart-service",
+                    f"restart {PROXY_SERVICE} with its new configuration",
+                    lambda: services.restart(PROXY_SERVICE),
+                )
+            )
+        if installed_now or services.is_enabled(PROXY_SERVICE) is False:
+            plan.add(
+                Step(
+                    "enable-service",
+                    f"enable {PROXY_SERVICE} at boot",
+                    lambda: services.enable(PROXY_SERVICE),
+                    lambda: services.disable(PROXY_SERVICE),
+                )
+            )
+    yaml_change = state.datadog_yaml
+    if not plan.steps and not yaml_change.changed:
+        return plan, config_change  # configured already: check nothing, restart nothing
+    if not options.no_restart:
+        plan.add(
+            Step(
+                "wait-ports",
+                "wait until the proxy accepts connections on all its ports",
+                lambda: wait_for_proxy(host, services),
+                changes=False,
+            )
+        )
+    if yaml_change.changed:
+        plan.add(_datadog_yaml_step(yaml_change, services, options.no_restart))
+        if not options.no_restart:
+            plan.add(
+                Step(
+                    "restart-service",
+                    f"restart {AGENT_SERVICE} and check that it stays up",
+                    lambda: restart_and_confirm(host, services, AGENT_SERVICE),
+                )
+            )
+    return plan, config_change
+
+
+def _install_step(packages: PackageManager, options: EnableOptions) -> Step:
+    if options.package_file is not None:
+        package_file = options.package_file
+        return Step(
+            "install-package",
+            f"install {PROXY_PACKAGE} from {package_file}",
+            lambda: packages.install_file(package_file),
+            lambda: packages.remove(PROXY_PACKAGE),
+        )
+    return Step(
+        "install-package",
+        f"install {PROXY_PACKAGE} with {packages.name} (refreshing only the Datadog repository)",
+        lambda: packages.install_from_repository(PROXY_PACKAGE),
+        lambda: packages.remove(PROXY_PACKAGE),
+    )
+
+
+def _plan_config(host: Host, options: EnableOptions, state: HostState) -> ProxyConfigChange:
+    settings = fips_settings(state.datadog_yaml.edit.result.document.data)
+    address = options.local_address
+    if address is None and settings["local_address"] not in ("localhost",):
+        address = str(settings["local_address"])
+    port = options.port_range_start
+    if port is None and state.port_start != 9803:
+        port = state.port_start
+    return plan_proxy_config(
+        host, port_start=port, address=address, refresh=options.refresh_proxy_config
+    )
+
+
+class _ConfigStep(Step):
+    """Writes the proxy configuration, computing it at run time on a fresh install."""
+
+    def __init__(
+        self,
+        host: Host,
+        options: EnableOptions,
+        state: HostState,
+        change: Optional[ProxyConfigChange],
+        services: ServiceManager,
+    ) -> None:
+        self.host, self.options, self.state, self.change = host, options, state, change
+        self.services = services
+        description = "create the proxy configuration from its example (dd-agent:dd-agent, 640)"
+        if change is not None and change.reason == "refresh":
+            description = (
+                "replace the proxy configuration with the package's example"
+                " (backup kept, nameservers carried over)"
+            )
+        elif change is not None and change.reason == "adjust":
+            description = "adjust the proxy configuration's ports or address"
+        super().__init__("write-file", description, self._write, self._restore)
+
+    def _write(self) -> None:
+        if self.change is None:
+            self.change = _plan_config(self.host, self.options, self.state)
+        if self.change.changed:
+            write_proxy_config(self.host, self.change)
+
+    def _restore(self) -> None:
+        if self.change is not None and self.change.changed:
+            restore_proxy_config(self.change)
+            if self.change.before is not None and self.services.is_active(PROXY_SERVICE):
+                self.services.restart(PROXY_SERVICE)
+
+
+def _datadog_yaml_step(
+    change: DatadogYamlChange, services: ServiceManager, no_restart: bool
+) -> Step:
+    write = change.write_step()
+
+    def undo() -> None:
+        assert write.undo is not None
+        write.undo()
+        if not no_restart:
+            services.restart(AGENT_SERVICE)
+
+    return Step(write.kind, write.description, write.run, undo)
+
+
+def wait_for_proxy(host: Host, services: ServiceManager) -> None:
+    """Poll until every port the proxy binds accepts a connection. Raises ServiceError."""
+    from installer.proxy import PROXY_CONFIG
+
+    text = host.path(PROXY_CONFIG).read_text()
+    targets = listen_targets(text)
+    pending = list(targets)
+
+    def all_open() -> bool:
+        pending[:] = [(a, p) for a, p in pending if not host.probe(a, p, 0.5)]
+        return not pending
+
+    if not host.wait_for(all_open, PORT_WAIT_SECONDS, interval=0.2):
+        closed = ", ".join(str(port) for _, port in pending)
+        lines = services.journal(PROXY_SERVICE, 5)
+        detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
+        raise ServiceError(
+            f"{PROXY_SERVICE} did not open port(s) {closed} within"
+            f" {PORT_WAIT_SECONDS:.0f} s{detail}"
+        )
+
+
+def restart_and_confirm(host: Host, services: ServiceManager, service: str) -> None:
+    """Restart ``service`` and check it is, and stays, active. Raises ServiceError."""
+    services.restart(service)
+    if not host.wait_for(lambda: services.is_active(service), AGENT_WAIT_SECONDS):
+        lines = services.journal(service, 5)
+        detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
+        raise ServiceError(f"{service} is not running after its restart{detail}")
+    host.clock.sleep(AGENT_SETTLE_SECONDS)
+    if not services.is_active(service):
+        raise ServiceError(f"{service} stopped right after its restart")
+
+
+def enable(
+    host: Host, options: EnableOptions, progress: Optional[Progress] = None
+) -> CommandResult:
+    """Run (or, with ``dry_run``, show) the enable plan. Raises FipsSetupError."""
+    state = inspect_host(host, options)
+    plan, config_change = plan_enable(host, options, state)
+    if config_change is not None and config_change.stale:
+        state.warnings.append(
+            f"{config_change.path} differs from what the package's example gives (a package"
+            " upgrade changed the example, or the file was edited); it is kept as it is:"
+            " run with --refresh-proxy-config to replace it (a backup is kept and its DNS"
+            " nameservers carried over)"
+        )
+    if not options.dry_run:
+        plan.execute(progress)
+    changed = plan.changes_anything()
+    yaml_change = state.datadog_yaml
+    diff = [yaml_change.diff()] if yaml_change.changed else []
+    return CommandResult(
+        changed=changed,
+        msg=_message(options, state, changed),
+        diff=diff,
+        warnings=state.warnings,
+        actions=plan.records(),
+        details={
+            "platform": state.platform._asdict(),
+            "agent_version": state.agent_version,
+            "proxy_version": state.packages.installed_version(PROXY_PACKAGE)
+            if not options.dry_run
+            else state.proxy_version,
+            "port_range_start": state.port_start,
+            "commands": _commands(host),
+        },
+        dry_run=options.dry_run,
+    )
+
+
+def _commands(host: Host) -> list[dict[str, Any]]:
+    return [
+        {"argv": list(r.argv), "returncode": r.returncode, "seconds": round(r.seconds, 3)}
+        for r in host.runner.history
+    ]
+
+
+def _message(options: EnableOptions, state: HostState, changed: bool) -> str:
+    ports = f"{state.port_start}-{state.port_start + 15}"
+    if not changed:
+        return (
+            f"the FIPS proxy is already running on ports {ports} and the Agent uses it;"
+            " nothing to change"
+        )
+    if options.dry_run:
+        return "dry run: these steps would enable the FIPS proxy; nothing was changed"
+    restart = (
+        ""
+        if not options.no_restart
+        else "; start the proxy and restart the Agent yourself (--no-restart)"
+    )
+    return f"the Agent now sends through the FIPS proxy on ports {ports}{restart}"

@@ -1,0 +1,102 @@
+"""The host as fips-setup sees it: its files, its processes, its clock, its ports.
+
+Host-side modules take a :class:`Host` instead of reaching for ``/``,
+``subprocess``, ``time`` or sockets themselves, so that tests can point them
+at a fake root, a fake runner and a fake clock, and the end-to-end tests at
+the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Callable, Optional
+
+from installer.runner import SAFE_PATH, Runner
+
+
+def probe_tcp(address: str, port: int, timeout: float) -> bool:
+    """True when something accepts a TCP connection at ``address``:``port``."""
+    try:
+        with socket.create_connection((address, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+class Clock:
+    """Monotonic time and sleeping (a fake one in tests)."""
+
+    def monotonic(self) -> float:
+        """Seconds from an arbitrary start."""
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        """Wait ``seconds``."""
+        time.sleep(seconds)
+
+
+class Host:
+    """Files under ``root``, commands through ``runner``, time from ``clock``."""
+
+    def __init__(
+        self,
+        root: Path = Path("/"),
+        runner: Optional[Runner] = None,
+        clock: Optional[Clock] = None,
+        probe: Callable[[str, int, float], bool] = probe_tcp,
+    ) -> None:
+        self.root = root
+        self.runner = runner or Runner()
+        self.clock = clock or Clock()
+        self.probe = probe
+
+    def path(self, absolute: str) -> Path:
+        """The host path ``absolute`` (like ``/etc/x``) under this host's root."""
+        return self.root / absolute.lstrip("/")
+
+    def which(self, name: str) -> Optional[str]:
+        """The absolute path of command ``name`` on the safe PATH, or None."""
+        for folder in SAFE_PATH.split(":"):
+            candidate = self.path(f"{folder}/{name}")
+            if candidate.is_file() and os.access(candidate, os.X_OK):
+                return f"{folder}/{name}"
+        return None
+
+    def account_ids(self, name: str) -> Optional[tuple[int, int]]:
+        """The uid of user ``name`` and the gid of group ``name`` (None: either missing).
+
+        Read from the host's own /etc/passwd and /etc/group, so that a tree
+        prepared under another root gets its own accounts.
+        """
+        ids = []
+        for table in ("/etc/passwd", "/etc/group"):
+            try:
+                lines = self.path(table).read_text(errors="replace").splitlines()
+            except OSError:
+                return None
+            found = [
+                f[2] for f in (line.split(":") for line in lines) if f[0] == name and len(f) > 2
+            ]
+            if not found or not found[0].isdigit():
+                return None
+            ids.append(int(found[0]))
+        return ids[0], ids[1]
+
+    def is_root(self) -> bool:
+        """True when fips-setup runs as root."""
+        return os.geteuid() == 0
+
+    def wait_for(
+        self, condition: Callable[[], bool], timeout: float, interval: float = 0.25
+    ) -> bool:
+        """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
+        deadline = self.clock.monotonic() + timeout
+        while True:
+            if condition():
+                return True
+            if self.clock.monotonic() >= deadline:
+                return False
+            self.clock.sleep(interval)

@@ -1,0 +1,116 @@
+"""``fips-setup status``: what is installed, running and configured, in one document."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from fipsconf.datadog_yaml import FED_SITE, fips_settings
+from fipsconf.envfiles import as_bool
+from fipsconf.errors import FipsSetupError
+from fipsconf.redact import REDACTOR
+from fipsconf.yamldoc import decode_utf8, parse_yaml
+from installer.agent import fips_overrides
+from installer.files import ownership_of, read_bytes
+from installer.host import Host
+from installer.packages import AGENT_PACKAGE, FIPS_AGENT_PACKAGE, PROXY_PACKAGE, package_manager_for
+from installer.platform import detect_platform
+from installer.ports import listeners
+from installer.proxy import PROXY_CONFIG, proxy_ownership
+from installer.results import CommandResult
+from installer.services import AGENT_SERVICE, PROXY_SERVICE, service_manager_for
+
+_CONVERT: dict[str, Callable[[str], Any]] = {
+    "enabled": as_bool,
+    "https": as_bool,
+    "tls_verify": as_bool,
+    "port_range_start": int,
+}
+
+
+def status(host: Host, config: Path) -> CommandResult:
+    """Collect the state of the Agent, the proxy and their settings. Never changes anything."""
+    platform = detect_platform(host)
+    packages = package_manager_for(host, platform)
+    services = service_manager_for(host)
+    document: dict[str, Any] = {"platform": platform._asdict(), "init_system": services.name}
+    document["packages"] = {
+        name: packages.installed_version(name)
+        for name in (AGENT_PACKAGE, PROXY_PACKAGE, FIPS_AGENT_PACKAGE)
+    }
+    document["services"] = {
+        name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
+        for name in (AGENT_SERVICE, PROXY_SERVICE)
+    }
+    file_settings, site, problem = _file_settings(config)
+    overrides = fips_overrides(host)
+    effective = dict(file_settings)
+    for override in overrides:
+        convert = _CONVERT.get(override.setting, str)
+        try:
+            effective[override.setting] = convert(override.value)
+        except ValueError:
+            effective[override.setting] = override.value
+    document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
+    if problem:
+        document["datadog_yaml"]["error"] = problem
+    document["overrides"] = [o._asdict() for o in overrides]
+    document["effective"] = effective
+    start = int(effective.get("port_range_start", 9803))
+    document["ports"] = [
+        {"port": ln.port, "address": ln.address, "pid": ln.pid, "command": ln.command}
+        for ln in listeners(host, range(start, start + 16))
+    ]
+    document["proxy_config"] = _proxy_config(host)
+    summary = _summary(document, start)
+    return CommandResult(changed=False, msg=summary, details=document)
+
+
+def _file_settings(config: Path) -> tuple[dict[str, Any], Optional[str], Optional[str]]:
+    try:
+        doc = parse_yaml(decode_utf8(read_bytes(config)))
+    except FipsSetupError as exc:
+        return fips_settings({}), None, str(exc)
+    REDACTOR.register_from(doc.data)
+    data = doc.data if isinstance(doc.data, dict) else {}
+    site = data.get("site")
+    return fips_settings(data), str(site) if site is not None else None, None
+
+
+def _proxy_config(host: Host) -> dict[str, Any]:
+    path = host.path(PROXY_CONFIG)
+    owner = ownership_of(path)
+    if owner is None:
+        return {"path": PROXY_CONFIG, "exists": False}
+    try:
+        expected = proxy_ownership(host)
+    except FipsSetupError:
+        expected = None
+    return {
+        "path": PROXY_CONFIG,
+        "exists": True,
+        "uid": owner.uid,
+        "gid": owner.gid,
+        "mode": oct(owner.mode),
+        "owner_and_mode_ok": expected is not None and owner == expected,
+    }
+
+
+def _summary(document: dict[str, Any], start: int) -> str:
+    effective = document["effective"]
+    proxy_active = document["services"][PROXY_SERVICE]["active"]
+    agent_active = document["services"][AGENT_SERVICE]["active"]
+    site = document["datadog_yaml"]["site"]
+    if effective.get("enabled") and not effective.get("https") and proxy_active and agent_active:
+        state = (
+            "FIPS proxy mode is on: the Agent sends through the proxy on ports"
+            f" {start}-{start + 15}"
+        )
+        if site != FED_SITE:
+            state += f" (but site is {site or 'not set'}, not {FED_SITE})"
+        return state
+    if effective.get("enabled"):
+        return (
+            "FIPS proxy mode is on in the configuration, but the proxy or the Agent is not running"
+        )
+    return "FIPS proxy mode is off: the Agent sends directly to Datadog"

@@ -1,0 +1,241 @@
+"""Fakes for unit tests: a command runner that simulates a Linux host, and a clock.
+
+``FakeSystem`` keeps the state a real host would (installed packages, service
+states, open ports) and answers the exact commands fips-setup runs (apt-get,
+dpkg-query, yum/dnf, zypper, rpm, systemctl, initctl, journalctl) by changing
+that state, so that tests can check both the argument lists and the host
+state after a run. Failures are injected per command prefix.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from typing import Callable, Mapping, Optional, Sequence
+
+from installer.host import Clock, Host
+from installer.runner import CommandError, ProcessResult, Runner, failure_message
+
+PROXY_EXAMPLE = """global
+    presetenv DD_FIPS_LOCAL_ADDRESS 127.0.0.1
+    log 127.0.0.1 local0
+
+defaults
+    timeout connect 5s
+    default-server verify required ca-file ca-certificates.crt check resolvers my-dns
+
+resolvers my-dns
+    parse-resolv-conf
+    # nameserver dns1 <Your DNS IP>:<Port>
+
+listen stats
+    bind ${DD_FIPS_LOCAL_ADDRESS}:9803
+    mode http
+    stats enable
+""" + "".join(
+    f"""
+frontend forwarder-{offset}
+    bind ${{DD_FIPS_LOCAL_ADDRESS}}:{9803 + offset}
+    default_backend intake-{offset}
+"""
+    for offset in range(1, 16)
+)
+
+
+class FakeClock(Clock):
+    """Time that passes only when slept."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        self.slept += seconds
+
+
+class Failure:
+    """An injected failure for commands starting with a prefix."""
+
+    def __init__(self, returncode: int = 1, stderr: str = "failed", times: int = 1_000_000) -> None:
+        self.returncode, self.stderr, self.times = returncode, stderr, times
+
+
+class FakeSystem(Runner):
+    """A runner that simulates a host's package database and init system."""
+
+    def __init__(self, proxy_example: str = PROXY_EXAMPLE) -> None:
+        super().__init__()
+        self.calls: list[tuple[str, ...]] = []
+        self.envs: list[Mapping[str, str]] = []
+        self.packages: dict[str, str] = {}
+        self.active: dict[str, bool] = {}
+        self.enabled: dict[str, bool] = {}
+        self.restarts: dict[str, int] = {}
+        self.failures: dict[tuple[str, ...], Failure] = {}
+        self.proxy_example = proxy_example
+        self.proxy_opens_ports = True
+        self.agent_crashes_after_restart = False
+        self.journal = ["[ALERT] something the proxy logged"]
+
+    # -- what tests use ---------------------------------------------------
+
+    def fail(
+        self, *prefix: str, returncode: int = 1, stderr: str = "failed", times: int = 10**6
+    ) -> None:
+        """Make commands starting with ``prefix`` fail (``times`` times)."""
+        self.failures[tuple(prefix)] = Failure(returncode, stderr, times)
+
+    def probe(self, address: str, port: int, timeout: float) -> bool:
+        """Whether the simulated proxy accepts connections on ``port``."""
+        return self.active.get("datadog-fips-proxy", False) and self.proxy_opens_ports
+
+    def commands(self, *names: str) -> list[list[str]]:
+        """The argument lists run so far whose program is one of ``names`` (all if none)."""
+        return [list(c) for c in self.calls if not names or c[0] in names]
+
+    def changing_commands(self) -> list[list[str]]:
+        """Commands that change the host (not queries)."""
+        queries = {"is-active", "is-enabled", "show", "-W", "-q", "status"}
+        return [
+            list(c)
+            for c in self.calls
+            if c[0] not in ("journalctl", "dpkg-query", "rpm") and not queries & set(c[1:2])
+        ]
+
+    # -- the runner -------------------------------------------------------
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        check: bool = True,
+        timeout: float = 300,
+        env: Optional[Mapping[str, str]] = None,
+        input: Optional[str] = None,
+    ) -> ProcessResult:
+        args = tuple(argv)
+        self.calls.append(args)
+        self.envs.append(dict(env or {}))
+        returncode, stdout, stderr = self._answer(args)
+        result = ProcessResult(args, returncode, stdout, stderr, 0.01)
+        self.history.append(result)
+        if check and returncode != 0:
+            raise CommandError(failure_message(result), result)
+        return result
+
+    def _answer(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        for prefix, failure in self.failures.items():
+            if args[: len(prefix)] == prefix and failure.times > 0:
+                failure.times -= 1
+                return failure.returncode, "", failure.stderr
+        handler: Optional[Callable[[tuple[str, ...]], tuple[int, str, str]]] = {
+            "dpkg-query": self._dpkg_query,
+            "rpm": self._rpm_query,
+            "apt-get": self._package_manager,
+            "dpkg": self._package_manager,
+            "yum": self._package_manager,
+            "dnf": self._package_manager,
+            "zypper": self._package_manager,
+            "systemctl": self._systemctl,
+            "initctl": self._initctl,
+            "service": self._service,
+            "journalctl": lambda a: (0, "\n".join(self.journal), ""),
+        }.get(args[0])
+        if handler is None:
+            return 127, "", f"{args[0]}: not simulated"
+        return handler(args)
+
+    def _dpkg_query(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name = args[-1]
+        if name in self.packages:
+            return 0, f"install ok installed\t{self.packages[name]}", ""
+        return 1, "", f"dpkg-query: no packages found matching {name}"
+
+    def _rpm_query(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name = args[-1]
+        if name in self.packages:
+            return 0, self.packages[name], ""
+        return 1, f"package {name} is not installed", ""
+
+    def _package_manager(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        verbs = set(args)
+        target = args[-1]
+        if "install" in verbs or args[:2] == ("dpkg", "-i"):
+            local_file = target.endswith((".deb", ".rpm"))
+            name = "datadog-fips-proxy" if local_file or "fips-proxy" in target else target
+            self.packages[name] = "1.1.17-1"
+            if name == "datadog-fips-proxy":
+                example = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example")
+                example.parent.mkdir(parents=True, exist_ok=True)
+                example.write_text(self.proxy_example)
+                self.enabled.setdefault(name, False)
+            return 0, "", ""
+        if "remove" in verbs:
+            self.packages.pop(target, None)
+            return 0, "", ""
+        return 0, "", ""  # update, makecache, refresh
+
+    def _systemctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        verb, unit = args[1], args[2]
+        if verb == "is-active":
+            state = "active" if self.active.get(unit) else "inactive"
+            return (0 if state == "active" else 3), state, ""
+        if verb == "is-enabled":
+            state = "enabled" if self.enabled.get(unit) else "disabled"
+            return (0 if state == "enabled" else 1), state, ""
+        if verb == "show":
+            known = unit in self.active or unit.replace("-", "_") in self.packages
+            lines = [f"LoadState={'loaded' if known else 'not-found'}"]
+            lines.append(f"NRestarts={self.restarts.get(unit, 0)}")
+            return 0, "\n".join(lines), ""
+        return self._act(verb, unit)
+
+    def _act(self, verb: str, unit: str) -> tuple[int, str, str]:
+        if verb in ("start", "restart"):
+            self.active[unit] = True
+            self.restarts[unit] = self.restarts.get(unit, 0) + 1
+            if unit == "datadog-agent" and self.agent_crashes_after_restart:
+                self.active[unit] = False
+        elif verb == "stop":
+            self.active[unit] = False
+        elif verb == "enable":
+            self.enabled[unit] = True
+        elif verb == "disable":
+            self.enabled[unit] = False
+        return 0, "", ""
+
+    def _initctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        verb, job = args[1], args[2]
+        if verb == "status":
+            running = self.active.get(job)
+            return 0, f"{job} {'start/running, process 42' if running else 'stop/waiting'}", ""
+        return self._act(verb, job)
+
+    def _service(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name, verb = args[1], args[2]
+        if verb == "status":
+            return (0 if self.active.get(name) else 3), "", ""
+        return self._act(verb, name)
+
+
+class FakeHost(Host):
+    """A Host on the (pyfakefs) file system, with the fake system and clock, as root."""
+
+    def __init__(self, system: FakeSystem) -> None:
+        super().__init__(Path("/"), system, FakeClock(), system.probe)
+        self.system = system
+
+    def is_root(self) -> bool:
+        return True
+
+
+def make_executable(path: str) -> None:
+    """Create an executable file at ``path`` (for ``which``)."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text("#!/bin/sh\n")
+    target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)

@@ -1,0 +1,43 @@
+"""The command runner, with real processes."""
+
+from __future__ import annotations
+
+import pytest
+
+from fipsconf.redact import REDACTOR
+from installer.runner import CommandError, Runner
+
+pytestmark = pytest.mark.real_processes
+
+
+def test_runs_an_exact_argument_list_with_a_fixed_locale() -> None:
+    runner = Runner()
+    result = runner.run(["sh", "-c", 'echo "$LANG $LC_ALL" "$0"', "a b; c"])
+    assert result.stdout == "C C a b; c\n"
+    assert runner.history == [result]
+
+
+def test_a_failure_names_the_command_and_its_error_output() -> None:
+    with pytest.raises(CommandError) as caught:
+        Runner().run(["sh", "-c", "echo oops >&2; exit 3"])
+    assert str(caught.value) == "sh -c echo oops >&2; exit 3 exited with status 3: oops"
+
+
+def test_secrets_are_masked_in_failures() -> None:
+    REDACTOR.register("s3cr3t-api-key-value")
+    with pytest.raises(CommandError) as caught:
+        Runner().run(["sh", "-c", "echo s3cr3t-api-key-value >&2; exit 1"])
+    assert "s3cr3t" not in str(caught.value)
+
+
+def test_a_secret_passes_through_standard_input_not_arguments() -> None:
+    result = Runner().run(["cat"], input="key-from-stdin")
+    assert result.stdout == "key-from-stdin"
+    assert "key-from-stdin" not in " ".join(result.argv)
+
+
+def test_timeout_and_missing_command() -> None:
+    with pytest.raises(CommandError, match="no answer after 0 s"):
+        Runner().run(["sleep", "5"], timeout=0.2)
+    with pytest.raises(CommandError, match="no-such-command-xyz: command not found"):
+        Runner().run(["no-such-command-xyz"])

@@ -1,0 +1,73 @@
+"""``status`` reports versions, services, settings in effect and listening ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pyfakefs.fake_filesystem import FakeFilesystem
+
+from installer.enable import EnableOptions, enable
+from installer.status import status
+from tests.installer.conftest import AGENT_GID, AGENT_UID, HostFactory
+from tests.installer.test_enable import add_listener
+
+CONFIG = "/etc/datadog-agent/datadog.yaml"
+
+
+def test_status_of_an_enabled_host(make_host: HostFactory, fs: FakeFilesystem) -> None:
+    host = make_host("rocky-9")
+    enable(host, EnableOptions(config=Path(CONFIG)))
+    add_listener(fs, 9804, 321, b"/opt/datadog-fips-proxy/embedded/sbin/haproxy\0-Ws\0")
+    calls = len(host.system.changing_commands())
+    result = status(host, Path(CONFIG))
+    doc = result.details
+    assert doc["platform"]["family"] == "rhel"
+    assert doc["packages"] == {
+        "datadog-agent": "1:7.50.3-1",
+        "datadog-fips-proxy": "1.1.17-1",
+        "datadog-fips-agent": None,
+    }
+    assert doc["services"]["datadog-fips-proxy"] == {"active": True, "enabled": True}
+    assert doc["effective"] == {
+        "enabled": True,
+        "https": False,
+        "port_range_start": 9803,
+        "local_address": "localhost",
+    }
+    assert doc["ports"] == [
+        {
+            "port": 9804,
+            "address": "127.0.0.1",
+            "pid": 321,
+            "command": "/opt/datadog-fips-proxy/embedded/sbin/haproxy -Ws",
+        }
+    ]
+    assert doc["proxy_config"]["owner_and_mode_ok"]
+    assert (doc["proxy_config"]["uid"], doc["proxy_config"]["gid"]) == (AGENT_UID, AGENT_GID)
+    assert result.msg.startswith("FIPS proxy mode is on")
+    assert not result.changed
+    assert host.system.changing_commands()[calls:] == []
+
+
+def test_environment_overrides_win_over_the_file(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    fs.create_file(
+        "/etc/systemd/system/datadog-agent.service.d/fips.conf",
+        contents="[Service]\nEnvironment=DD_FIPS_ENABLED=true DD_FIPS_PORT_RANGE_START=10000\n",
+    )
+    doc = status(host, Path(CONFIG)).details
+    assert doc["datadog_yaml"]["fips"]["enabled"] is False
+    assert doc["effective"]["enabled"] is True
+    assert doc["effective"]["port_range_start"] == 10000
+    assert [o["variable"] for o in doc["overrides"]] == [
+        "DD_FIPS_ENABLED",
+        "DD_FIPS_PORT_RANGE_START",
+    ]
+
+
+def test_status_reports_an_unreadable_datadog_yaml(make_host: HostFactory) -> None:
+    host = make_host(datadog_yaml="site: [\n")
+    doc = status(host, Path(CONFIG)).details
+    assert "invalid YAML" in doc["datadog_yaml"]["error"]
