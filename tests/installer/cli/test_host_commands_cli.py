@@ -67,7 +67,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
 def test_enable_json_then_again(fake_host: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
     status, doc = run_json(capsys, "enable")
     assert (status, doc["changed"], doc["failed"]) == (0, True, False)
-    assert [a["kind"] for a in doc["actions"]][0] == "install-package"
+    assert doc["actions"][0]["kind"] == "install-package"
     assert doc["proxy_version"] == "1.1.17-1"
     assert doc["diff"][0]["path"] == "/etc/datadog-agent/datadog.yaml"
     assert ["apt-get", "update"] in [c["argv"][:2] for c in doc["commands"]]
@@ -120,7 +120,7 @@ def test_a_refusal_exits_1_with_one_line(
     fake_host: FakeHost, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_host.system.packages["datadog-agent"] = "1:7.40.0-1"
-    status, out, err = run(capsys, "enable")
+    status, _, err = run(capsys, "enable")
     assert status == 1
     assert err.count("\n") == 1 and "needs 7.45 or newer" in err
     assert "Traceback" not in err
