@@ -22,8 +22,6 @@ DEFAULT_PORT_RANGE_START = 9803
 PORT_COUNT = 16
 MAX_PORT_RANGE_START = 65535 - (PORT_COUNT - 1)
 
-_TEMPLATE_FIPS_LINE = re.compile(r"#[ \t]*fips:[ \t]*\Z")
-
 
 class FipsRequest(NamedTuple):
     """What the operator asks for: proxy mode on or off, and optional overrides."""
@@ -106,7 +104,7 @@ def edit_datadog_yaml(doc: YamlDocument, request: FipsRequest) -> DatadogYamlEdi
         doc,
         request.assignments(),
         keys_match=case_insensitive_keys,
-        top_level_slot=find_template_slot(doc),
+        top_level_slots=template_slots(doc, ["fips"]),
     )
     advice = proxy_advice(result.document.data) if request.enabled else []
     return DatadogYamlEdit(result=result, advice=advice)
@@ -125,11 +123,12 @@ def _reject_ambiguous_fips_keys(doc: YamlDocument) -> None:
             )
 
 
-def find_template_slot(doc: YamlDocument) -> Optional[int]:
-    """The line of the template's commented ``# fips:``, where a new block belongs.
+def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
+    """The lines of the template's commented ``# key: ...`` lines, where new keys belong.
 
     Only a real comment line at column 0 that lies between top-level entries
-    qualifies (not the content of a block scalar, not inside a nested mapping).
+    qualifies (not the content of a block scalar, not inside a nested
+    mapping); the first such line per key is used.
     """
     root = doc.root
     if root is not None and not (
@@ -138,19 +137,21 @@ def find_template_slot(doc: YamlDocument) -> Optional[int]:
         and root.value
         and root.value[0][0].start_mark.column == 0
     ):
-        return None
-    lines = doc.lines
-    candidates = [
-        number for number in range(len(lines)) if _TEMPLATE_FIPS_LINE.match(lines.content(number))
-    ]
-    if not candidates or root is None:
-        return candidates[0] if candidates else None
-    assert isinstance(root, MappingNode)
-    taken = multiline_scalar_lines(root)
-    for key_node, value_node in root.value:
-        taken.update(range(key_node.start_mark.line, entry_end_line(key_node, value_node) + 1))
-    free = [number for number in candidates if number not in taken]
-    return free[0] if free else None
+        return {}
+    patterns = {key: re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z") for key in keys}
+    taken: set[int] = set()
+    if isinstance(root, MappingNode):
+        taken = multiline_scalar_lines(root)
+        for key_node, value_node in root.value:
+            taken.update(range(key_node.start_mark.line, entry_end_line(key_node, value_node) + 1))
+    slots: dict[str, int] = {}
+    for number, content in enumerate(doc.lines.contents):
+        if number in taken or not content.startswith("#"):
+            continue
+        for key, pattern in patterns.items():
+            if key not in slots and pattern.match(content):
+                slots[key] = number
+    return slots
 
 
 def _get(mapping: Any, key: str) -> Any:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import re
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
@@ -95,11 +95,11 @@ class _Editor:
     """Walks the node tree and collects text edits and the values they set."""
 
     def __init__(
-        self, doc: YamlDocument, keys_match: KeyMatcher, top_level_slot: Optional[int]
+        self, doc: YamlDocument, keys_match: KeyMatcher, top_level_slots: Mapping[str, int]
     ) -> None:
         self.doc = doc
         self.keys_match = keys_match
-        self.top_level_slot = top_level_slot
+        self.top_level_slots = top_level_slots
         self.edits: list[_TextEdit] = []
         self.applied: list[tuple[Path, Any, Scalar]] = []
 
@@ -252,23 +252,31 @@ class _Editor:
                     _block_lines(tree, column, self.indent_unit()),
                 )
             else:
-                self.insert_top_level(_block_lines(tree, column, self.indent_unit()))
+                self.insert_top_level(tree, column)
         for key, sub in tree.items():
             self.record((*parent, key), sub)
 
-    def insert_top_level(self, new_lines: list[str]) -> None:
-        """New top-level keys go in the reserved slot, else at the end of the file."""
+    def insert_top_level(self, tree: _Tree, column: int) -> None:
+        """New top-level keys go in their reserved slot lines, else at the end of the file."""
         lines = self.doc.lines
-        if self.top_level_slot is not None:
-            line = self.top_level_slot
+        rest: _Tree = {}
+        for key, sub in tree.items():
+            slot = self.top_level_slots.get(key)
+            if slot is None:
+                rest[key] = sub
+                continue
+            block_lines = _block_lines({key: sub}, column, self.indent_unit())
             self.edits.append(
                 _TextEdit(
-                    lines.starts[line],
-                    lines.content_end(line),
-                    lines.newline.join(new_lines),
+                    lines.starts[slot], lines.content_end(slot), lines.newline.join(block_lines)
                 )
             )
-            return
+        if rest:
+            self.append_at_end(_block_lines(rest, column, self.indent_unit()))
+
+    def append_at_end(self, new_lines: list[str]) -> None:
+        """Add lines after the document's last entry (before a ``...`` end marker)."""
+        lines = self.doc.lines
         text = lines.text
         block = lines.newline.join(new_lines)
         if not text:
@@ -430,23 +438,23 @@ def set_values(
     assignments: list[Assignment],
     *,
     keys_match: KeyMatcher = exact_keys,
-    top_level_slot: Optional[int] = None,
+    top_level_slots: Optional[Mapping[str, int]] = None,
 ) -> EditResult:
     """Apply ``assignments`` to ``doc`` by minimal text edits.
 
-    ``top_level_slot`` is a 0-based line (a comment line between top-level
-    entries) that a new top-level key replaces; without one, new top-level
-    keys go at the end. Raises DocumentError when the document's shape does
-    not allow the edit, or when the edited text would not parse back to
-    exactly the intended data.
+    ``top_level_slots`` maps a top-level key to a 0-based line (a comment
+    line between top-level entries, like a template's ``# site: ...``) that
+    the key replaces when it is new; other new top-level keys go at the end.
+    Raises DocumentError when the document's shape does not allow the edit,
+    or when the edited text would not parse back to exactly the intended data.
     """
-    editor = _Editor(doc, keys_match, top_level_slot)
+    editor = _Editor(doc, keys_match, top_level_slots or {})
     tree = _build_tree(assignments)
     root = doc.root
     if root is None:
         pruned = _prune_absent_ok(tree)
         if pruned:
-            editor.insert_top_level(_block_lines(pruned, 0, 2))
+            editor.insert_top_level(pruned, 0)
             editor.record((), pruned)
     elif isinstance(root, MappingNode):
         editor.assign_in(root, (), tree)

@@ -38,8 +38,8 @@ def test_keys_match_exactly_unless_told_otherwise() -> None:
 
 def test_a_new_top_level_key_can_take_a_reserved_comment_line() -> None:
     text = "a: 1\n# put it here\nb: 2\n"
-    result = edit(text, Assignment(("c",), True), top_level_slot=1)
-    assert result == "a: 1\nc: true\nb: 2\n"
+    result = edit(text, Assignment(("c",), True), Assignment(("d",), 1), top_level_slots={"c": 1})
+    assert result == "a: 1\nc: true\nb: 2\n\nd: 1\n"
 
 
 def test_two_insertions_keep_their_order() -> None:
