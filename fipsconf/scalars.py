@@ -1,4 +1,4 @@
-"""Scalar values: how to write them in YAML and how to compare parsed data."""
+"""Values fips-setup writes: how to spell them in YAML, how to compare parsed data."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import math
 import re
 from typing import Any, Optional, Union
 
-Scalar = Union[bool, int, str]
+#: What an assignment may set: a scalar, or a list of strings (``tags``).
+Value = Union[bool, int, str, list[str]]
 
 # Characters a plain scalar of ours may use; anything else is quoted.
 _PLAIN_CANDIDATE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_./-]*\Z")
@@ -17,8 +18,8 @@ _SPECIAL_WORDS = {"y", "n", "yes", "no", "true", "false", "on", "off", "null", "
 _NUMBER_OR_DATE = re.compile(r"[-+]?[0-9_.:]+([eE][-+]?[0-9]+)?\Z|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}")
 
 
-def render_scalar(value: Scalar, quote: Optional[str] = None) -> str:
-    """YAML text for a value; strings keep ``quote`` (' or ") when given.
+def render_scalar(value: Value, quote: Optional[str] = None) -> str:
+    """YAML text for a value (on one line); strings keep ``quote`` (' or ") when given.
 
     A string is written plain only when YAML 1.1 would read it back as the
     same string; otherwise it is double-quoted.
@@ -27,6 +28,8 @@ def render_scalar(value: Scalar, quote: Optional[str] = None) -> str:
         return "true" if value else "false"
     if isinstance(value, int):
         return str(value)
+    if isinstance(value, list):  # a flow sequence of JSON strings: safe for any text
+        return "[" + ", ".join(json.dumps(item, ensure_ascii=False) for item in value) + "]"
     if quote == "'":
         return "'" + value.replace("'", "''") + "'"
     if quote is None and _is_plain_string(value):

@@ -18,7 +18,7 @@ from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from fipsconf.errors import DocumentError
-from fipsconf.scalars import Scalar, describe, render_scalar, strict_equal
+from fipsconf.scalars import Value, describe, render_scalar, strict_equal
 from fipsconf.yamldoc import YamlDocument, entry_end_line, parse_yaml, scalar_key
 
 Path = tuple[str, ...]
@@ -47,7 +47,7 @@ class Assignment(NamedTuple):
     """
 
     path: Path
-    value: Scalar
+    value: Value
     absent_ok: bool = False
 
 
@@ -59,7 +59,7 @@ class Change(NamedTuple):
 
     path: Path
     before: Any
-    after: Scalar
+    after: Value
     line: int
 
     @property
@@ -101,7 +101,7 @@ class _Editor:
         self.keys_match = keys_match
         self.top_level_slots = top_level_slots
         self.edits: list[_TextEdit] = []
-        self.applied: list[tuple[Path, Any, Scalar]] = []
+        self.applied: list[tuple[Path, Any, Value]] = []
 
     # -- navigation -------------------------------------------------------
 
@@ -166,15 +166,15 @@ class _Editor:
 
     def set_scalar(self, key_node: Node, value_node: Node, path: Path, wanted: Assignment) -> None:
         line = key_node.start_mark.line + 1
-        if not isinstance(value_node, ScalarNode):
-            raise DocumentError(
-                f"{'.'.join(path)!r} is {describe(self.data_at(path))}, expected"
-                f" {describe(wanted.value)}; fix it by hand and run again",
-                line=line,
-            )
         current = self.data_at(path)
         if strict_equal(current, wanted.value):
             return
+        if not isinstance(value_node, ScalarNode):
+            raise DocumentError(
+                f"{'.'.join(path)!r} is {describe(current)}, expected"
+                f" {describe(wanted.value)}; fix it by hand and run again",
+                line=line,
+            )
         self.reject_alias(key_node, value_node, path)
         lines = self.doc.lines
         if value_node.value == "" and value_node.style is None:  # "key:" with nothing after
@@ -407,7 +407,7 @@ def _build_tree(assignments: list[Assignment]) -> _Tree:
     return tree
 
 
-def _expected_data(original: Any, applied: list[tuple[Path, Any, Scalar]]) -> Any:
+def _expected_data(original: Any, applied: list[tuple[Path, Any, Value]]) -> Any:
     data = copy.deepcopy(original) if original is not None else {}
     for path, _before, after in applied:
         node = data

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import NamedTuple
+from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import (
     Advice,
@@ -60,17 +60,21 @@ class DatadogYamlChange(NamedTuple):
         return self.edit.advice
 
 
-def plan_datadog_yaml(path: Path, request: FipsRequest) -> DatadogYamlChange:
+def plan_datadog_yaml(
+    path: Path, request: FipsRequest, contents: Optional[bytes] = None
+) -> DatadogYamlChange:
     """Read and parse ``path`` and compute its edit, without writing.
 
-    Raises FileAccessError, DocumentError (naming the file and line) or SettingError.
+    ``contents``: plan against these bytes instead of the file's (a dry run
+    of ``install``, where the file does not exist yet). Raises
+    FileAccessError, DocumentError (naming the file and line) or SettingError.
     """
-    if not path.exists() and not path.is_symlink():
+    if contents is None and not path.exists() and not path.is_symlink():
         raise FileAccessError(
             f"{path}: cannot read: no such file; is the Agent installed? Use --config PATH"
             " for a configuration elsewhere"
         )
-    before = read_bytes(path)
+    before = read_bytes(path) if contents is None else contents
     try:
         doc = parse_yaml(decode_utf8(before))
         REDACTOR.register_from(doc.data)

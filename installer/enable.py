@@ -55,6 +55,8 @@ class EnableOptions(NamedTuple):
     refresh_proxy_config: bool = False
     allow_other_site: bool = False
     dry_run: bool = False
+    #: Plan against these datadog.yaml bytes (a dry run of ``install``, before the file exists).
+    config_contents: Optional[bytes] = None
 
 
 class HostState(NamedTuple):
@@ -90,7 +92,7 @@ def inspect_host(host: Host, options: EnableOptions) -> HostState:
         port_range_start=options.port_range_start,
         local_address=options.local_address,
     )
-    yaml_change = plan_datadog_yaml(options.config, request)
+    yaml_change = plan_datadog_yaml(options.config, request, options.config_contents)
     warnings = [advice.message for advice in yaml_change.advice]
     site_advice = [a.message for a in yaml_change.advice if a.code == "site-not-fed"]
     if site_advice and not options.allow_other_site:

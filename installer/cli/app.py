@@ -160,6 +160,27 @@ def disable(
 
 
 @app.command()
+def install(
+    config: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--config",
+            metavar="PATH",
+            help="The Agent's datadog.yaml (default: /etc/datadog-agent/datadog.yaml).",
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """New hosts: create datadog.yaml from the environment, then enable the FIPS proxy.
+
+    Reads DD_API_KEY (or DD_API_KEY_FILE), DD_SITE, DD_HOSTNAME, DD_ENV, DD_TAGS
+    and DD_FIPS_MODE from the environment; the API key never goes on the command line.
+    """
+    _exit(commands.install_command(config, dry_run=dry_run, as_json=json_output))
+
+
+@app.command()
 def status(
     config: ConfigOption = commands.DEFAULT_CONFIG,
     json_output: JsonOption = False,

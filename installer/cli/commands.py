@@ -109,3 +109,16 @@ def status_command(config: Path, *, as_json: bool) -> int:
         return EXIT_FAILED
     show_status(result, as_json=as_json)
     return EXIT_OK
+
+
+def install_command(config: Optional[Path], *, dry_run: bool, as_json: bool) -> int:
+    """``fips-setup install``: reads DD_API_KEY, DD_SITE... from the environment."""
+    import os
+
+    from installer.cli.render import progress_display
+    from installer.host import Host
+    from installer.install import InstallOptions, install
+
+    options = InstallOptions(environment=dict(os.environ), config=config, dry_run=dry_run)
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: install(Host(), options, progress))
