@@ -38,7 +38,7 @@ def test_fips_mode_defaults_the_site_and_refuses_another() -> None:
     assert (
         settings_from_environment({"DD_FIPS_MODE": "1", "DD_API_KEY": KEY}).site == "ddog-gov.com"
     )
-    with pytest.raises(SettingError, match="DD_SITE=datadoghq.com with DD_FIPS_MODE"):
+    with pytest.raises(SettingError, match=r"DD_SITE=datadoghq\.com with DD_FIPS_MODE"):
         settings_from_environment({"DD_FIPS_MODE": "1", "DD_SITE": "datadoghq.com"})
     assert settings_from_environment({"DD_SITE": "datadoghq.eu"}).site == "datadoghq.eu"
 

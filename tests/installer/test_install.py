@@ -114,7 +114,7 @@ def test_without_fips_mode_only_the_file_is_created(new_host: FakeHost) -> None:
 
 
 def test_the_key_is_required_to_create_the_file(new_host: FakeHost) -> None:
-    with pytest.raises(FipsSetupError, match="set DD_API_KEY .or DD_API_KEY_FILE."):
+    with pytest.raises(FipsSetupError, match=r"set DD_API_KEY \(or DD_API_KEY_FILE\)"):
         run_install(new_host, {"DD_FIPS_MODE": "1"})
     assert not Path(CONFIG).exists()
 
