@@ -9,7 +9,7 @@ PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit unit-old unit-new installcheck demo bench clean
+.PHONY: test lint unit unit-old unit-new installcheck demo bench zipapp dist clean
 
 test: lint unit installcheck
 
@@ -62,5 +62,31 @@ bench:
 	.venv-bench/bin/python -m pip install -q .
 	.venv-bench/bin/python scripts/bench_configure.py .venv-bench/bin/fips-setup
 
+# A self-contained fips-setup for the Agent's embedded Python (3.9 and up):
+# pure-Python dependencies only, resolved for the oldest interpreter.
+zipapp: dist/fips-setup.pyz
+
+dist/fips-setup.pyz: pyproject.toml $(shell git ls-files fipsconf installer 2>/dev/null)
+	@test -x "$(PY_OLD)" || { echo "make: no Python 3.9 found" >&2; exit 1; }
+	rm -rf build/pyz && mkdir -p build/pyz dist
+	"$(PY_OLD)" -m pip install -q --no-compile --target build/pyz --no-binary charset-normalizer .
+	@if find build/pyz -name '*.so' | grep -q .; then \
+	  echo "make: compiled modules in the zipapp:" >&2; find build/pyz -name '*.so' >&2; exit 1; fi
+	rm -rf build/pyz/bin build/pyz/*.dist-info
+	"$(PY_OLD)" -m zipapp build/pyz -m installer.cli.main:run -p '/usr/bin/env python3' -c -o $@
+	@echo "built $@ ($$(du -k $@ | cut -f1) KiB)"
+
+# The zipapp and the one-step script carrying its checksum, for publishing at
+# PUBLISH_URL (the script downloads the zipapp from there unless FIPS_SETUP_PYZ is set).
+PUBLISH_URL ?=
+dist: dist/fips-setup.pyz
+	sum=$$(sha256sum dist/fips-setup.pyz | cut -d' ' -f1); \
+	url="$(if $(PUBLISH_URL),$(PUBLISH_URL)/fips-setup.pyz,)"; \
+	sed -e "s|^FIPS_SETUP_PYZ_SHA256=\"\"|FIPS_SETUP_PYZ_SHA256=\"$$sum\"|" \
+	    -e "s|^FIPS_SETUP_PYZ_URL_DEFAULT=\"\"|FIPS_SETUP_PYZ_URL_DEFAULT=\"$$url\"|" \
+	    scripts/install_script_agent7.sh > dist/install_script_agent7.sh
+	grep -q "^FIPS_SETUP_PYZ_SHA256=\"[0-9a-f]\{64\}\"" dist/install_script_agent7.sh
+	@echo "dist/install_script_agent7.sh carries the zipapp's SHA-256"
+
 clean:
-	rm -rf .venv-OLD .venv-NEW .venv-bench build *.egg-info
+	rm -rf .venv-OLD .venv-NEW .venv-bench build dist *.egg-info

@@ -24,5 +24,10 @@ def main(argv: Optional[list[str]] = None) -> int:
     return app.run(args)
 
 
-if __name__ == "__main__":
+def run() -> None:
+    """Run with the process arguments and exit with the status (the zipapp's entry)."""
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()
