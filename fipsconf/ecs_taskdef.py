@@ -778,14 +778,21 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any]) -> list[Advice]:
 
 
 def secret_values(data: Any) -> set[str]:
-    """Values of environment entries whose names are secret (``DD_API_KEY``...), anywhere."""
+    """Secret values anywhere in a definition.
+
+    The ``value`` of ``{"name", "value"}`` entries with a secret name
+    (``DD_API_KEY``, ``DB_PASSWORD``...), and the value of any secret-named key.
+    """
     found: set[str] = set()
     if isinstance(data, dict):
         name, value = data.get("name"), data.get("value")
         if isinstance(name, str) and is_secret_key(name) and isinstance(value, str) and value:
             found.add(value)
-        for item in data.values():
-            found |= secret_values(item)
+        for key, item in data.items():
+            if isinstance(item, (dict, list)):
+                found |= secret_values(item)
+            elif is_secret_key(key) and isinstance(item, (str, int)) and str(item):
+                found.add(str(item))
     elif isinstance(data, list):
         for item in data:
             found |= secret_values(item)

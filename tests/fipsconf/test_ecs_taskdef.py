@@ -112,12 +112,13 @@ def test_secret_environment_values_are_found() -> None:
                     {"name": "GITHUB_TOKEN", "value": "ghp_x"},
                     {"name": "DD_SITE", "value": "ddog-gov.com"},
                     {"name": "DD_APP_KEY", "value": ""},
+                    {"name": "x", "value": "y", "token": "tok1"},
                 ],
                 "secrets": [{"name": "DD_API_KEY", "valueFrom": "arn:aws:secretsmanager:x"}],
             }
         ]
     }
-    assert secret_values(data) == {"k" * 32, "abc", "ghp_x"}
+    assert secret_values(data) == {"k" * 32, "abc", "ghp_x", "tok1"}
 
 
 def test_masking_replaces_whole_string_literals_only() -> None:

@@ -15,6 +15,7 @@ from fipsconf.helm_values import (
     edit_helm_values,
     fips_values,
     helm_truthy,
+    secret_values,
 )
 from fipsconf.yamldoc import parse_yaml
 
@@ -126,3 +127,17 @@ def test_fips_values_fill_in_chart_defaults() -> None:
         "useFIPSAgent": False,
     }
     assert fips_values(None)["enabled"] is False
+
+
+def test_secret_values_skip_keys_that_name_a_kubernetes_secret() -> None:
+    data = {
+        "datadog": {
+            "apiKey": "k" * 32,
+            "apiKeyExistingSecret": "datadog",
+            "appKey": None,
+            "appKeyExistingSecret": "datadog-app",
+        },
+        "clusterAgent": {"token": "t" * 32, "tokenExistingSecret": "dca"},
+        "agents": {"containers": {"agent": {"env": [{"name": "X", "password": "pw12"}]}}},
+    }
+    assert secret_values(data) == {"k" * 32, "t" * 32, "pw12"}
