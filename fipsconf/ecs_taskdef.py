@@ -10,11 +10,12 @@ Input is either a task definition or the output of ``aws ecs
 describe-task-definition`` (``{"taskDefinition": {...}, "tags": [...]}``);
 output is always what ``aws ecs register-task-definition --cli-input-json``
 accepts: unwrapped, without the read-only fields ECS adds on registration.
-JSON cannot be edited in place the way YAML is, so a changed definition is
-written again whole, keeping key order, indentation, line endings, a byte
-order mark and the final line break of the input; an unchanged one is left
-exactly as it was. Values of secret environment variables (``DD_API_KEY``
-and the like) are kept in the file and masked in everything shown.
+A changed definition is written again with the input's own text for every
+value that did not change (one-line entries stay one-line), new parts in the
+input's indentation, and its key order, line endings, byte order mark and
+final line break; an unchanged one is left exactly as it was. Values of
+secret environment variables (``DD_API_KEY`` and the like) are kept in the
+file and masked in everything shown.
 """
 
 from __future__ import annotations
@@ -97,16 +98,6 @@ class JsonStyle(NamedTuple):
             ensure_ascii=text.isascii(),
             compact=indent is None and re.search(r'"\s*:\s', body) is None,
         )
-
-    def render(self, data: Any) -> str:
-        """``data`` as JSON text in this style."""
-        separators = (",", ":") if self.compact else None
-        text = json.dumps(
-            data, indent=self.indent, ensure_ascii=self.ensure_ascii, separators=separators
-        )
-        if self.newline != "\n":
-            text = text.replace("\n", self.newline)
-        return text + (self.newline if self.final_newline else "")
 
 
 class TaskDefinitionDocument(NamedTuple):
@@ -253,6 +244,168 @@ def _line_of_container(body: str, name: str) -> Optional[int]:
     return body.count("\n", 0, matches[0].start()) + 1
 
 
+# -- writing: the input's own text wherever a value did not change --------
+
+
+class _Span(NamedTuple):
+    """Where a value sits in the input text, at what depth, and its parts."""
+
+    start: int
+    end: int
+    depth: int
+    value: Any
+    members: Optional[dict[str, _Span]] = None
+    items: Optional[list[_Span]] = None
+
+
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _spans(body: str) -> _Span:
+    """The span tree of a JSON text that ``json.loads`` already accepted."""
+    decoder = json.JSONDecoder()
+
+    def skip(pos: int) -> int:
+        match = _WHITESPACE.match(body, pos)
+        return match.end() if match else pos
+
+    def parse(pos: int, depth: int) -> _Span:
+        pos = skip(pos)
+        opening = body[pos]
+        if opening not in "{[":
+            value, end = decoder.raw_decode(body, pos)
+            return _Span(pos, end, depth, value)
+        closing = "}" if opening == "{" else "]"
+        members: dict[str, _Span] = {}
+        items: list[_Span] = []
+        at = skip(pos + 1)
+        while body[at] != closing:
+            if opening == "{":
+                key, at = decoder.raw_decode(body, at)
+                at = skip(at) + 1  # the colon
+                members[key] = child = parse(at, depth + 1)
+            else:
+                child = parse(at, depth + 1)
+                items.append(child)
+            at = skip(child.end)
+            if body[at] == ",":
+                at = skip(at + 1)
+        if opening == "{":
+            value = {key: span.value for key, span in members.items()}
+            return _Span(pos, at + 1, depth, value, members=members)
+        return _Span(pos, at + 1, depth, [span.value for span in items], items=items)
+
+    return parse(0, 0)
+
+
+def _is_flat(value: Any) -> bool:
+    """True for a scalar, or an object or array of scalars (an env entry, a port)."""
+    parts = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return not any(isinstance(part, (dict, list)) for part in parts)
+
+
+class _JsonWriter:
+    """Write edited data in the input's layout, reusing the text of unchanged values.
+
+    A value equal to the one at the same place in the input is copied from
+    the input (moved left one level when the describe wrapper is taken off);
+    a changed object or array keeps its one-line or multi-line layout; new
+    values follow their siblings (a flat new item among one-line items is one
+    line too) or the file's indentation.
+    """
+
+    def __init__(self, doc: TaskDefinitionDocument) -> None:
+        self.body = doc.body
+        self.style = doc.style
+        indent = doc.style.indent
+        self.multiline = indent is not None
+        self.unit = indent if isinstance(indent, str) else " " * (indent or 0)
+        self.newline = doc.style.newline
+        self.inline_separators = (",", ":") if doc.style.compact else (", ", ": ")
+
+    def render(self, data: Any, *, unwrapped: bool) -> str:
+        root = _spans(self.body)
+        if unwrapped and root.members is not None:
+            outer = root.members
+            root = outer[_WRAPPER_KEY]
+            if root.members is not None and "tags" not in root.members and "tags" in outer:
+                root = root._replace(members={**root.members, "tags": outer["tags"]})
+        text = self.emit(data, root, 0, inline=not self.multiline)
+        return text + (self.newline if self.style.final_newline else "")
+
+    def emit(self, value: Any, span: Optional[_Span], depth: int, inline: bool) -> str:
+        if span is not None and strict_equal(value, span.value):
+            return self.moved(self.body[span.start : span.end], depth - span.depth)
+        if isinstance(value, dict) and span is not None and span.members is not None:
+            inline = inline or self.is_inline(span)
+            parts = [
+                (self.key(key), self.emit(item, span.members.get(key), depth + 1, inline))
+                for key, item in value.items()
+            ]
+            return self.container("{", "}", parts, depth, inline)
+        if isinstance(value, list) and span is not None and span.items is not None:
+            inline = inline or self.is_inline(span)
+            items_inline = inline or (
+                bool(span.items) and all(self.is_single_line(item) for item in span.items)
+            )
+            texts = []
+            unused = list(span.items)
+            for index, item in enumerate(value):
+                donor = next((s for s in unused if strict_equal(item, s.value)), None)
+                if donor is None and index < len(span.items) and span.items[index] in unused:
+                    donor = span.items[index]
+                if donor is not None:
+                    unused.remove(donor)
+                one_line = inline or (items_inline and _is_flat(item))
+                texts.append(("", self.emit(item, donor, depth + 1, one_line)))
+            return self.container("[", "]", texts, depth, inline)
+        return self.fresh(value, depth, inline)
+
+    def container(
+        self, opening: str, closing: str, parts: list[tuple[str, str]], depth: int, inline: bool
+    ) -> str:
+        if not parts:
+            return opening + closing
+        if inline:
+            comma, colon = self.inline_separators
+            joined = comma.join(f"{key}{colon}{text}" if key else text for key, text in parts)
+            return opening + joined + closing
+        inner = self.newline + self.unit * (depth + 1)
+        joined = ("," + inner).join(f"{key}: {text}" if key else text for key, text in parts)
+        return opening + inner + joined + self.newline + self.unit * depth + closing
+
+    def fresh(self, value: Any, depth: int, inline: bool) -> str:
+        if inline or not self.multiline or not isinstance(value, (dict, list)):
+            return json.dumps(
+                value, ensure_ascii=self.style.ensure_ascii, separators=self.inline_separators
+            )
+        text = json.dumps(value, indent=self.style.indent, ensure_ascii=self.style.ensure_ascii)
+        return text.replace("\n", self.newline + self.unit * depth)
+
+    def key(self, key: str) -> str:
+        return json.dumps(key, ensure_ascii=self.style.ensure_ascii)
+
+    def is_single_line(self, span: _Span) -> bool:
+        return "\n" not in self.body[span.start : span.end]
+
+    def is_inline(self, span: _Span) -> bool:
+        """A one-line object or array with contents (an empty one takes the file's layout)."""
+        has_parts = bool(span.members) or bool(span.items)
+        return has_parts and self.is_single_line(span)
+
+    def moved(self, text: str, levels: int) -> str:
+        """``text`` with its continuation lines moved by ``levels`` indentation units."""
+        if levels == 0 or "\n" not in text or not self.unit:
+            return text
+        first, *rest = text.split("\n")
+        if levels > 0:
+            rest = [self.unit * levels + line for line in rest]
+        else:
+            cut = self.unit * -levels
+            rest = [line[len(cut) :] if line.startswith(cut) else line for line in rest]
+        return "\n".join([first, *rest])
+
+
 # -- images ---------------------------------------------------------------
 
 
@@ -363,7 +516,7 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
     if not ctx.changes:
         text = doc.text
     else:
-        text = doc.bom + doc.style.render(data)
+        text = doc.bom + _JsonWriter(doc).render(data, unwrapped=_is_wrapper(doc.data))
         _verify(text, data)
     advice.extend(task_advice(data, agent))
     return EcsEdit(
@@ -391,13 +544,18 @@ def _verify(text: str, data: Any) -> None:
         )
 
 
+def _is_wrapper(data: Any) -> bool:
+    """True for ``describe-task-definition`` output rather than a definition."""
+    return isinstance(data, dict) and _WRAPPER_KEY in data and "containerDefinitions" not in data
+
+
 def _unwrap(data: Any, ctx: _Context) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DocumentError(
             f"the top level is {describe(data)}, not an ECS task definition (a JSON object)",
             line=1,
         )
-    if _WRAPPER_KEY in data and "containerDefinitions" not in data:
+    if _is_wrapper(data):
         inner = data[_WRAPPER_KEY]
         if not isinstance(inner, dict):
             raise ctx.error(f"taskDefinition is {describe(inner)}, not a task definition")
