@@ -93,10 +93,6 @@ OutputOption = Annotated[
         help="Write the result to PATH. Without this or --in-place: print it on stdout.",
     ),
 ]
-ImageTagOption = Annotated[
-    Optional[str],
-    typer.Option("--image-tag", metavar="TAG", help="Version of the datadog/fips-proxy image."),
-]
 AllowFipsAgentOption = Annotated[
     bool,
     typer.Option(
@@ -127,7 +123,12 @@ def helm(
         Optional[str],
         typer.Option("--local-address", metavar="ADDR", help="fips.local_address (loopback only)."),
     ] = None,
-    image_tag: ImageTagOption = None,
+    image_tag: Annotated[
+        Optional[str],
+        typer.Option(
+            "--image-tag", metavar="TAG", help="fips.image.tag: the fips-proxy image version."
+        ),
+    ] = None,
     allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
@@ -160,7 +161,14 @@ def ecs(
     ],
     in_place: InPlaceOption = False,
     output: OutputOption = None,
-    image_tag: ImageTagOption = None,
+    image_tag: Annotated[
+        Optional[str],
+        typer.Option(
+            "--image-tag",
+            metavar="TAG",
+            help="datadog/fips-proxy version (new sidecar: 1.1.17; an existing one keeps its own).",
+        ),
+    ] = None,
     agent_container: Annotated[
         Optional[str],
         typer.Option(
@@ -169,7 +177,14 @@ def ecs(
             help="The Agent container, when its image does not say so.",
         ),
     ] = None,
-    port_range_start: PortOption = None,
+    port_range_start: Annotated[
+        Optional[int],
+        typer.Option(
+            "--port-range-start",
+            metavar="N",
+            help="First of the proxy's 16 ports (default: the definition's own, else 9803).",
+        ),
+    ] = None,
     allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
