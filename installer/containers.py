@@ -214,7 +214,6 @@ def ecs_task_definition(
         raise exc.in_file(path) from None
     for secret in edit.secrets:
         REDACTOR.register(secret)
-    REDACTOR.register_from(edit.data)
     return _finish(
         path,
         before,
