@@ -189,6 +189,131 @@ def status(
     _exit(commands.status_command(config, as_json=json_output))
 
 
+InPlaceOption = Annotated[
+    bool,
+    typer.Option("--in-place", help="Rewrite the file itself (atomically; owner and mode kept)."),
+]
+OutputOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output",
+        metavar="PATH",
+        help="Write the result to PATH. Without this or --in-place: print it on stdout.",
+    ),
+]
+AllowFipsAgentOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-fips-agent",
+        help="Set up the proxy even though the FIPS Agent (which needs none) is in use.",
+    ),
+]
+
+
+def _one_destination(in_place: bool, output: Optional[Path]) -> None:
+    if in_place and output is not None:
+        raise _usage_error_type()("--in-place and --output cannot be used together; choose one")
+
+
+@app.command()
+def helm(
+    values: Annotated[
+        Path,
+        typer.Argument(metavar="VALUES.yaml", help="A values file of the Datadog Helm chart."),
+    ],
+    in_place: InPlaceOption = False,
+    output: OutputOption = None,
+    port: Annotated[
+        Optional[int],
+        typer.Option("--port", metavar="N", help="fips.port: first of the proxy's 16 ports."),
+    ] = None,
+    local_address: Annotated[
+        Optional[str],
+        typer.Option("--local-address", metavar="ADDR", help="fips.local_address (loopback only)."),
+    ] = None,
+    image_tag: Annotated[
+        Optional[str],
+        typer.Option(
+            "--image-tag", metavar="TAG", help="fips.image.tag: the fips-proxy image version."
+        ),
+    ] = None,
+    allow_fips_agent: AllowFipsAgentOption = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Enable the FIPS proxy sidecar in a Helm values file (fips.enabled, fips.use_https)."""
+    _one_destination(in_place, output)
+    _exit(
+        commands.helm_command(
+            values,
+            in_place=in_place,
+            output=output,
+            port=port,
+            local_address=local_address,
+            image_tag=image_tag,
+            allow_fips_agent=allow_fips_agent,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
+@app.command()
+def ecs(
+    taskdef: Annotated[
+        Path,
+        typer.Argument(
+            metavar="TASKDEF.json",
+            help="An ECS task definition, or aws ecs describe-task-definition output.",
+        ),
+    ],
+    in_place: InPlaceOption = False,
+    output: OutputOption = None,
+    image_tag: Annotated[
+        Optional[str],
+        typer.Option(
+            "--image-tag",
+            metavar="TAG",
+            help="datadog/fips-proxy version (new sidecar: 1.1.17; an existing one keeps its own).",
+        ),
+    ] = None,
+    agent_container: Annotated[
+        Optional[str],
+        typer.Option(
+            "--agent-container",
+            metavar="NAME",
+            help="The Agent container, when its image does not say so.",
+        ),
+    ] = None,
+    port_range_start: Annotated[
+        Optional[int],
+        typer.Option(
+            "--port-range-start",
+            metavar="N",
+            help="First of the proxy's 16 ports (default: the definition's own, else 9803).",
+        ),
+    ] = None,
+    allow_fips_agent: AllowFipsAgentOption = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Add the fips-proxy sidecar to an ECS task definition and point the Agent at it."""
+    _one_destination(in_place, output)
+    _exit(
+        commands.ecs_command(
+            taskdef,
+            in_place=in_place,
+            output=output,
+            image_tag=image_tag,
+            agent_container=agent_container,
+            port_range_start=port_range_start,
+            allow_fips_agent=allow_fips_agent,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
 def _usage_error_type() -> Any:
     # typer re-exports click's exceptions but not UsageError itself; it is
     # BadParameter's base class whichever click (vendored or not) is in use.

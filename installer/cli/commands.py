@@ -11,13 +11,19 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from fipsconf.errors import FipsSetupError
-from installer.cli.render import EXIT_FAILED, EXIT_OK, show_failure, show_result
+from installer.cli.render import EXIT_FAILED, EXIT_OK, show_document, show_failure, show_result
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
 
 
 def run_and_render(as_json: bool, command: Callable[[], Any]) -> int:
-    """Run a library call and render its result or error; return the exit status."""
+    """Run a library call and render its result or error; return the exit status.
+
+    A result carrying a ``document`` (``helm``/``ecs`` writing to stdout) prints
+    the document's bytes on stdout and its message and warnings on stderr, so
+    that stdout can be redirected to a file; with ``--json`` the JSON document
+    (carrying the diff) is all of stdout.
+    """
     try:
         result = command()
     except FipsSetupError as exc:
@@ -25,7 +31,12 @@ def run_and_render(as_json: bool, command: Callable[[], Any]) -> int:
         extra = {"actions": [step.record() for step in steps]} if steps else None
         show_failure(str(exc), exc.code, as_json=as_json, extra=extra)
         return EXIT_FAILED
-    show_result(result, as_json=as_json)
+    document = getattr(result, "document", None)
+    if document is not None and not as_json:
+        # helm/ecs without --in-place or --output: the new file is stdout, exactly
+        show_document(document, result)
+    else:
+        show_result(result, as_json=as_json)
     return EXIT_OK
 
 
@@ -122,3 +133,59 @@ def install_command(config: Optional[Path], *, dry_run: bool, as_json: bool) -> 
     options = InstallOptions(environment=dict(os.environ), config=config, dry_run=dry_run)
     with progress_display(as_json) as progress:
         return run_and_render(as_json, lambda: install(Host(), options, progress))
+
+
+def helm_command(
+    values: Path,
+    *,
+    in_place: bool,
+    output: Optional[Path],
+    port: Optional[int],
+    local_address: Optional[str],
+    image_tag: Optional[str],
+    allow_fips_agent: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    """``fips-setup helm``."""
+    from fipsconf.helm_values import HelmRequest
+    from installer.containers import Destination, helm_values
+
+    request = HelmRequest(
+        port=port,
+        local_address=local_address,
+        image_tag=image_tag,
+        allow_fips_agent=allow_fips_agent,
+    )
+    destination = Destination(in_place=in_place, output=output, print_document=not as_json)
+    return run_and_render(
+        as_json, lambda: helm_values(values, request, destination, dry_run=dry_run)
+    )
+
+
+def ecs_command(
+    taskdef: Path,
+    *,
+    in_place: bool,
+    output: Optional[Path],
+    image_tag: Optional[str],
+    agent_container: Optional[str],
+    port_range_start: Optional[int],
+    allow_fips_agent: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    """``fips-setup ecs``."""
+    from fipsconf.ecs_taskdef import EcsRequest
+    from installer.containers import Destination, ecs_task_definition
+
+    request = EcsRequest(
+        image_tag=image_tag,
+        agent_container=agent_container,
+        port_range_start=port_range_start,
+        allow_fips_agent=allow_fips_agent,
+    )
+    destination = Destination(in_place=in_place, output=output, print_document=not as_json)
+    return run_and_render(
+        as_json, lambda: ecs_task_definition(taskdef, request, destination, dry_run=dry_run)
+    )

@@ -125,6 +125,24 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     console.print(Text(REDACTOR.redact(result.msg)))
 
 
+def show_document(document: bytes, result: CommandResult) -> None:
+    """Write a new file's bytes to stdout exactly, and the message and warnings to stderr."""
+    from rich.text import Text
+
+    sys.stdout.flush()
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is not None:
+        buffer.write(document)
+        buffer.flush()
+    else:  # a text-only stream (some test and embedding set-ups)
+        sys.stdout.write(document.decode("utf-8"))
+        sys.stdout.flush()
+    console = _console(stderr=True)
+    for warning in result.warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
+    console.print(Text("• ", style="green") + Text(REDACTOR.redact(result.msg)))
+
+
 def show_failure(
     message: str, code: str, *, as_json: bool, extra: Optional[dict[str, Any]] = None
 ) -> None:

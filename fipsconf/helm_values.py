@@ -1,0 +1,381 @@
+"""The ``fips`` settings of a Datadog Helm chart ``values.yaml``: validate, edit, advise.
+
+The chart (``charts/datadog``) adds the ``fips-proxy`` sidecar to the Agent
+pods when ``fips.enabled`` is true, and passes ``fips.port``,
+``fips.use_https`` and ``fips.local_address`` to the Agent as
+``DD_FIPS_*`` variables. Helm reads values case-sensitively, so keys are
+matched exactly: ``FIPS:`` is not ``fips:``. The edit goes through the same
+byte-preserving engine as ``datadog.yaml`` (:mod:`fipsconf.yamledit`).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple, Optional
+
+from ruamel.yaml.nodes import MappingNode, Node
+
+from fipsconf.datadog_yaml import (
+    DEFAULT_PORT_RANGE_START,
+    FED_SITE,
+    MAX_PORT_RANGE_START,
+    PORT_COUNT,
+    Advice,
+    check_local_address,
+)
+from fipsconf.errors import FipsSetupError, SettingError
+from fipsconf.redact import is_secret_key
+from fipsconf.scalars import render_scalar
+from fipsconf.yamldoc import YamlDocument, scalar_key
+from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
+
+#: What the chart declares when ``fips.portRange`` is not set: 9803-9817.
+CHART_DEFAULT_PORT_RANGE = 15
+
+#: The product behind each of the proxy's ports, by offset from the first.
+PRODUCTS_BY_OFFSET = (
+    "HAProxy stats",
+    "metrics",
+    "APM traces",
+    "APM profiles",
+    "processes",
+    "logs",
+    "database monitoring metrics and activity",
+    "database monitoring samples",
+    "network devices metadata",
+    "SNMP traps",
+    "instrumentation telemetry",
+    "AppSec",
+    "Orchestrator Explorer",
+    "runtime security",
+    "compliance",
+    "NetFlow",
+)
+
+#: A container image tag as registries accept it.
+_IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+#: Keys under ``fips`` that the chart reads (a case variant is a likely typo).
+_CHART_FIPS_KEYS = ("enabled", "use_https", "port", "portRange", "local_address", "image")
+
+
+class HelmRequest(NamedTuple):
+    """What the operator asks for in the chart values; None leaves a value as it is."""
+
+    port: Optional[int] = None
+    local_address: Optional[str] = None
+    image_tag: Optional[str] = None
+    allow_fips_agent: bool = False
+
+    def assignments(self) -> list[Assignment]:
+        """The key paths and values this request sets in ``values.yaml``."""
+        out = [
+            Assignment(("fips", "enabled"), True),
+            Assignment(("fips", "use_https"), False),
+        ]
+        if self.port is not None:
+            out.append(Assignment(("fips", "port"), self.port))
+        if self.local_address is not None:
+            out.append(Assignment(("fips", "local_address"), self.local_address))
+        if self.image_tag is not None:
+            out.append(Assignment(("fips", "image", "tag"), self.image_tag))
+        return out
+
+
+class FipsAgentConflict(FipsSetupError):
+    """``useFIPSAgent`` is on: the chart deploys no sidecar, so the edit would do nothing.
+
+    ``line`` is the 1-based line of the ``useFIPSAgent`` key.
+    """
+
+    code = "precondition"
+
+    def __init__(self, message: str, line: int) -> None:
+        super().__init__(message)
+        self.line = line
+
+    def located(self, path: str) -> str:
+        """The message prefixed with ``path:line``."""
+        return f"{path}:{self.line}: {self.message}"
+
+
+class HelmEdit(NamedTuple):
+    """The edit of one ``values.yaml`` and the warnings it raised."""
+
+    result: EditResult
+    advice: list[Advice]
+
+    def summary(self) -> list[str]:
+        """``key: value`` for each setting the edit changes."""
+        return [f"{c.dotted}: {render_scalar(c.after)}" for c in self.result.changes]
+
+
+def check_image_tag(tag: str) -> str:
+    """Return ``tag`` when a registry would accept it as an image tag, else raise SettingError."""
+    if not _IMAGE_TAG.match(tag):
+        raise SettingError(
+            f"image tag {tag!r} is not a valid tag: up to 128 letters, digits, '_', '.'"
+            " and '-', not starting with '.' or '-' (for example 1.1.17)"
+        )
+    return tag
+
+
+def check_chart_port(port: int) -> int:
+    """Return ``port`` when the proxy's 16 ports from it fit, else raise SettingError."""
+    if not 1 <= port <= MAX_PORT_RANGE_START:
+        raise SettingError(
+            f"fips.port {port} is out of range: the proxy uses {PORT_COUNT} ports from"
+            f" it, so it must be between 1 and {MAX_PORT_RANGE_START}"
+        )
+    return port
+
+
+def helm_truthy(value: Any) -> bool:
+    """Whether a value counts as true in a Helm template's ``if`` (Go's rules).
+
+    Go templates treat every non-empty string as true, ``"false"`` included.
+    """
+    if value is None or value is False:
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value != 0
+    if isinstance(value, (str, list, dict)):
+        return len(value) > 0
+    return True
+
+
+def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
+    """Turn the FIPS proxy sidecar on in a parsed chart ``values.yaml``.
+
+    Raises SettingError for an unacceptable request, FipsAgentConflict when
+    ``useFIPSAgent`` is on (unless ``request.allow_fips_agent``), and
+    DocumentError (with its line) for a document that cannot be edited safely.
+    """
+    if request.port is not None:
+        check_chart_port(request.port)
+    if request.local_address is not None:
+        check_local_address(request.local_address)
+    if request.image_tag is not None:
+        check_image_tag(request.image_tag)
+    advice: list[Advice] = []
+    fips_agent = _fips_agent_entry(doc)
+    if fips_agent is not None:
+        line, value = fips_agent
+        shown = f"the string {value!r}, which Helm treats as true" if isinstance(value, str) else ""
+        setting = f"useFIPSAgent is {shown or 'true'}"
+        if not request.allow_fips_agent:
+            raise FipsAgentConflict(
+                f"{setting}: the chart then runs the FIPS Agent images, which are"
+                " FIPS-compliant themselves and need no proxy, and adds no fips-proxy"
+                " sidecar, so fips.enabled would do nothing. Keep useFIPSAgent (the"
+                " vendor's recommended method), or pass --allow-fips-agent to set the"
+                " fips values anyway",
+                line=line,
+            )
+        advice.append(
+            Advice(
+                "fips-agent",
+                f"{setting} (line {line}): the chart runs the FIPS Agent images and adds"
+                " no fips-proxy sidecar, so the fips values take effect only once"
+                " useFIPSAgent is false",
+            )
+        )
+    result = set_values(doc, request.assignments(), keys_match=exact_keys)
+    advice.extend(chart_advice(result.document))
+    return HelmEdit(result=result, advice=advice)
+
+
+def _fips_agent_entry(doc: YamlDocument) -> Optional[tuple[int, Any]]:
+    """The line and value of a top-level ``useFIPSAgent`` that Helm reads as true."""
+    if not isinstance(doc.root, MappingNode) or not isinstance(doc.data, dict):
+        return None
+    value = doc.data.get("useFIPSAgent")
+    if not helm_truthy(value):
+        return None
+    return _key_line(doc.root, "useFIPSAgent"), value
+
+
+def _key_line(mapping: MappingNode, key: str) -> int:
+    for key_node, _ in mapping.value:
+        if scalar_key(key_node) == key:
+            return int(key_node.start_mark.line) + 1
+    return int(mapping.start_mark.line) + 1
+
+
+def _mapping_at(node: Optional[Node], key: str) -> Optional[MappingNode]:
+    if not isinstance(node, MappingNode):
+        return None
+    for key_node, value_node in node.value:
+        if scalar_key(key_node) == key and isinstance(value_node, MappingNode):
+            return value_node
+    return None
+
+
+def chart_advice(doc: YamlDocument) -> list[Advice]:
+    """Warnings about chart values that defeat or limit the FIPS proxy sidecar."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    fips = data.get("fips") if isinstance(data.get("fips"), dict) else {}
+    assert isinstance(fips, dict)
+    advice = _no_sidecar_advice(data)
+    advice.extend(_port_range_advice(fips))
+    datadog = data.get("datadog")
+    site = datadog.get("site") if isinstance(datadog, dict) else None
+    if isinstance(site, str) and site.strip() and site.strip().lower() != FED_SITE:
+        advice.append(
+            Advice(
+                "site-not-fed",
+                f"datadog.site is {site}; the FIPS proxy only forwards to {FED_SITE}:"
+                f" set datadog.site: {FED_SITE}",
+            )
+        )
+    advice.extend(_key_spelling_advice(doc))
+    return advice
+
+
+def _no_sidecar_advice(data: dict[Any, Any]) -> list[Advice]:
+    """Other chart settings under which it adds no sidecar (and no DD_FIPS_* variables)."""
+    reasons = []
+    target = data.get("targetSystem", "linux")
+    if target != "linux":
+        reasons.append(f"targetSystem is {target!r} (the sidecar is Linux-only)")
+    providers = data.get("providers")
+    gke = providers.get("gke") if isinstance(providers, dict) else None
+    if isinstance(gke, dict):
+        for name, shown in (("autopilot", "GKE Autopilot"), ("gdc", "Google Distributed Cloud")):
+            if helm_truthy(gke.get(name)):
+                reasons.append(f"providers.gke.{name} is on ({shown})")
+    return [
+        Advice(
+            "no-sidecar",
+            f"{reason}: the chart adds no fips-proxy sidecar and does not point the Agent"
+            " at one, whatever fips.enabled says",
+        )
+        for reason in reasons
+    ]
+
+
+def _port_range_advice(fips: dict[Any, Any]) -> list[Advice]:
+    port = fips.get("port", DEFAULT_PORT_RANGE_START)
+    if not isinstance(port, int) or isinstance(port, bool):
+        port = DEFAULT_PORT_RANGE_START
+    if "portRange" not in fips or fips["portRange"] is None:
+        count, how = CHART_DEFAULT_PORT_RANGE, "is not set, so the chart's default of 15 applies"
+    else:
+        value = fips["portRange"]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            return [
+                Advice(
+                    "port-range-short",
+                    f"fips.portRange is {value!r}, not a number of ports; set"
+                    f" fips.portRange: {PORT_COUNT}",
+                )
+            ]
+        count, how = value, f"is {value}"
+    if count >= PORT_COUNT:
+        return []
+    missing = range(max(count, 0), PORT_COUNT)
+    declared = f"declares ports {port}-{port + count - 1}" if count > 0 else "declares no ports"
+    missing_ports = (
+        f"{port + missing[0]}" if len(missing) == 1 else f"{port + missing[0]}-{port + missing[-1]}"
+    )
+    products = ", ".join(PRODUCTS_BY_OFFSET[offset] for offset in missing)
+    return [
+        Advice(
+            "port-range-short",
+            f"fips.portRange {how}: the fips-proxy sidecar {declared} and not"
+            f" {missing_ports} ({products}); the proxy uses {PORT_COUNT} ports."
+            f" Set fips.portRange: {PORT_COUNT} to declare them all",
+        )
+    ]
+
+
+def _key_spelling_advice(doc: YamlDocument) -> list[Advice]:
+    """Keys the chart ignores because of their case, or a datadog.yaml name."""
+    root = doc.root
+    if not isinstance(root, MappingNode):
+        return []
+    advice: list[Advice] = []
+    for key_node, _ in root.value:
+        text = scalar_key(key_node)
+        if text is not None and text != "fips" and text.lower() == "fips":
+            advice.append(
+                Advice(
+                    "key-ignored",
+                    f"{text} (line {key_node.start_mark.line + 1}) is not read by the chart:"
+                    " Helm keys are case-sensitive, the chart reads fips",
+                )
+            )
+    fips = _mapping_at(root, "fips")
+    if fips is None:
+        return advice
+    for key_node, _ in fips.value:
+        text = scalar_key(key_node)
+        if text is None or text in _CHART_FIPS_KEYS:
+            continue
+        line = key_node.start_mark.line + 1
+        spelled = [key for key in _CHART_FIPS_KEYS if key.lower() == text.lower()]
+        if spelled:
+            advice.append(
+                Advice(
+                    "key-ignored",
+                    f"fips.{text} (line {line}) is not read by the chart: Helm keys are"
+                    f" case-sensitive, the chart reads fips.{spelled[0]}",
+                )
+            )
+        elif text.lower() == "https":
+            advice.append(
+                Advice(
+                    "key-ignored",
+                    f"fips.{text} (line {line}) is a datadog.yaml setting; the chart reads"
+                    " fips.use_https",
+                )
+            )
+    return advice
+
+
+#: Chart keys that end like a secret's but hold the *name* of a Kubernetes
+#: Secret (``apiKeyExistingSecret: datadog-secret``): masking that name
+#: everywhere would hide ordinary words such as ``datadog``.
+_SECRET_NAME_KEYS = re.compile(r"(?:ExistingSecret|SecretName)\Z")
+
+
+def secret_values(data: Any) -> set[str]:
+    """Values of the secret settings in parsed chart values (``datadog.apiKey``...).
+
+    Like :meth:`fipsconf.redact.Redactor.register_from`, but a key that names
+    a Kubernetes Secret (``*ExistingSecret``, ``*SecretName``) is not a secret.
+    """
+    found: set[str] = set()
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(value, (dict, list)):
+                found |= secret_values(value)
+            elif (
+                isinstance(key, str)
+                and is_secret_key(key)
+                and not _SECRET_NAME_KEYS.search(key)
+                and value is not None
+            ):
+                found.add(str(value))
+    elif isinstance(data, list):
+        for item in data:
+            found |= secret_values(item)
+    return found
+
+
+def fips_values(data: Any) -> dict[str, Any]:
+    """The chart's ``fips`` values a parsed ``values.yaml`` gives, chart defaults filled in."""
+    fips = data.get("fips") if isinstance(data, dict) else None
+    fips = fips if isinstance(fips, dict) else {}
+    image = fips.get("image") if isinstance(fips.get("image"), dict) else {}
+    assert isinstance(image, dict)
+    return {
+        "enabled": fips.get("enabled", False),
+        "use_https": fips.get("use_https", False),
+        "port": fips.get("port", DEFAULT_PORT_RANGE_START),
+        "portRange": fips.get("portRange", CHART_DEFAULT_PORT_RANGE),
+        "local_address": fips.get("local_address", "127.0.0.1"),
+        "image_tag": image.get("tag"),
+        "useFIPSAgent": data.get("useFIPSAgent", False) if isinstance(data, dict) else False,
+    }

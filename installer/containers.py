@@ -1,0 +1,344 @@
+"""``fips-setup helm`` and ``fips-setup ecs``: a values.yaml or task definition, edited.
+
+Both read one file, compute the new text with :mod:`fipsconf` and then, by
+destination: ``--in-place`` rewrites the file atomically (owner and mode
+kept), ``--output PATH`` writes the result to PATH (only when PATH does not
+hold it already), and neither hands the new text to the command line for
+stdout. ``changed`` says whether a file is (or, dry run, would be) written;
+for stdout, whether the result differs from the input.
+
+The ``diff`` shows what fips-setup changed in the document: the input
+before, the result after, under the name of the file written. Secrets are
+kept in the files and masked in everything shown; the new text goes to
+stdout only when it holds no secret, since masking it would make it unusable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Callable, NamedTuple, Optional
+
+from fipsconf.datadog_yaml import Advice
+from fipsconf.ecs_taskdef import EcsEdit, EcsRequest, edit_task_definition, parse_task_definition
+from fipsconf.errors import DocumentError
+from fipsconf.helm_values import (
+    FipsAgentConflict,
+    HelmEdit,
+    HelmRequest,
+    edit_helm_values,
+    fips_values,
+    secret_values,
+)
+from fipsconf.redact import REDACTOR
+from fipsconf.yamldoc import decode_utf8, parse_yaml
+from installer.errors import FileAccessError, PreconditionError
+from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.plan import Plan, Step
+from installer.results import CommandResult, FileDiff
+
+#: ``scheme://user:password@``: a password the redactor masks wherever it is shown.
+_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^@\s/]+@", re.IGNORECASE)
+
+
+class Destination(NamedTuple):
+    """Where the result goes: the input itself, another file, or stdout (both None/False).
+
+    ``print_document``: with neither file, whether the new file is to be
+    printed (False with ``--json``, whose document carries the diff instead).
+    """
+
+    in_place: bool = False
+    output: Optional[Path] = None
+    print_document: bool = True
+
+    def target(self, source: Path) -> Optional[Path]:
+        """The file to write, or None for stdout."""
+        return source if self.in_place else self.output
+
+    @property
+    def name(self) -> str:
+        """``in-place``, ``output`` or ``stdout`` (for the JSON document)."""
+        return "in-place" if self.in_place else "output" if self.output else "stdout"
+
+
+class ContainerResult(CommandResult):
+    """A command result that may carry the new file for stdout (``document``)."""
+
+    def __init__(
+        self,
+        *,
+        document: Optional[bytes],
+        changed: bool,
+        msg: str,
+        diff: list[FileDiff],
+        warnings: list[str],
+        actions: list[dict[str, Any]],
+        details: dict[str, Any],
+        dry_run: bool,
+    ) -> None:
+        super().__init__(
+            changed=changed,
+            msg=msg,
+            diff=diff,
+            warnings=warnings,
+            actions=actions,
+            details=details,
+            dry_run=dry_run,
+        )
+        #: The new file's bytes, to print when the destination is stdout.
+        self.document = document
+
+
+class _Edited(NamedTuple):
+    """What a document editor produced, in the terms this module needs."""
+
+    text: str
+    changes: list[str]
+    advice: list[Advice]
+    details: dict[str, Any]
+    mask: Callable[[str], str]
+    secrets: frozenset[str]
+
+
+class _FilePlan(NamedTuple):
+    source: Path
+    target: Optional[Path]
+    before: bytes
+    after: bytes
+    current: Optional[bytes]
+    mode: int
+
+    @property
+    def changed(self) -> bool:
+        if self.target is None:
+            return self.after != self.before
+        return self.after != self.current
+
+    def write_step(self, description: str) -> Step:
+        target, current = self.target, self.current
+        assert target is not None
+        new_file = Ownership(os.geteuid(), os.getegid(), self.mode)
+
+        def run() -> None:
+            atomic_write(target, self.after, expect=current, new_file=new_file)
+
+        def undo() -> None:
+            if current is None:
+                target.unlink(missing_ok=True)
+            else:
+                atomic_write(target, current, expect=self.after)
+
+        return Step(kind="write-file", description=description, run=run, undo=undo)
+
+
+def _read_source(path: Path, what: str) -> tuple[bytes, int]:
+    if not path.exists() and not path.is_symlink():
+        raise FileAccessError(f"{path}: cannot read: no such file; give the path of the {what}")
+    data = read_bytes(path)
+    owner = ownership_of(path)
+    return data, owner.mode if owner is not None else 0o600
+
+
+def _current(target: Optional[Path], source: Path, before: bytes) -> Optional[bytes]:
+    """What the file to write holds now (None: stdout, or no such file yet)."""
+    if target is None:
+        return None
+    if target == source:
+        return before
+    if not target.exists() and not target.is_symlink():
+        if not target.parent.is_dir():
+            raise FileAccessError(
+                f"{target}: cannot write: the folder {target.parent} does not exist"
+            )
+        return None
+    return read_bytes(target)
+
+
+def _same_file(target: Optional[Path], source: Path) -> bool:
+    if target is None:
+        return False
+    try:
+        return target == source or os.path.samefile(target, source)
+    except OSError:
+        return False
+
+
+def helm_values(
+    path: Path, request: HelmRequest, destination: Destination, *, dry_run: bool
+) -> ContainerResult:
+    """Enable the FIPS proxy sidecar in a Helm chart ``values.yaml``."""
+    before, mode = _read_source(path, "Helm values file")
+    try:
+        doc = parse_yaml(decode_utf8(before))
+        for secret in secret_values(doc.data):
+            REDACTOR.register(secret)
+        edit = edit_helm_values(doc, request)
+    except FipsAgentConflict as exc:
+        raise PreconditionError(exc.located(str(path))) from None
+    except DocumentError as exc:
+        raise exc.in_file(path) from None
+    return _finish(
+        path,
+        before,
+        mode,
+        destination,
+        _helm_edited(edit),
+        dry_run=dry_run,
+        apply_hint="apply it with helm upgrade RELEASE datadog/datadog -f {file}",
+        noun="the FIPS proxy sidecar is already enabled as requested",
+    )
+
+
+def _helm_edited(edit: HelmEdit) -> _Edited:
+    return _Edited(
+        text=edit.result.text,
+        changes=[f"set {', '.join(edit.summary())}"] if edit.result.changed else [],
+        advice=edit.advice,
+        details={"settings": fips_values(edit.result.document.data)},
+        mask=REDACTOR.redact,
+        secrets=frozenset(secret_values(edit.result.document.data)),
+    )
+
+
+def ecs_task_definition(
+    path: Path, request: EcsRequest, destination: Destination, *, dry_run: bool
+) -> ContainerResult:
+    """Add the FIPS proxy sidecar to an ECS task definition and point the Agent at it."""
+    before, mode = _read_source(path, "task definition (JSON)")
+    try:
+        doc = parse_task_definition(decode_utf8(before))
+        edit = edit_task_definition(doc, request)
+    except DocumentError as exc:
+        raise exc.in_file(path) from None
+    for secret in edit.secrets:
+        REDACTOR.register(secret)
+    return _finish(
+        path,
+        before,
+        mode,
+        destination,
+        _ecs_edited(edit),
+        dry_run=dry_run,
+        apply_hint="register it with aws ecs register-task-definition --cli-input-json file://{file}",
+        noun="the task definition already has the FIPS proxy sidecar as requested",
+    )
+
+
+def _ecs_edited(edit: EcsEdit) -> _Edited:
+    return _Edited(
+        text=edit.text,
+        changes=edit.changes,
+        advice=edit.advice,
+        details={
+            "agent_container": edit.agent_container,
+            "sidecar_image": edit.sidecar_image,
+            "port_range_start": edit.port_range_start,
+        },
+        mask=lambda text: REDACTOR.redact(edit.mask(text)),
+        secrets=edit.secrets,
+    )
+
+
+def _finish(
+    source: Path,
+    before: bytes,
+    mode: int,
+    destination: Destination,
+    edited: _Edited,
+    *,
+    dry_run: bool,
+    apply_hint: str,
+    noun: str,
+) -> ContainerResult:
+    after = edited.text.encode("utf-8") if edited.changes else before
+    target = destination.target(source)
+    if _same_file(target, source):
+        target = source  # --output naming the input is --in-place
+    plan_file = _FilePlan(
+        source=source,
+        target=target,
+        before=before,
+        after=after,
+        current=_current(target, source, before),
+        mode=mode,
+    )
+    changed = plan_file.changed
+    plan = Plan()
+    if target is not None and changed:
+        plan.add(plan_file.write_step(f"write {target}"))
+    before_text, after_text = before.decode("utf-8"), after.decode("utf-8")
+    document: Optional[bytes] = None
+    if target is None and destination.print_document and not dry_run:
+        if _holds_secret(after_text, edited.secrets):
+            raise PreconditionError(
+                f"{source} holds secrets (such as an API key), which fips-setup never"
+                " prints: write the result to a file with --output PATH or --in-place,"
+                " or preview the change with --dry-run"
+            )
+        document = after
+    if not dry_run:
+        plan.execute()
+    shown = target or source
+    diff = (
+        [FileDiff(str(shown), edited.mask(before_text), edited.mask(after_text))]
+        if changed and after != before
+        else []
+    )
+    return ContainerResult(
+        document=document,
+        changed=changed,
+        msg=_message(source, target, edited, changed, dry_run, apply_hint, noun),
+        diff=diff,
+        warnings=[advice.message for advice in edited.advice],
+        actions=plan.records(),
+        details={
+            "path": str(source),
+            "output": str(target) if target is not None else None,
+            "destination": destination.name,
+            "changes": list(edited.changes),
+            **edited.details,
+        },
+        dry_run=dry_run,
+    )
+
+
+def _holds_secret(text: str, secrets: frozenset[str]) -> bool:
+    """True when printing ``text`` would print a secret value or a password in a URL."""
+    return any(secret in text for secret in secrets) or _URL_PASSWORD.search(text) is not None
+
+
+def _message(
+    source: Path,
+    target: Optional[Path],
+    edited: _Edited,
+    changed: bool,
+    dry_run: bool,
+    apply_hint: str,
+    noun: str,
+) -> str:
+    what = "; ".join(edited.changes)
+    if not edited.changes:
+        state = f"{source}: {noun}"
+        if target is None or target == source:
+            return f"{state}; nothing to change"
+        if not changed:
+            return f"{state}, and {target} already holds it; nothing to write"
+        if dry_run:
+            return f"{state}; would copy it to {target} (dry run: nothing was changed)"
+        return f"{state}; copied it to {target}"
+    if target is None:
+        where = "dry run: nothing was printed" if dry_run else "the new file is on stdout"
+        return f"{source}: {what} ({where})"
+    if not changed:
+        return f"{target} already holds {source} with these changes ({what}); nothing to write"
+    if dry_run:
+        return (
+            f"{source}: would write {target} with these changes: {what}"
+            " (dry run: nothing was changed)"
+        )
+    hint = apply_hint.format(file=target)
+    if target == source:
+        return f"{source}: {what}; {hint}"
+    return f"wrote {target} from {source}: {what}; {hint}"

@@ -1,0 +1,177 @@
+"""The ECS editor's helpers: image recognition, layout detection, secrets."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fipsconf.ecs_taskdef import (
+    DEFAULT_FIPS_PROXY_TAG,
+    EcsRequest,
+    JsonStyle,
+    edit_task_definition,
+    image_repository,
+    image_tag,
+    is_agent_image,
+    is_fips_agent_image,
+    is_fips_proxy_image,
+    mask_secrets,
+    parse_task_definition,
+    secret_values,
+)
+from fipsconf.redact import MASK
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "datadog/agent",
+        "datadog/agent:7",
+        "datadog/agent:latest",
+        "public.ecr.aws/datadog/agent:7.60.1",
+        "gcr.io/datadoghq/agent:7",
+        "docker.io/datadog/agent:7.60.1-jmx",
+        "index.docker.io/datadog/agent",
+        "123456789012.dkr.ecr.us-gov-west-1.amazonaws.com/datadog/agent:7",
+        "registry.example:5000/datadog/agent:7",
+        "gcr.io/datadoghq/agent@sha256:" + "ab" * 32,
+        "Datadog/Agent:7",
+    ],
+)
+def test_agent_images_are_recognised(image: str) -> None:
+    assert is_agent_image(image)
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "datadog/cluster-agent:7",
+        "datadog/fips-proxy:1.1.17",
+        "datadog/dogstatsd:7",
+        "nginx:1.27",
+        "agent:7",
+        "example/agent:7",
+        "datadog/agent-dev:nightly",
+    ],
+)
+def test_other_images_are_not_agents(image: str) -> None:
+    assert not is_agent_image(image)
+
+
+def test_image_parts() -> None:
+    assert image_repository("registry.example:5000/datadog/fips-proxy:1.1.17") == (
+        "registry.example:5000/datadog/fips-proxy"
+    )
+    assert image_tag("registry.example:5000/datadog/fips-proxy") is None
+    assert image_tag("datadog/fips-proxy:1.1.17@sha256:00") == "1.1.17"
+    assert is_fips_proxy_image("public.ecr.aws/datadog/fips-proxy:1.1.29")
+    assert not is_fips_proxy_image("haproxy:2.8")
+    assert is_fips_agent_image("public.ecr.aws/datadog/agent:7.65.0-fips")
+    assert is_fips_agent_image("datadog/agent:7.65.0-fips-jmx")
+    assert not is_fips_agent_image("datadog/agent:7.65.0")
+    assert not is_fips_agent_image("datadog/agent:fips")  # a tag, not a suffix
+
+
+def test_the_default_tag_is_the_documented_one() -> None:
+    # The vendor documentation's ECS example runs datadog/fips-proxy:1.1.17.
+    assert DEFAULT_FIPS_PROXY_TAG == "1.1.17"
+
+
+@pytest.mark.parametrize(
+    ("text", "indent", "newline", "final", "compact"),
+    [
+        ('{\n    "a": 1\n}\n', 4, "\n", True, False),
+        ('{\n  "a": [\n    1\n  ]\n}', 2, "\n", False, False),
+        ('{\r\n\t"a": 1\r\n}\r\n', "\t", "\r\n", True, False),
+        ('{"a": 1, "b": 2}', None, "\n", False, False),
+        ('{"a":1,"b":2}\n', None, "\n", True, True),
+        ('{\n"a": 1\n}\n', 0, "\n", True, False),
+    ],
+)
+def test_layout_is_detected(
+    text: str, indent: object, newline: str, final: bool, compact: bool
+) -> None:
+    style = JsonStyle.detect(text)
+    assert (style.indent, style.newline, style.final_newline, style.compact) == (
+        indent,
+        newline,
+        final,
+        compact,
+    )
+
+
+def test_secret_environment_values_are_found() -> None:
+    data = {
+        "containerDefinitions": [
+            {
+                "environment": [
+                    {"name": "DD_API_KEY", "value": "k" * 32},
+                    {"name": "DB_PASSWORD", "value": "abc"},
+                    {"name": "GITHUB_TOKEN", "value": "ghp_x"},
+                    {"name": "DD_SITE", "value": "ddog-gov.com"},
+                    {"name": "DD_APP_KEY", "value": ""},
+                    {"name": "x", "value": "y", "token": "tok1"},
+                ],
+                "secrets": [{"name": "DD_API_KEY", "valueFrom": "arn:aws:secretsmanager:x"}],
+            }
+        ]
+    }
+    assert secret_values(data) == {"k" * 32, "abc", "ghp_x", "tok1"}
+
+
+def test_masking_replaces_whole_string_literals_only() -> None:
+    text = '{"value": "abc", "other": "abcdef", "escaped": "\\u0061bc", "n": "x\\"abc"}'
+    masked = mask_secrets(text, frozenset({"abc"}))
+    assert masked == (
+        f'{{"value": "{MASK}", "other": "abcdef", "escaped": "{MASK}", "n": "x\\"abc"}}'
+    )
+    assert mask_secrets(text, frozenset()) == text
+
+
+def test_the_edit_keeps_secrets_in_the_file_and_masks_them_for_display() -> None:
+    key = "0123456789abcdef0123456789abcdef"
+    text = json.dumps(
+        {
+            "containerDefinitions": [
+                {
+                    "name": "datadog-agent",
+                    "image": "datadog/agent:7",
+                    "environment": [{"name": "DD_API_KEY", "value": key}],
+                }
+            ],
+            "networkMode": "awsvpc",
+        },
+        indent=2,
+    )
+    edit = edit_task_definition(parse_task_definition(text), EcsRequest())
+    assert key in edit.text
+    assert key not in edit.mask(edit.text)
+    assert f'"value": "{MASK}"' in edit.mask(edit.text)
+    assert edit.secrets == frozenset({key})
+
+
+def test_a_tab_indented_describe_output_moves_left_one_level() -> None:
+    agent = {"name": "datadog-agent", "image": "datadog/agent:7"}
+    agent_text = '{"name": "datadog-agent", "image": "datadog/agent:7", "environment": []}'
+    text = (
+        '{\n\t"taskDefinition": {\n\t\t"family": "dd",\n\t\t"networkMode": "awsvpc",'
+        '\n\t\t"volumes": [\n\t\t\t{"name": "v"}\n\t\t],'
+        f'\n\t\t"containerDefinitions": [\n\t\t\t{agent_text}\n\t\t],'
+        '\n\t\t"revision": 2\n\t}\n}\n'
+    )
+    edit = edit_task_definition(parse_task_definition(text), EcsRequest())
+    lines = edit.text.split("\n")
+    assert lines[:6] == [
+        "{",
+        '\t"family": "dd",',
+        '\t"networkMode": "awsvpc",',
+        '\t"volumes": [',
+        '\t\t{"name": "v"}',
+        "\t],",
+    ]
+    # the one-line agent entry got contents: it stays one line
+    assert lines[7].startswith('\t\t{"name": "datadog-agent", "image": "datadog/agent:7", ')
+    assert '"environment": [{"name": "DD_FIPS_ENABLED", "value": "true"}, ' in lines[7]
+    assert lines[8] == "\t\t{"  # the new sidecar, in the file's indentation
+    assert json.loads(edit.text)["containerDefinitions"][0]["name"] == agent["name"]

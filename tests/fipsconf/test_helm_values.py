@@ -1,0 +1,143 @@
+"""The Helm values editor on the chart's real ``fips`` block, and its helpers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from fipsconf.errors import SettingError
+from fipsconf.helm_values import (
+    FipsAgentConflict,
+    HelmRequest,
+    check_image_tag,
+    edit_helm_values,
+    fips_values,
+    helm_truthy,
+    secret_values,
+)
+from fipsconf.yamldoc import parse_yaml
+
+EXCERPT = "helm/values-fips-excerpt.yaml"
+NETFLOW_WARNING = (
+    "fips.portRange is 15: the fips-proxy sidecar declares ports 9803-9817 and not 9818 (NetFlow)"
+)
+
+
+def enable(text: str, **request: Any) -> str:
+    return edit_helm_values(parse_yaml(text), HelmRequest(**request)).result.text
+
+
+@pytest.fixture
+def excerpt(shared_fixture: Callable[[str], Path]) -> str:
+    return shared_fixture(EXCERPT).read_text(encoding="utf-8")
+
+
+def test_the_chart_block_gets_enabled_and_nothing_else(excerpt: str) -> None:
+    assert "\n  enabled: false\n" in excerpt
+    assert "\n  use_https: false\n" in excerpt
+    edit = edit_helm_values(parse_yaml(excerpt), HelmRequest())
+    after = edit.result.text
+    assert after == excerpt.replace("\n  enabled: false\n", "\n  enabled: true\n", 1)
+    assert [c.dotted for c in edit.result.changes] == ["fips.enabled"]
+    assert [a.code for a in edit.advice] == ["port-range-short"]
+    assert edit.advice[0].message.startswith(NETFLOW_WARNING)
+    assert enable(after) == after
+
+
+def test_options_change_only_their_values(excerpt: str) -> None:
+    after = enable(excerpt, port=10000, local_address="::1", image_tag="1.1.17")
+    expected = (
+        excerpt.replace("\n  enabled: false\n", "\n  enabled: true\n", 1)
+        .replace("\n  port: 9803\n", "\n  port: 10000\n", 1)
+        .replace('\n  local_address: "127.0.0.1"\n', '\n  local_address: "::1"\n', 1)
+        .replace("\n    tag: 1.1.29\n", '\n    tag: "1.1.17"\n', 1)
+    )
+    assert after == expected
+    assert enable(after, port=10000, local_address="::1", image_tag="1.1.17") == after
+
+
+def test_crlf_is_kept_in_the_chart_block(excerpt: str) -> None:
+    before = excerpt.replace("\n", "\r\n")
+    after = enable(before)
+    assert after == before.replace("\r\n  enabled: false\r\n", "\r\n  enabled: true\r\n", 1)
+
+
+def test_use_fips_agent_true_is_refused_with_its_line(excerpt: str) -> None:
+    before = excerpt.replace("useFIPSAgent: false", "useFIPSAgent: true", 1)
+    line = before.split("\n").index("useFIPSAgent: true") + 1
+    with pytest.raises(FipsAgentConflict) as caught:
+        enable(before)
+    message = caught.value.located("values.yaml")
+    assert message.startswith(f"values.yaml:{line}: useFIPSAgent is true")
+    assert "need no proxy" in message
+    assert "--allow-fips-agent" in message
+    allowed = edit_helm_values(parse_yaml(before), HelmRequest(allow_fips_agent=True))
+    assert allowed.result.changed
+    assert allowed.advice[0].code == "fips-agent"
+
+
+def test_the_excerpt_appended_to_a_whole_values_file_is_found(excerpt: str) -> None:
+    whole = (Path(__file__).parent / "golden_helm/full-values-file/input.yaml").read_text()
+    whole = whole.replace("useFIPSAgent: false\n", "")  # the excerpt brings its own
+    before = whole + "\n" + excerpt
+    after = enable(before)
+    assert after == before.replace("\n  enabled: false\n", "\n  enabled: true\n", 1)
+
+
+@pytest.mark.parametrize(
+    ("value", "truthy"),
+    [
+        (True, True),
+        (False, False),
+        (None, False),
+        ("false", True),
+        ("", False),
+        (0, False),
+        (1, True),
+        ([], False),
+        ({"a": 1}, True),
+    ],
+)
+def test_helm_truthiness_follows_go_templates(value: object, truthy: bool) -> None:
+    assert helm_truthy(value) is truthy
+
+
+@pytest.mark.parametrize("tag", ["1.1.17", "latest", "1.1.17-fips", "v2_rc.1"])
+def test_valid_image_tags(tag: str) -> None:
+    assert check_image_tag(tag) == tag
+
+
+@pytest.mark.parametrize("tag", ["", ".hidden", "-x", "a b", "a:b", "x" * 129, "1.1.17\n"])
+def test_invalid_image_tags(tag: str) -> None:
+    with pytest.raises(SettingError, match="not a valid tag"):
+        check_image_tag(tag)
+
+
+def test_fips_values_fill_in_chart_defaults() -> None:
+    values = fips_values({"fips": {"enabled": True, "image": {"tag": "1.1.17"}}})
+    assert values == {
+        "enabled": True,
+        "use_https": False,
+        "port": 9803,
+        "portRange": 15,
+        "local_address": "127.0.0.1",
+        "image_tag": "1.1.17",
+        "useFIPSAgent": False,
+    }
+    assert fips_values(None)["enabled"] is False
+
+
+def test_secret_values_skip_keys_that_name_a_kubernetes_secret() -> None:
+    data = {
+        "datadog": {
+            "apiKey": "k" * 32,
+            "apiKeyExistingSecret": "datadog",
+            "appKey": None,
+            "appKeyExistingSecret": "datadog-app",
+        },
+        "clusterAgent": {"token": "t" * 32, "tokenExistingSecret": "dca"},
+        "agents": {"containers": {"agent": {"env": [{"name": "X", "password": "pw12"}]}}},
+    }
+    assert secret_values(data) == {"k" * 32, "t" * 32, "pw12"}

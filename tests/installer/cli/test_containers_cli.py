@@ -1,0 +1,275 @@
+"""The command line of ``helm`` and ``ecs``: JSON document, stdout, exit codes, secrets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from installer.cli import fastpath
+from installer.cli.main import main
+
+API_KEY = "0123456789abcdef0123456789abcdef"
+VALUES = (
+    "# Datadog chart values\n"
+    "datadog:\n"
+    f"  apiKey: {API_KEY}\n"
+    "  site: ddog-gov.com\n"
+    "fips:\n"
+    "  enabled: false\n"
+    "  portRange: 16\n"
+)
+PUBLIC_VALUES = VALUES.replace(f"  apiKey: {API_KEY}\n", "  apiKeyExistingSecret: datadog\n")
+DESCRIBED = (
+    json.dumps(
+        {
+            "taskDefinition": {
+                "taskDefinitionArn": "arn:aws-us-gov:ecs:us-gov-west-1:1:task-definition/dd:3",
+                "containerDefinitions": [
+                    {
+                        "name": "datadog-agent",
+                        "image": "public.ecr.aws/datadog/agent:7",
+                        "environment": [
+                            {"name": "DD_API_KEY", "value": API_KEY},
+                            {"name": "DD_SITE", "value": "ddog-gov.com"},
+                        ],
+                    }
+                ],
+                "family": "dd",
+                "networkMode": "awsvpc",
+                "memory": "1024",
+                "revision": 3,
+                "status": "ACTIVE",
+            },
+            "tags": [{"key": "team", "value": "obs"}],
+        },
+        indent=4,
+    )
+    + "\n"
+)
+
+
+@pytest.fixture
+def values(tmp_path: Path) -> Path:
+    path = tmp_path / "values.yaml"
+    path.write_text(VALUES)
+    return path
+
+
+@pytest.fixture
+def taskdef(tmp_path: Path) -> Path:
+    path = tmp_path / "td.json"
+    path.write_text(DESCRIBED)
+    return path
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    status, out, err = run(capsys, *args, "--json")
+    document = json.loads(out)  # exactly one JSON document, nothing else
+    assert isinstance(document, dict)
+    assert out.count("\n") == 1
+    assert err == ""
+    return status, document
+
+
+def test_helm_json_in_place_then_nothing(values: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, doc = run_json(capsys, "helm", str(values), "--in-place")
+    assert (status, doc["changed"], doc["failed"]) == (0, True, False)
+    assert doc["destination"] == "in-place"
+    assert doc["diff"][0]["path"] == str(values)
+    assert "  enabled: true\n" in doc["diff"][0]["after"]
+    assert doc["settings"]["enabled"] is True
+    assert "helm upgrade" in doc["msg"]
+    assert "enabled: true" in values.read_text()
+    status, doc = run_json(capsys, "helm", str(values), "--in-place")
+    assert (status, doc["changed"], doc["diff"], doc["actions"]) == (0, False, [], [])
+
+
+def test_helm_json_without_destination_carries_the_diff(
+    values: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, doc = run_json(capsys, "helm", str(values))
+    assert (status, doc["changed"], doc["destination"], doc["output"]) == (0, True, "stdout", None)
+    assert doc["diff"][0]["after"].count("use_https: false") == 1
+    assert values.read_text() == VALUES
+
+
+def test_helm_without_destination_prints_the_new_file(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_bytes(PUBLIC_VALUES.replace("\n", "\r\n").encode())
+    status = main(["helm", str(path)])
+    captured = capsysbinary.readouterr()
+    assert status == 0
+    expected = PUBLIC_VALUES.replace("  enabled: false\n", "  enabled: true\n").replace(
+        "  portRange: 16\n", "  portRange: 16\n  use_https: false\n"
+    )
+    assert captured.out == expected.replace("\n", "\r\n").encode()
+    assert b"the new file is on stdout" in captured.err
+    assert path.read_bytes() == PUBLIC_VALUES.replace("\n", "\r\n").encode()
+
+
+def test_helm_output_and_options(
+    values: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "rendered.yaml"
+    args = ("helm", str(values), "--output", str(out), "--port", "10000")
+    args += ("--local-address", "127.0.0.1", "--image-tag", "1.1.17")
+    status, doc = run_json(capsys, *args)
+    assert (status, doc["changed"], doc["output"]) == (0, True, str(out))
+    assert doc["settings"]["port"] == 10000 and doc["settings"]["image_tag"] == "1.1.17"
+    assert 'tag: "1.1.17"' in out.read_text()
+    assert values.read_text() == VALUES
+    status, doc = run_json(capsys, *args)
+    assert (status, doc["changed"]) == (0, False)
+
+
+def test_helm_fips_agent_refusal_and_override(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text("useFIPSAgent: true\nfips:\n  enabled: false\n  portRange: 16\n")
+    status, out, err = run(capsys, "helm", str(path), "--in-place")
+    assert status == 1 and out == ""
+    assert err.startswith(f"error: {path}:1: useFIPSAgent is true")
+    assert "need no proxy" in err and err.count("\n") == 1
+    status, doc = run_json(capsys, "helm", str(path), "--in-place")
+    assert (status, doc["failed"], doc["error"]) == (1, True, "precondition")
+    status, doc = run_json(capsys, "helm", str(path), "--in-place", "--allow-fips-agent")
+    assert (status, doc["changed"]) == (0, True)
+    assert "useFIPSAgent is true" in doc["warnings"][0]
+
+
+def test_ecs_documented_pipeline(
+    taskdef: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new.json"
+    status, out, err = run(capsys, "ecs", str(taskdef), "--output", str(new))
+    assert status == 0 and err == ""
+    assert '+      "name": "fips-proxy",' in out.replace("        ", "  ")
+    assert f"file://{new}" in out
+    written = json.loads(new.read_text())
+    assert set(written) == {"containerDefinitions", "family", "networkMode", "memory", "tags"}
+    assert written["tags"] == [{"key": "team", "value": "obs"}]
+    status, doc = run_json(capsys, "ecs", str(taskdef), "--output", str(new))
+    assert (status, doc["changed"], doc["diff"]) == (0, False, [])
+
+
+def test_ecs_options(taskdef: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("ecs", str(taskdef), "--in-place", "--image-tag", "1.1.29")
+    args += ("--port-range-start", "10000", "--agent-container", "datadog-agent")
+    status, doc = run_json(capsys, *args)
+    assert status == 0
+    assert (doc["sidecar_image"], doc["port_range_start"]) == ("datadog/fips-proxy:1.1.29", 10000)
+    written = json.loads(taskdef.read_text())
+    ports = [m["containerPort"] for m in written["containerDefinitions"][1]["portMappings"]]
+    assert ports == list(range(10000, 10016))
+    status, doc = run_json(capsys, *args)
+    assert (status, doc["changed"]) == (0, False)
+
+
+@pytest.mark.parametrize("command", ["helm", "ecs"])
+def test_secrets_never_appear_in_any_output(
+    values: Path, taskdef: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    path = str(values if command == "helm" else taskdef)
+    for extra in (
+        ("--dry-run",),
+        ("--dry-run", "--json"),
+        ("--json",),
+        (),
+        ("--in-place", "--dry-run"),
+        ("--in-place", "--json"),
+        ("--in-place",),
+    ):
+        status, out, err = run(capsys, command, path, *extra)
+        assert API_KEY not in out + err, extra
+        assert status == (1 if extra == () else 0), extra
+    assert API_KEY in Path(path).read_text()  # the file keeps the real value
+
+
+@pytest.mark.parametrize(
+    ("command", "content", "message"),
+    [
+        ("helm", "fips: [\n", "values.yaml:2: invalid YAML"),
+        ("helm", "fips: 1\n", "values.yaml:1: 'fips' is a number, not a mapping"),
+        ("ecs", '{\n  "family": "x"\n  "cpu": "1"\n}\n', "td.json:3: invalid JSON"),
+        ("ecs", '{"containerDefinitions": [{"name": "a", "image": "b"}]}', "no Datadog Agent"),
+    ],
+)
+def test_bad_input_exits_1_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, content: str, message: str
+) -> None:
+    path = tmp_path / ("values.yaml" if command == "helm" else "td.json")
+    path.write_text(content)
+    status, out, err = run(capsys, command, str(path), "--in-place")
+    assert (status, out) == (1, "")
+    assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    status, doc = run_json(capsys, command, str(path), "--in-place")
+    assert (status, doc["failed"], doc["changed"]) == (1, True, False)
+    assert doc["error"] in ("invalid-document", "precondition")
+    assert path.read_text() == content
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("helm", "{file}", "--port", "70000"), "fips.port 70000 is out of range"),
+        (("helm", "{file}", "--local-address", "10.1.1.1"), "not a loopback address"),
+        (("helm", "{file}", "--image-tag", "a b"), "not a valid tag"),
+        (("helm", "/nonexistent/values.yaml"), "no such file"),
+        (("ecs", "{file}", "--agent-container", "nope"), "has no container named 'nope'"),
+        (("ecs", "{file}", "--port-range-start", "0"), "port range start 0 is out of range"),
+    ],
+)
+def test_failures_exit_1(
+    values: Path,
+    taskdef: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    file = values if args[0] == "helm" else taskdef
+    args = tuple(arg.format(file=file) for arg in args)
+    status, out, err = run(capsys, *args, "--in-place")
+    assert (status, out) == (1, "")
+    assert message in err and err.count("\n") == 1
+    status, doc = run_json(capsys, *args, "--in-place")
+    assert status == 1 and message in doc["msg"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("helm", "{values}", "--in-place", "--output", "x.yaml"),
+        ("ecs", "{taskdef}", "--output", "x.json", "--in-place"),
+        ("helm",),
+        ("ecs", "{taskdef}", "--port-range-start", "many"),
+        ("helm", "{values}", "--unknown"),
+    ],
+)
+def test_usage_errors_exit_2(
+    values: Path, taskdef: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...]
+) -> None:
+    args = tuple(arg.format(values=values, taskdef=taskdef) for arg in args)
+    status, out, err = run(capsys, *args)
+    assert status == 2 and "Traceback" not in err
+    status, out, err = run(capsys, args[0], "--json", *args[1:])
+    doc = json.loads(out)
+    assert status == 2 and doc["error"] == "usage"
+    assert values.read_text() == VALUES and taskdef.read_text() == DESCRIBED
+
+
+def test_the_container_commands_are_not_on_the_fast_path() -> None:
+    assert "helm" not in fastpath.COMMANDS and "ecs" not in fastpath.COMMANDS
+    assert fastpath.parse(["helm", "values.yaml", "--json"]) is None
