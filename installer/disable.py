@@ -12,14 +12,12 @@ from typing import NamedTuple, Optional
 from fipsconf.datadog_yaml import FipsRequest, fips_settings
 from installer.agent import fips_overrides
 from installer.configure import plan_datadog_yaml
-from installer.enable import check_overrides, require_root, restart_and_confirm
-from installer.errors import PreconditionError
+from installer.enable import check_overrides, datadog_yaml_step, open_host, restart_and_confirm
 from installer.host import Host
-from installer.packages import PROXY_PACKAGE, package_manager_for
+from installer.packages import PROXY_PACKAGE
 from installer.plan import Plan, Progress, Step
-from installer.platform import detect_platform
 from installer.results import CommandResult
-from installer.services import AGENT_SERVICE, PROXY_SERVICE, NoInit, service_manager_for
+from installer.services import AGENT_SERVICE, PROXY_SERVICE
 
 
 class DisableOptions(NamedTuple):
@@ -35,27 +33,16 @@ def disable(
     host: Host, options: DisableOptions, progress: Optional[Progress] = None
 ) -> CommandResult:
     """Run (or, with ``dry_run``, show) the disable plan. Raises FipsSetupError."""
-    require_root(host, options.dry_run)
-    platform = detect_platform(host)
-    packages = package_manager_for(host, platform)
-    services = service_manager_for(host)
-    if isinstance(services, NoInit) and not options.no_restart:
-        raise PreconditionError(NoInit.MESSAGE)
+    platform, packages, services = open_host(
+        host, dry_run=options.dry_run, no_restart=options.no_restart
+    )
     yaml_change = plan_datadog_yaml(options.config, FipsRequest(enabled=False))
     settings = fips_settings(yaml_change.edit.result.document.data)
     check_overrides(fips_overrides(host), settings, enabling=False)
 
     plan = Plan()
     if yaml_change.changed:
-        write = yaml_change.write_step()
-
-        def undo_write() -> None:
-            assert write.undo is not None
-            write.undo()
-            if not options.no_restart:
-                services.restart(AGENT_SERVICE)
-
-        plan.add(Step(write.kind, write.description, write.run, undo_write))
+        plan.add(datadog_yaml_step(yaml_change, services, options.no_restart))
         if not options.no_restart:
             plan.add(
                 Step(

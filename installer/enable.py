@@ -78,14 +78,27 @@ def require_root(host: Host, dry_run: bool) -> None:
         raise PreconditionError("must run as root (sudo); nothing was changed")
 
 
+def open_host(
+    host: Host, *, dry_run: bool, no_restart: bool
+) -> tuple[Platform, PackageManager, ServiceManager]:
+    """Root, platform, package manager and init system, as ``enable`` and ``disable`` need.
+
+    Raises PreconditionError: not root (unless a dry run), an unsupported
+    platform, or no init system without ``no_restart``.
+    """
+    require_root(host, dry_run)
+    platform = detect_platform(host)
+    services = service_manager_for(host)
+    if isinstance(services, NoInit) and not no_restart:
+        raise PreconditionError(NoInit.MESSAGE)
+    return platform, package_manager_for(host, platform), services
+
+
 def inspect_host(host: Host, options: EnableOptions) -> HostState:
     """Every check ``enable`` makes before its first change. Raises PreconditionError & co."""
-    require_root(host, options.dry_run)
-    platform = detect_platform(host)
-    packages = package_manager_for(host, platform)
-    services = service_manager_for(host)
-    if isinstance(services, NoInit) and not options.no_restart:
-        raise PreconditionError(NoInit.MESSAGE)
+    platform, packages, services = open_host(
+        host, dry_run=options.dry_run, no_restart=options.no_restart
+    )
     agent_version = check_agent(packages)
     request = FipsRequest(
         enabled=True,
@@ -236,7 +249,7 @@ def plan_enable(
             )
         )
     if yaml_change.changed:
-        plan.add(_datadog_yaml_step(yaml_change, services, options.no_restart))
+        plan.add(datadog_yaml_step(yaml_change, services, options.no_restart))
         if not options.no_restart:
             plan.add(
                 Step(
@@ -314,9 +327,10 @@ class _ConfigStep(Step):
                 self.services.restart(PROXY_SERVICE)
 
 
-def _datadog_yaml_step(
+def datadog_yaml_step(
     change: DatadogYamlChange, services: ServiceManager, no_restart: bool
 ) -> Step:
+    """Write datadog.yaml; undoing puts it back and restarts the Agent on it."""
     write = change.write_step()
 
     def undo() -> None:
