@@ -32,7 +32,7 @@ from .repos import (
     yum_repo_file,
     zypp_repo_file,
 )
-from .util import REPO, host_run, skip_or_fail, tree_hash
+from .util import REPO, CommandError, host_run, skip_or_fail, tree_hash
 
 #: The fake API key every test host's Agent uses (32 hex digits, like a real one).
 #: Tests grep outputs for it to prove it is never shown.
@@ -44,11 +44,24 @@ TOOLKIT_SOURCES = ("pyproject.toml", "README.md", "installer", "fipsconf")
 
 
 def find_python311() -> Optional[str]:
-    """A Python 3.11 (the test host's version) to build the wheelhouse with."""
-    candidates = [os.environ.get("FIPS_SETUP_E2E_PYTHON311", ""), shutil.which("python3.11") or ""]
+    """A Python 3.11 with pip (the test host's version) to build the wheelhouse with."""
     pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates += sorted(glob.glob(f"{pyenv_root}/versions/3.11.*/bin/python3"), reverse=True)
-    return next((c for c in candidates if c and os.access(c, os.X_OK)), None)
+    candidates = [
+        os.environ.get("FIPS_SETUP_E2E_PYTHON311", ""),
+        shutil.which("python3.11") or "",
+        *sorted(glob.glob(f"{pyenv_root}/versions/3.11.*/bin/python3"), reverse=True),
+        "/usr/bin/python3",
+    ]
+    probe = "import sys, pip; print('%d.%d' % sys.version_info[:2])"
+    for candidate in candidates:
+        if not candidate or not os.access(candidate, os.X_OK):
+            continue
+        try:
+            if host_run([candidate, "-c", probe]).strip() == b"3.11":
+                return candidate
+        except (CommandError, OSError):
+            continue
+    return None
 
 
 def datadog_yaml_from_example(example: str, api_key: str = API_KEY, site: str = SITE) -> str:
@@ -79,11 +92,15 @@ class Harness:
         atexit.register(self.close)
 
     def close(self) -> None:
-        for host in self.hosts:
-            host.shutdown()
-        self.hosts.clear()
-        self.keyring.close()
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        """Shut every host down, stop gpg-agents, delete the work directory (idempotent)."""
+        try:
+            while self.hosts:
+                self.hosts.pop().shutdown()
+        finally:
+            try:
+                self.keyring.close()
+            finally:
+                shutil.rmtree(self.workdir, ignore_errors=True)
 
     # -- hosts -------------------------------------------------------------------
 
@@ -134,7 +151,9 @@ class Harness:
         host.repo = repo
         self.hosts.append(host)
         try:
-            self._provision(host, repo, agent_installed=agent_installed, bad_signature=bad_signature)
+            self._provision(
+                host, repo, agent_installed=agent_installed, bad_signature=bad_signature
+            )
         except BaseException:
             host.shutdown()
             raise

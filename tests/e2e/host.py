@@ -260,16 +260,18 @@ class TestHost:
             )
         self.pid = wait_until(self._container_init, timeout=timeout, what=f"{self.name} to start")
         state = wait_until(
-            lambda: self.run(
-                ["systemctl", "is-system-running", "--wait"], check=False, timeout=timeout
-            ).stdout.strip(),
-            timeout=timeout,
-            what=f"systemd in {self.name}",
+            lambda: self._system_state(timeout), timeout=timeout, what=f"systemd in {self.name}"
         )
         if state != "running":
             failed = self.run(["systemctl", "--failed", "--no-pager"], check=False).stdout
             raise RuntimeError(f"{self.name} booted {state!r}:\n{failed}")
         return self
+
+    def _system_state(self, timeout: float) -> Optional[str]:
+        """``systemctl is-system-running --wait``; None while the manager cannot answer."""
+        argv = ["systemctl", "is-system-running", "--wait"]
+        state = self.run(argv, check=False, timeout=timeout).stdout.strip()
+        return None if state in ("", "offline", "unknown") else state
 
     def _container_init(self) -> Optional[int]:
         assert self._nspawn is not None
@@ -283,37 +285,34 @@ class TestHost:
                 return int(pid)
         return None
 
-    def shutdown(self, timeout: float = 20) -> None:
+    def shutdown(self, timeout: float = 15) -> None:
         """Power off (or kill) the container, unmount the overlay, delete the temporary files.
 
-        Safe to call more than once and on a host that never booted.
+        Safe to call more than once, on a host that never booted, and while a
+        command inside is stuck: after ``timeout`` seconds the container is killed.
         """
         nspawn, self._nspawn = self._nspawn, None
-        if nspawn is not None and nspawn.poll() is None:
-            if self.pid is not None:
+        try:
+            if nspawn is not None and nspawn.poll() is None:
                 try:
-                    self.run(["systemctl", "poweroff", "--no-block"], check=False, timeout=10)
-                except (OSError, subprocess.SubprocessError):
+                    if self.pid is not None:
+                        os.kill(self.pid, signal.SIGRTMIN + 4)  # systemd: start poweroff.target
+                    nspawn.wait(timeout=timeout)
+                except (ProcessLookupError, subprocess.TimeoutExpired):
                     pass
-            for sig in (None, signal.SIGTERM, signal.SIGKILL):
-                if sig is not None:
-                    try:
-                        os.killpg(nspawn.pid, sig)
-                    except ProcessLookupError:
-                        pass
+                finally:
+                    if nspawn.poll() is None:
+                        os.killpg(nspawn.pid, signal.SIGKILL)
+                        nspawn.wait()
+        finally:
+            self.pid = None
+            if self.root.is_mount():
                 try:
-                    nspawn.wait(timeout=timeout if sig is None else 5)
-                    break
-                except subprocess.TimeoutExpired:
-                    continue
-        self.pid = None
-        if self.root.is_mount():
-            try:
-                host_run(["umount", self.root])
-            except CommandError:
-                host_run(["umount", "--lazy", self.root])
-        shutil.rmtree(self._tmp, ignore_errors=True)
-        _live.discard(self)
+                    host_run(["umount", self.root])
+                except CommandError:
+                    host_run(["umount", "--lazy", self.root])
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            _live.discard(self)
 
     def __enter__(self) -> TestHost:
         return self
@@ -472,11 +471,12 @@ class TestHost:
         self, predicate: Callable[[IntakeStats], bool], *, timeout: float = 15, what: str = ""
     ) -> IntakeStats:
         """Poll ``intake_stats()`` until ``predicate`` holds; the stats then."""
-        return wait_until(
-            lambda: (lambda s: s if predicate(s) else None)(self.intake_stats()),
-            timeout=timeout,
-            what=what or "the intake",
-        )
+
+        def probe() -> Optional[IntakeStats]:
+            stats = self.intake_stats()
+            return stats if predicate(stats) else None
+
+        return wait_until(probe, timeout=timeout, what=what or "the intake")
 
     # -- package managers (what an operator would type) --------------------------
 

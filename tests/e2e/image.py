@@ -14,7 +14,7 @@ import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List, Union
 
 from .tlsca import TestCA, make_test_ca
 from .util import E2E_DIR, host_run, tree_hash
@@ -126,7 +126,13 @@ def _build(build: Path) -> None:
     build.mkdir(parents=True)
     ca = make_test_ca(build / "ca")
     rootfs = build / "rootfs"
-    argv = ["mmdebstrap", "--variant=apt", "--include=" + ",".join(IMAGE_PACKAGES), SUITE, rootfs]
+    argv: List[Union[str, Path]] = [
+        "mmdebstrap",
+        "--variant=apt",
+        "--include=" + ",".join(IMAGE_PACKAGES),
+        SUITE,
+        rootfs,
+    ]
     mirror = os.environ.get("FIPS_SETUP_E2E_MIRROR")
     if mirror:
         argv.append(mirror)
@@ -175,13 +181,14 @@ def _customize(rootfs: Path, ca: TestCA) -> None:
         "/etc/systemd/system/fips-e2e-intake.service",
         (src / "fips-e2e-intake.service").read_bytes(),
     )
-    for argv in (
+    commands: List[List[str]] = [
         ["rpm", "--initdb"],
         ["update-ca-certificates"],
         ["systemctl", "enable", "fips-e2e-intake.service"],
-        ["systemctl", "disable", "haproxy.service"],
+        ["systemctl", "disable", "haproxy.service"],  # the proxy package brings its own
         ["systemctl", "mask", *MASKED_UNITS],
-    ):
+    ]
+    for argv in commands:
         host_run(["chroot", rootfs, *argv], env={"LANG": "C.UTF-8"})
 
 

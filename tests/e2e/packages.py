@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .util import REPO, E2E_DIR, host_run, shared_dir
+from .util import E2E_DIR, REPO, host_run, shared_dir
 
 SOURCES = E2E_DIR / "packages"
 DEFAULT_AGENT_VERSION = "7.50.3"
@@ -153,9 +153,7 @@ class PackageBuilder:
                     (src / "haproxy").read_bytes(),
                     0o755,
                 )
-                stage.file(
-                    "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example", text.encode()
-                )
+                stage.file("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example", text.encode())
                 stage.file(
                     f"{unit_dir}/datadog-fips-proxy.service",
                     (src / "datadog-fips-proxy.service").read_bytes(),
@@ -191,7 +189,9 @@ class PackageBuilder:
         stage.symlink("/usr/bin/datadog-agent", "/opt/datadog-agent/bin/agent/agent")
         stage.file("/etc/datadog-agent/datadog.yaml.example", agent_example(version))
         stage.dir("/etc/datadog-agent/conf.d")
-        stage.file(f"{unit_dir}/datadog-agent.service", (src / "datadog-agent.service").read_bytes())
+        stage.file(
+            f"{unit_dir}/datadog-agent.service", (src / "datadog-agent.service").read_bytes()
+        )
 
     # -- formats -----------------------------------------------------------------
 

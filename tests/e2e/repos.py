@@ -8,6 +8,7 @@ the repository read-only at ``REPO_MOUNT`` (a bind mount), through ``file:`` URL
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import os
 import shutil
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List
 
 from .packages import Package
-from .util import host_run
+from .util import CommandError, host_run
 
 REPO_MOUNT = "/srv/datadog-repo"
 APT_KEYRING = "/usr/share/keyrings/datadog-archive-keyring.gpg"
@@ -76,12 +77,10 @@ class Keyring:
         return key
 
     def close(self) -> None:
-        for key in self.keys:
-            try:
+        while self.keys:
+            key = self.keys.pop()
+            with contextlib.suppress(CommandError):  # best effort while cleaning up
                 host_run(["gpgconf", "--kill", "all"], env={"GNUPGHOME": str(key.gnupghome)})
-            except Exception:  # noqa: BLE001 - best effort while cleaning up
-                pass
-        self.keys.clear()
 
 
 class PackageRepo:

@@ -36,16 +36,54 @@ def make_test_ca(directory: Path) -> TestCA:
     key, csr, cert = directory / "intake.key", directory / "intake.csr", directory / "intake.crt"
     ext = directory / "intake.ext"
     for private in (ca_key, key):
-        host_run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256",
-                  "-out", private])
+        host_run(
+            [
+                "openssl",
+                "genpkey",
+                "-algorithm",
+                "EC",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-out",
+                private,
+            ]
+        )
         private.chmod(0o600)
-    host_run(["openssl", "req", "-x509", "-new", "-key", ca_key, "-out", ca_cert, "-days", "3650",
-              "-subj", "/O=fips-setup e2e tests/CN=fips-setup e2e test CA",
-              "-addext", "basicConstraints=critical,CA:TRUE",
-              "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-              "-addext", "subjectKeyIdentifier=hash"])  # fmt: skip
-    host_run(["openssl", "req", "-new", "-key", key, "-out", csr,
-              "-subj", "/O=fips-setup e2e tests/CN=app.ddog-gov.com"])  # fmt: skip
+    host_run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-new",
+            "-key",
+            ca_key,
+            "-out",
+            ca_cert,
+            "-days",
+            "3650",
+            "-subj",
+            "/O=fips-setup e2e tests/CN=fips-setup e2e test CA",
+            "-addext",
+            "basicConstraints=critical,CA:TRUE",
+            "-addext",
+            "keyUsage=critical,keyCertSign,cRLSign",
+            "-addext",
+            "subjectKeyIdentifier=hash",
+        ]
+    )
+    host_run(
+        [
+            "openssl",
+            "req",
+            "-new",
+            "-key",
+            key,
+            "-out",
+            csr,
+            "-subj",
+            "/O=fips-setup e2e tests/CN=app.ddog-gov.com",
+        ]
+    )
     ext.write_text(
         "basicConstraints=critical,CA:FALSE\n"
         "keyUsage=critical,digitalSignature\n"
@@ -54,6 +92,24 @@ def make_test_ca(directory: Path) -> TestCA:
         "authorityKeyIdentifier=keyid\n"
         "subjectAltName=" + ",".join(f"DNS:{name}" for name in INTAKE_NAMES) + "\n"
     )
-    host_run(["openssl", "x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key,
-              "-CAcreateserial", "-out", cert, "-days", "3650", "-extfile", ext])  # fmt: skip
+    host_run(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            csr,
+            "-CA",
+            ca_cert,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-out",
+            cert,
+            "-days",
+            "3650",
+            "-extfile",
+            ext,
+        ]
+    )
     return TestCA(ca_cert=ca_cert, intake_cert=cert, intake_key=key)

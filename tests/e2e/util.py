@@ -85,7 +85,7 @@ def host_run(
 
 
 def wait_until(
-    probe: Callable[[], T],
+    probe: Callable[[], Optional[T]],
     *,
     timeout: float,
     what: str,
@@ -103,7 +103,7 @@ def wait_until(
             if value:
                 return value
             last = value
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:  # reported on timeout
             last = exc
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout:g}s waiting for {what} (last: {last!r})")

@@ -146,9 +146,7 @@ def select_endpoint(config: Config) -> Endpoint:
             raise ConfigError(f"fips.port_range_start: {exc}") from exc
         address = str(config.get("fips.local_address", "localhost"))
         if not is_loopback(address):
-            raise ConfigError(
-                f"fips.local_address should be a loopback address, got {address!r}"
-            )
+            raise ConfigError(f"fips.local_address should be a loopback address, got {address!r}")
         https = parse_bool(config.get("fips.https", True))
         host = f"[{address}]" if ":" in address else address
         scheme = "https" if https else "http"
@@ -290,7 +288,8 @@ class Forwarder:
             if error:
                 self._count("failed")
                 if self.run_counters["failed"] % 50 == 1:
-                    log(f"ERROR | failed to send payload {seq} to {self.endpoint.series_url}: {error}")
+                    url = self.endpoint.series_url
+                    log(f"ERROR | failed to send payload {seq} to {url}: {error}")
                 self.last_error = error
                 return
             self._count("acked")
