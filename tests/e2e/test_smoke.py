@@ -87,6 +87,8 @@ def test_agent_moves_from_direct_to_the_proxy_without_losing_a_payload(
         user="dd-agent",
     )
     assert "PASS" in diagnose.stdout and "http://localhost:9804" in diagnose.stdout
+    old_form = ["datadog-agent", "diagnose", "datadog-connectivity"]
+    assert host.run(old_form, user="dd-agent", check=False).returncode != 0
 
     if family != "debian":  # the packages came signed by the trusted key, and rpm checked
         key_id = e2e_harness.trusted_key.fingerprint[-16:].lower()
@@ -106,6 +108,17 @@ def test_agent_keeps_every_payload_across_an_outage_and_a_restart(make_host: Mak
     agent = host.agent_stats()
     assert agent.failed >= 5
     assert host.intake_stats().missing(upto=agent.next_seq) == []
+
+
+def test_environment_overrides_win_over_datadog_yaml(make_host: MakeHost) -> None:
+    host = make_host(family="debian", proxy_repo=False)
+    assert "\nfips:" not in host.read_file(DATADOG_YAML)  # only the commented template
+    host.write_file("/etc/datadog-agent/environment", "DD_FIPS_ENABLED=true\nDD_FIPS_HTTPS=false\n")
+    host.systemctl("restart", "datadog-agent")
+    # No proxy here: the Agent silently stops reporting, and counts its failures.
+    wait_until(lambda: host.agent_stats().run_failed >= 3, timeout=15, what="failed sends")
+    agent = host.agent_stats()
+    assert agent.endpoint == PROXY_ENDPOINT and agent.acked == host.intake_stats().count
 
 
 def test_diagnose_command_depends_on_the_agent_version(make_host: MakeHost) -> None:
