@@ -8,6 +8,7 @@ import pytest
 
 from .harness import Harness
 from .host import TestHost
+from .image import ensure_image
 from .util import missing_prerequisites, skip_or_fail
 
 
@@ -17,8 +18,6 @@ def e2e_harness() -> Iterator[Harness]:
     missing = missing_prerequisites()
     if missing:
         skip_or_fail("; ".join(missing))
-    from .image import ensure_image
-
     harness = Harness(ensure_image())
     try:
         yield harness

@@ -24,7 +24,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, 
 
 from .image import Image
 from .repos import PackageRepo
-from .util import CommandError, host_run, wait_until
+from .util import CommandError, host_run, put_file, wait_until
 
 #: SNI of a payload the Agent sent straight to the intake, and of one the proxy relayed.
 DIRECT_SNI = "app.ddog-gov.com"
@@ -42,17 +42,23 @@ BASE_ENV = {
     "TERM": "dumb",
 }
 FAMILIES = ("debian", "rhel", "suse")
-OS_RELEASE = {
-    "rhel": (
-        'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\n'
-        'ID_LIKE="fedora"\nVERSION_ID="9.4"\nPLATFORM_ID="platform:el9"\n'
-        'PRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\n'
-    ),
-    "suse": (
-        'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\n'
-        'PRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\n'
-        'ID_LIKE="suse"\nCPE_NAME="cpe:/o:suse:sles:15:sp5"\n'
-    ),
+#: What makes the Debian base look like RHEL 9.4 or SLES 15 SP5.
+OS_RELEASE: Dict[str, Dict[str, str]] = {
+    "rhel": {
+        "/usr/lib/os-release": (
+            'NAME="Red Hat Enterprise Linux"\nVERSION="9.4 (Plow)"\nID="rhel"\n'
+            'ID_LIKE="fedora"\nVERSION_ID="9.4"\nPLATFORM_ID="platform:el9"\n'
+            'PRETTY_NAME="Red Hat Enterprise Linux 9.4 (Plow)"\n'
+        ),
+        "/etc/redhat-release": "Red Hat Enterprise Linux release 9.4 (Plow)\n",
+    },
+    "suse": {
+        "/usr/lib/os-release": (
+            'NAME="SLES"\nVERSION="15-SP5"\nVERSION_ID="15.5"\n'
+            'PRETTY_NAME="SUSE Linux Enterprise Server 15 SP5"\nID="sles"\n'
+            'ID_LIKE="suse"\nCPE_NAME="cpe:/o:suse:sles:15:sp5"\n'
+        ),
+    },
 }
 
 _names = itertools.count(1)
@@ -218,8 +224,9 @@ class TestHost:
         except BaseException:
             self.shutdown()
             raise
-        if family in OS_RELEASE:
-            self.seed_file("/etc/os-release", OS_RELEASE[family])
+        # /etc/os-release stays the link to /usr/lib/os-release it is on the real systems.
+        for path, text in OS_RELEASE.get(family, {}).items():
+            self.seed_file(path, text)
 
     # -- lifecycle ---------------------------------------------------------------
 
@@ -227,12 +234,7 @@ class TestHost:
         """Before boot: write a file into the container's tree (replacing a symlink)."""
         if self.pid is not None:
             raise RuntimeError("seed_file is for a host that has not booted; use write_file")
-        target = self.root / path.lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink() or target.exists():
-            target.unlink()
-        target.write_bytes(data.encode() if isinstance(data, str) else data)
-        target.chmod(mode)
+        put_file(self.root, path, data.encode() if isinstance(data, str) else data, mode)
 
     def boot(self, timeout: float = 60) -> TestHost:
         """Start the container and wait until systemd reports ``running``."""
@@ -295,9 +297,9 @@ class TestHost:
         try:
             if nspawn is not None and nspawn.poll() is None:
                 try:
-                    if self.pid is not None:
+                    if self.pid is not None:  # else it never got as far as systemd: kill it
                         os.kill(self.pid, signal.SIGRTMIN + 4)  # systemd: start poweroff.target
-                    nspawn.wait(timeout=timeout)
+                        nspawn.wait(timeout=timeout)
                 except (ProcessLookupError, subprocess.TimeoutExpired):
                     pass
                 finally:

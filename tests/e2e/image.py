@@ -8,16 +8,17 @@ written to after it is built.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Union
+from typing import Callable, Iterator, List, Union
 
 from .tlsca import TestCA, make_test_ca
-from .util import E2E_DIR, host_run, tree_hash
+from .util import E2E_DIR, host_run, put_file, tree_hash
 
 SUITE = "bookworm"
 #: Debian packages inside the test host (the harness needs them all; keep sorted).
@@ -52,7 +53,12 @@ MASKED_UNITS = (
 )
 HOSTNAME = "fips-e2e-host"
 #: Where the image's files come from: hashed into the cache key with the package list.
-IMAGE_SOURCES = (E2E_DIR / "image.py", E2E_DIR / "tlsca.py", E2E_DIR / "image")
+IMAGE_SOURCES = (
+    E2E_DIR / "image.py",
+    E2E_DIR / "tlsca.py",
+    E2E_DIR / "util.py",
+    E2E_DIR / "image",
+)
 KEEP_UNUSED_DAYS = 7
 
 
@@ -74,20 +80,16 @@ def image_key() -> str:
     return tree_hash(IMAGE_SOURCES, extra=(SUITE, *IMAGE_PACKAGES))
 
 
-class cache_lock:
+@contextlib.contextmanager
+def cache_lock(name: str) -> Iterator[None]:
     """An exclusive lock on the cache directory (concurrent sessions build once)."""
-
-    def __init__(self, name: str) -> None:
-        cache_root().mkdir(parents=True, exist_ok=True)
-        self.path = cache_root() / name
-        self.fd = -1
-
-    def __enter__(self) -> None:
-        self.fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-
-    def __exit__(self, *exc: object) -> None:
-        os.close(self.fd)
+    cache_root().mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache_root() / name, os.O_CREAT | os.O_RDWR, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
 
 
 def ensure_image(log: Callable[[str], None] = print) -> Image:
@@ -140,43 +142,33 @@ def _build(build: Path) -> None:
     _customize(rootfs, ca)
 
 
-def _put(rootfs: Path, path: str, data: bytes, mode: int = 0o644) -> None:
-    """Write a file into the image, replacing whatever (a symlink too) is there."""
-    target = rootfs / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink() or target.exists():
-        target.unlink()
-    target.write_bytes(data)
-    target.chmod(mode)
-
-
 def _customize(rootfs: Path, ca: TestCA) -> None:
     """Offline host, local DNS for the intake names, the test CA, the stand-in intake."""
     src = E2E_DIR / "image"
-    _put(rootfs, "/etc/hostname", f"{HOSTNAME}\n".encode())
-    _put(
+    put_file(rootfs, "/etc/hostname", f"{HOSTNAME}\n".encode())
+    put_file(
         rootfs,
         "/etc/hosts",
         f"127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
         f"127.0.1.1\t{HOSTNAME}\n".encode(),
     )
-    _put(rootfs, "/etc/resolv.conf", b"nameserver 127.0.0.1\n")
-    _put(rootfs, "/etc/apt/sources.list", b"# fips-setup e2e test host: no Debian mirror\n")
+    put_file(rootfs, "/etc/resolv.conf", b"nameserver 127.0.0.1\n")
+    put_file(rootfs, "/etc/apt/sources.list", b"# fips-setup e2e test host: no Debian mirror\n")
     # One rpm database for rpm, dnf and zypper (Debian's rpm defaults to ~/.rpmdb).
-    _put(rootfs, "/etc/rpm/macros", b"%_dbpath /var/lib/rpm\n")
-    _put(rootfs, "/etc/dnf/vars/releasever", b"9\n")
+    put_file(rootfs, "/etc/rpm/macros", b"%_dbpath /var/lib/rpm\n")
+    put_file(rootfs, "/etc/dnf/vars/releasever", b"9\n")
     for directory in ("etc/yum.repos.d", "etc/zypp/repos.d", "etc/pki/rpm-gpg"):
         (rootfs / directory).mkdir(parents=True, exist_ok=True)
-    _put(rootfs, "/etc/dnsmasq.d/fips-e2e.conf", (src / "dnsmasq-fips-e2e.conf").read_bytes())
-    _put(
+    put_file(rootfs, "/etc/dnsmasq.d/fips-e2e.conf", (src / "dnsmasq-fips-e2e.conf").read_bytes())
+    put_file(
         rootfs,
         "/usr/local/share/ca-certificates/fips-e2e-test-ca.crt",
         ca.ca_cert.read_bytes(),
     )
-    _put(rootfs, "/usr/local/lib/fips-e2e/intake.py", (src / "intake.py").read_bytes(), 0o755)
-    _put(rootfs, "/etc/fips-e2e-intake/intake.crt", ca.intake_cert.read_bytes())
-    _put(rootfs, "/etc/fips-e2e-intake/intake.key", ca.intake_key.read_bytes(), 0o600)
-    _put(
+    put_file(rootfs, "/usr/local/lib/fips-e2e/intake.py", (src / "intake.py").read_bytes(), 0o755)
+    put_file(rootfs, "/etc/fips-e2e-intake/intake.crt", ca.intake_cert.read_bytes())
+    put_file(rootfs, "/etc/fips-e2e-intake/intake.key", ca.intake_key.read_bytes(), 0o600)
+    put_file(
         rootfs,
         "/etc/systemd/system/fips-e2e-intake.service",
         (src / "fips-e2e-intake.service").read_bytes(),

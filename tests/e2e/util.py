@@ -125,6 +125,16 @@ def tree_hash(paths: Iterable[Path], extra: Iterable[str] = ()) -> str:
     return digest.hexdigest()[:16]
 
 
+def put_file(root: Path, path: str, data: bytes, mode: int = 0o644) -> None:
+    """Write ``path`` in the tree at ``root`` (not booted), replacing a symlink there."""
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink() or target.exists():
+        target.unlink()
+    target.write_bytes(data)
+    target.chmod(mode)
+
+
 def shared_dir() -> Path:
     """The shared folder of vendor fixtures (``$FIPS_SETUP_SHARED``, else ``../shared``)."""
     return Path(os.environ.get("FIPS_SETUP_SHARED", REPO.parent / "shared"))
