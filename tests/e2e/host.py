@@ -483,10 +483,14 @@ class TestHost:
     # -- package managers (what an operator would type) --------------------------
 
     def refresh_repo(self, *, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Refresh the Datadog repository's metadata with the family's package manager."""
+        """Refresh the Datadog repository's metadata with the family's package manager.
+
+        dnf is told to ignore its metadata cache (``--refresh``): tests change the
+        repository more often than its 48-hour expiry.
+        """
         argv = {
             "debian": ["apt-get", "update"],
-            "rhel": ["dnf", "--assumeyes", "makecache", "--repo", "datadog"],
+            "rhel": ["dnf", "--assumeyes", "makecache", "--refresh", "--repo", "datadog"],
             "suse": ["zypper", "--non-interactive", "refresh", "datadog"],
         }[self.family]
         return self.run(argv, check=check, env={"DEBIAN_FRONTEND": "noninteractive"})
@@ -497,18 +501,33 @@ class TestHost:
         """Install packages from the Datadog repository (apt, dnf or zypper).
 
         With ``refresh``, the repository metadata is refreshed first; a failed
-        refresh is returned (or raised) without trying the install.
+        refresh is returned (or raised) without trying the install. (dnf does not
+        upgrade an installed package on ``install``: see ``upgrade_packages``.)
         """
+        return self._package_command("install", names, check=check, refresh=refresh)
+
+    def upgrade_packages(
+        self, *names: str, check: bool = True, refresh: bool = True
+    ) -> subprocess.CompletedProcess[str]:
+        """Upgrade installed packages to the repository's newest version."""
+        return self._package_command("upgrade", names, check=check, refresh=refresh)
+
+    def _package_command(
+        self, action: str, names: Sequence[str], *, check: bool, refresh: bool
+    ) -> subprocess.CompletedProcess[str]:
         if refresh:
             result = self.refresh_repo(check=check)
             if result.returncode != 0:
                 return result
         argv = {
-            "debian": ["apt-get", "install", "--yes", *names],
-            "rhel": ["dnf", "--assumeyes", "install", *names],
-            "suse": ["zypper", "--non-interactive", "install", *names],
-        }[self.family]
-        return self.run(argv, check=check, env={"DEBIAN_FRONTEND": "noninteractive"})
+            ("debian", "install"): ["apt-get", "install", "--yes"],
+            ("debian", "upgrade"): ["apt-get", "install", "--only-upgrade", "--yes"],
+            ("rhel", "install"): ["dnf", "--assumeyes", "install"],
+            ("rhel", "upgrade"): ["dnf", "--assumeyes", "upgrade"],
+            ("suse", "install"): ["zypper", "--non-interactive", "install"],
+            ("suse", "upgrade"): ["zypper", "--non-interactive", "update"],
+        }[(self.family, action)]
+        return self.run([*argv, *names], check=check, env={"DEBIAN_FRONTEND": "noninteractive"})
 
     # -- the toolkit -------------------------------------------------------------
 

@@ -37,6 +37,8 @@ def enable_proxy_by_hand(host: TestHost) -> None:
     host.run(["cp", f"{PROXY_CFG}.example", PROXY_CFG])
     host.run(["chown", "dd-agent:dd-agent", PROXY_CFG])
     host.run(["chmod", "640", PROXY_CFG])
+    cfg = host.stat(PROXY_CFG)
+    assert (cfg.owner, cfg.group, cfg.mode) == ("dd-agent", "dd-agent", 0o640)
     host.systemctl("restart", "datadog-fips-proxy")
     host.wait_for_port(9804)
     text = host.read_file(DATADOG_YAML)
@@ -108,6 +110,29 @@ def test_agent_keeps_every_payload_across_an_outage_and_a_restart(make_host: Mak
     agent = host.agent_stats()
     assert agent.failed >= 5
     assert host.intake_stats().missing(upto=agent.next_seq) == []
+
+
+@pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
+def test_a_proxy_upgrade_ships_a_new_example_and_keeps_the_config(
+    make_host: MakeHost, e2e_harness: Harness, family: str
+) -> None:
+    host = make_host(family=family)
+    enable_proxy_by_hand(host)
+    old_example = host.read_file(f"{PROXY_CFG}.example")
+    config = host.read_file(PROXY_CFG)
+    started = host.service_start_timestamp("datadog-fips-proxy")
+
+    assert host.repo is not None
+    kind = "deb" if family == "debian" else "rpm"
+    host.repo.add([e2e_harness.packages.fips_proxy("1.1.18", kind)])
+    host.repo.publish(e2e_harness.trusted_key)
+    host.upgrade_packages("datadog-fips-proxy")
+
+    assert installed_version(host, "datadog-fips-proxy") == "1:1.1.18-1"
+    assert host.read_file(f"{PROXY_CFG}.example") != old_example
+    assert host.read_file(PROXY_CFG) == config
+    assert host.service_start_timestamp("datadog-fips-proxy") > started  # restarted
+    host.wait_for_port(9804)
 
 
 def test_environment_overrides_win_over_datadog_yaml(make_host: MakeHost) -> None:

@@ -118,8 +118,9 @@ def tree_hash(paths: Iterable[Path], extra: Iterable[str] = ()) -> str:
     for root in sorted(paths):
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
-            if "__pycache__" in path.parts:
-                continue
+            inside = path.relative_to(root).parts if root.is_dir() else ()
+            if any(part.startswith(".") or part == "__pycache__" for part in inside):
+                continue  # caches (.mypy_cache, __pycache__), editor files
             digest.update(str(path.relative_to(REPO)).encode() + b"\0")
             digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()[:16]
