@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from fipsconf.errors import FipsSetupError
+from fipsconf.redact import REDACTOR
 from installer.host import Host
 from installer.platform import Platform
 from installer.runner import CommandError, ProcessResult
@@ -72,6 +73,10 @@ class PackageManager:
         """True when the command failed only because another one holds the lock."""
         return False
 
+    def refresh_problem(self, result: ProcessResult) -> Optional[str]:
+        """Why a refresh that exited 0 did not really refresh (None: it did)."""
+        return None
+
     # -- shared behaviour --------------------------------------------------
 
     def missing_repository_message(self) -> str:
@@ -87,7 +92,13 @@ class PackageManager:
         repository = self.datadog_repository()
         if repository is None:
             raise PackageError(self.missing_repository_message())
-        self.run(self.refresh_command(repository))
+        refreshed = self.run(self.refresh_command(repository))
+        problem = self.refresh_problem(refreshed)
+        if problem is not None:
+            raise PackageError(
+                f"the Datadog repository ({repository}) could not be refreshed: {problem};"
+                " nothing was installed from stale metadata"
+            )
         self.run(self.install_command(package))
 
     def install_file(self, path: Path) -> None:
@@ -122,6 +133,17 @@ def upstream_version(package_version: str) -> str:
     """``1:7.50.3-1`` -> ``7.50.3``: the version without epoch and package release."""
     version = package_version.split(":", 1)[-1]
     return version.rsplit("-", 1)[0] if "-" in version else version
+
+
+#: What apt-get update says, as a warning only, when the repository was not refreshed.
+_APT_FAILURE_SIGNS = (
+    "GPG error",
+    "NO_PUBKEY",
+    "EXPKEYSIG",
+    "signatures couldn't be verified",
+    "is not signed",
+    "Failed to fetch",
+)
 
 
 class Apt(PackageManager):
@@ -204,6 +226,15 @@ class Apt(PackageManager):
         text = result.stderr + result.stdout
         return "Could not get lock" in text or "Unable to acquire the dpkg frontend lock" in text
 
+    def refresh_problem(self, result: ProcessResult) -> Optional[str]:
+        """apt-get update exits 0 when a signature fails, keeping the old index: not for us."""
+        for line in result.stderr.splitlines():
+            if line.startswith(("W:", "E:", "Err:")) and any(
+                sign in line for sign in _APT_FAILURE_SIGNS
+            ):
+                return REDACTOR.redact(line.strip())
+        return None
+
 
 class _Rpm(PackageManager):
     """Shared by yum/dnf and zypper: rpm's database and repository files."""
@@ -244,7 +275,16 @@ class Yum(_Rpm):
         self.name = tool
 
     def refresh_command(self, repository: str) -> list[str]:
-        return [self.name, "-y", "makecache", "--disablerepo=*", f"--enablerepo={repository}"]
+        # makecache alone keeps metadata younger than metadata_expire (48 h in dnf):
+        # expire it for the Datadog repository only, which is all that is refreshed.
+        return [
+            self.name,
+            "-y",
+            "makecache",
+            "--disablerepo=*",
+            f"--enablerepo={repository}",
+            f"--setopt={repository}.metadata_expire=0",
+        ]
 
     def install_command(self, package: str) -> list[str]:
         return [self.name, "-y", "install", package]

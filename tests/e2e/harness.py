@@ -1,4 +1,4 @@
-"""Session-wide e2e harness: image, signing keys, stand-in packages, wheelhouse, hosts.
+"""Session-wide e2e harness: image, signing keys, stand-in packages, the toolkit, hosts.
 
 ``Harness.make_host`` boots a host with the signed Datadog repository configured
 for its family and, by default, the stand-in Agent installed through the real
@@ -8,8 +8,6 @@ package manager and reporting directly to the stand-in intake.
 from __future__ import annotations
 
 import atexit
-import glob
-import os
 import re
 import shutil
 import tempfile
@@ -17,7 +15,7 @@ from pathlib import Path
 from typing import List, Optional
 
 from .host import DIRECT_SNI, TestHost
-from .image import Image, cache_root
+from .image import Image
 from .packages import DEFAULT_AGENT_VERSION, DEFAULT_PROXY_VERSION, PackageBuilder
 from .repos import (
     APT_KEYRING,
@@ -32,36 +30,13 @@ from .repos import (
     yum_repo_file,
     zypp_repo_file,
 )
-from .util import REPO, CommandError, host_run, skip_or_fail, tree_hash
+from .util import REPO, host_run
 
 #: The fake API key every test host's Agent uses (32 hex digits, like a real one).
 #: Tests grep outputs for it to prove it is never shown.
 API_KEY = "e2e0fa4e1d2c3b4a59687f0e1d2c3b4a"
 SITE = "ddog-gov.com"
 DATADOG_YAML = "/etc/datadog-agent/datadog.yaml"
-#: Files of the repository that make up the toolkit's wheel.
-TOOLKIT_SOURCES = ("pyproject.toml", "README.md", "installer", "fipsconf")
-
-
-def find_python311() -> Optional[str]:
-    """A Python 3.11 with pip (the test host's version) to build the wheelhouse with."""
-    pyenv_root = os.environ.get("PYENV_ROOT", os.path.expanduser("~/.pyenv"))
-    candidates = [
-        os.environ.get("FIPS_SETUP_E2E_PYTHON311", ""),
-        shutil.which("python3.11") or "",
-        *sorted(glob.glob(f"{pyenv_root}/versions/3.11.*/bin/python3"), reverse=True),
-        "/usr/bin/python3",
-    ]
-    probe = "import sys, pip; print('%d.%d' % sys.version_info[:2])"
-    for candidate in candidates:
-        if not candidate or not os.access(candidate, os.X_OK):
-            continue
-        try:
-            if host_run([candidate, "-c", probe]).strip() == b"3.11":
-                return candidate
-        except (CommandError, OSError):
-            continue
-    return None
 
 
 def datadog_yaml_from_example(example: str, api_key: str = API_KEY, site: str = SITE) -> str:
@@ -87,7 +62,7 @@ class Harness:
         self.untrusted_key = self.keyring.generate("untrusted")
         self.packages = PackageBuilder(self.workdir / "packages")
         self.hosts: List[TestHost] = []
-        self._wheelhouse: Optional[Path] = None
+        self._zipapp: Optional[Path] = None
         self._repos = 0
         atexit.register(self.close)
 
@@ -120,6 +95,7 @@ class Harness:
         proxy_repo: bool = True,
         bad_signature: bool = False,
         proxy_version: str = DEFAULT_PROXY_VERSION,
+        repo_configured: bool = True,
     ) -> TestHost:
         """Boot a host of ``family`` ("debian", "rhel" or "suse").
 
@@ -131,7 +107,9 @@ class Harness:
         API_KEY, ``site: ddog-gov.com``, dd-agent:dd-agent, 640) and the Agent is
         reporting directly to the intake when this returns. With ``bad_signature``
         the repository is signed by a key the host does not trust (after the
-        Agent's install, when there is one).
+        Agent's install, when there is one). Without ``repo_configured`` the host
+        knows neither the repository nor its key (a bare host for the one-step
+        install script, which sets both up from the mirror's ``keys/``).
         """
         kind = "deb" if family == "debian" else "rpm"
         repo = self.new_repo()
@@ -145,14 +123,18 @@ class Harness:
             self.image,
             family=family,
             binds_ro={repo.root: REPO_MOUNT},
-            wheelhouse=self.wheelhouse,
+            zipapp=self.zipapp,
             workdir=self.workdir,
         )
         host.repo = repo
         self.hosts.append(host)
         try:
             self._provision(
-                host, repo, agent_installed=agent_installed, bad_signature=bad_signature
+                host,
+                repo,
+                agent_installed=agent_installed,
+                bad_signature=bad_signature,
+                repo_configured=repo_configured,
             )
         except BaseException:
             host.shutdown()
@@ -160,8 +142,18 @@ class Harness:
         return host
 
     def _provision(
-        self, host: TestHost, repo: PackageRepo, *, agent_installed: bool, bad_signature: bool
+        self,
+        host: TestHost,
+        repo: PackageRepo,
+        *,
+        agent_installed: bool,
+        bad_signature: bool,
+        repo_configured: bool,
     ) -> None:
+        repo.publish_keys(self.trusted_key)
+        if not repo_configured:
+            host.boot()
+            return
         if host.family == "debian":
             host.seed_file(APT_SOURCE, apt_source_line())
             host.seed_file(APT_KEYRING, self.trusted_key.public_binary())
@@ -195,39 +187,15 @@ class Harness:
 
     # -- the toolkit -------------------------------------------------------------
 
-    def wheelhouse(self) -> Path:
-        """Wheels of fips-setup and its dependencies for the hosts' Python 3.11 (built once).
+    def zipapp(self) -> Path:
+        """The toolkit as users get it on a new host: ``dist/fips-setup.pyz`` (built once).
 
-        Dependencies are cached under the cache root, keyed by pyproject.toml; the
-        fips-setup wheel is built from the working tree once per session.
+        Built by ``make dist/fips-setup.pyz`` (pure-Python dependencies resolved
+        for the oldest supported Python), so the hosts run exactly what the
+        one-step install script runs, with the Agent's embedded python3.
         """
-        if self._wheelhouse is not None:
-            return self._wheelhouse
-        python = find_python311()
-        if python is None:
-            skip_or_fail("no Python 3.11 to build the toolkit's wheels (FIPS_SETUP_E2E_PYTHON311)")
-        assert python is not None
-        source = self.workdir / "toolkit-src"
-        for name in TOOLKIT_SOURCES:
-            src = REPO / name
-            if src.is_dir():
-                shutil.copytree(src, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-            elif src.is_file():
-                source.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(src, source / name)
-        house = self.workdir / "wheelhouse"
-        host_run([python, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", house, source])
-        deps = cache_root() / f"wheels-{tree_hash([REPO / 'pyproject.toml'], extra=[python])}"
-        if not (deps / "ready").is_file():
-            building = deps.with_name(deps.name + f".build-{os.getpid()}")
-            shutil.rmtree(building, ignore_errors=True)
-            own = next(house.glob("*.whl"))
-            host_run([python, "-m", "pip", "wheel", "--quiet", "-w", building, own], timeout=600)
-            (building / own.name).unlink()
-            (building / "ready").write_text("")
-            shutil.rmtree(deps, ignore_errors=True)
-            os.rename(building, deps)
-        for wheel in deps.glob("*.whl"):
-            shutil.copy2(wheel, house / wheel.name)
-        self._wheelhouse = house
-        return house
+        if self._zipapp is None:
+            host_run(["make", "-C", str(REPO), "--no-print-directory", "dist/fips-setup.pyz"],
+                     timeout=600)  # fmt: skip
+            self._zipapp = REPO / "dist" / "fips-setup.pyz"
+        return self._zipapp

@@ -31,8 +31,8 @@ DIRECT_SNI = "app.ddog-gov.com"
 PROXY_METRICS_SNI = "haproxy-app.agent.ddog-gov.com"
 INTAKE_RECORDS = "/var/lib/fips-e2e-intake/records.jsonl"
 AGENT_STATE = "/var/lib/datadog-agent-standin/state.json"
-TOOLKIT_VENV = "/opt/fips-setup-venv"
-WHEELS_DIR = "/srv/fips-setup-wheels"
+#: Where the toolkit zipapp is put inside a host (run with the Agent's python3).
+TOOLKIT_PYZ = "/opt/fips-setup/fips-setup.pyz"
 AGENT_PYTHON = "/opt/datadog-agent/embedded/bin/python3"
 #: The environment commands inside the host start with (plus what a caller adds).
 BASE_ENV = {
@@ -188,7 +188,7 @@ class TestHost:
         *,
         family: str = "debian",
         binds_ro: Optional[Mapping[Path, str]] = None,
-        wheelhouse: Optional[Callable[[], Path]] = None,
+        zipapp: Optional[Callable[[], Path]] = None,
         workdir: Optional[Path] = None,
     ) -> None:
         if family not in FAMILIES:
@@ -197,7 +197,7 @@ class TestHost:
         self.family = family
         self.name = f"fips-e2e-{os.getpid()}-{next(_names)}"
         self.binds_ro = dict(binds_ro or {})
-        self._wheelhouse = wheelhouse
+        self._zipapp = zipapp
         #: The Datadog repository the host's package manager uses (set by the harness).
         self.repo: Optional[PackageRepo] = None
         self.pid: Optional[int] = None  # the container's systemd, as seen from the host
@@ -532,32 +532,16 @@ class TestHost:
     # -- the toolkit -------------------------------------------------------------
 
     def install_toolkit(self) -> None:
-        """Install fips-setup from the wheelhouse into TOOLKIT_VENV, offline.
+        """Put the fips-setup zipapp at TOOLKIT_PYZ (what the install script runs)."""
+        if self._zipapp is None:
+            raise RuntimeError("this host was made without the toolkit")
+        self.run(["mkdir", "-p", TOOLKIT_PYZ.rsplit("/", 1)[0]])
+        self.write_file(TOOLKIT_PYZ, self._zipapp().read_bytes(), mode=0o755)
 
-        The venv uses the Agent's embedded python3 when the Agent is installed,
-        else the system one.
-        """
-        if self._wheelhouse is None:
-            raise RuntimeError("this host was made without a wheelhouse")
-        wheels = self.root / WHEELS_DIR.lstrip("/")
-        shutil.copytree(self._wheelhouse(), wheels, dirs_exist_ok=True)
+    def toolkit_command(self) -> List[str]:
+        """How to run fips-setup here: the Agent's python3 (else the system one) and the zipapp."""
         python = AGENT_PYTHON if self.exists(AGENT_PYTHON) else "/usr/bin/python3"
-        self.run([python, "-m", "venv", TOOLKIT_VENV])
-        self.run(
-            [
-                f"{TOOLKIT_VENV}/bin/python",
-                "-m",
-                "pip",
-                "install",
-                "--quiet",
-                "--no-index",
-                "--disable-pip-version-check",
-                "--find-links",
-                WHEELS_DIR,
-                "fips-setup",
-            ],
-            timeout=300,
-        )
+        return [python, TOOLKIT_PYZ]
 
     def fips_setup(
         self,
@@ -572,7 +556,7 @@ class TestHost:
         Never raises on a non-zero exit: check ``returncode``. With ``json=True``,
         stdout must be exactly one JSON object (the CLI contract); ``data`` holds it.
         """
-        argv = [f"{TOOLKIT_VENV}/bin/fips-setup", *args, *(["--json"] if json else [])]
+        argv = [*self.toolkit_command(), *args, *(["--json"] if json else [])]
         proc = self.run(argv, check=False, env=env, input=input, timeout=timeout)
         data = None
         if json:

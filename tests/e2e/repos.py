@@ -114,6 +114,20 @@ class PackageRepo:
         for path in [self.root, *self.root.rglob("*")]:
             path.chmod(0o755 if path.is_dir() else 0o644)
 
+    def publish_keys(self, key: SigningKey) -> None:
+        """Serve ``key`` in ``keys/`` under the names of Datadog's key server.
+
+        A mirror for the one-step install script (``DD_REPO_URL``) carries the
+        signing keys the script installs.
+        """
+        folder = self.root / "keys"
+        folder.mkdir(exist_ok=True)
+        folder.chmod(0o755)
+        for name in ("DATADOG_APT_KEY_CURRENT", "DATADOG_RPM_KEY_CURRENT"):
+            path = folder / f"{name}.public"
+            path.write_bytes(key.public_armored())
+            path.chmod(0o644)
+
     def _apt(self, apt: Path, key: SigningKey) -> None:
         dist = apt / "dists" / "stable"
         binary = dist / "7" / f"binary-{self.deb_arch}"

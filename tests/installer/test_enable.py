@@ -40,7 +40,14 @@ SYSTEMD = [
 
 def yum(tool: str) -> list[list[str]]:
     return [
-        [tool, "-y", "makecache", "--disablerepo=*", "--enablerepo=datadog"],
+        [
+            tool,
+            "-y",
+            "makecache",
+            "--disablerepo=*",
+            "--enablerepo=datadog",
+            "--setopt=datadog.metadata_expire=0",
+        ],
         [tool, "-y", "install", "datadog-fips-proxy"],
     ]
 
@@ -451,3 +458,23 @@ def test_an_outdated_proxy_config_is_reported_and_refreshed_on_request(
     assert backup.read_text() == custom
     assert ownership_of(backup) == Ownership(AGENT_UID, AGENT_GID, 0o640)
     assert not run_enable(host, refresh_proxy_config=True).changed
+
+
+def test_an_apt_refresh_that_fails_its_signature_check_stops_the_install(
+    make_host: HostFactory,
+) -> None:
+    # apt-get update exits 0 here and would install from the previous index.
+    host = make_host()
+    host.system.fail(
+        "apt-get", "update", returncode=0,
+        stderr="W: GPG error: https://apt.datadoghq.com stable InRelease: The following signatures"
+        " couldn't be verified because the public key is not available: NO_PUBKEY 701BDB117104706F",
+    )  # fmt: skip
+    before = files_state()
+    with pytest.raises(PlanFailed) as caught:
+        run_enable(host)
+    message = str(caught.value)
+    assert "could not be refreshed: W: GPG error" in message
+    assert "NO_PUBKEY 701BDB117104706F" in message and "nothing was changed" in message
+    assert APT_INSTALL not in host.system.commands("apt-get")
+    assert_host_as_it_was(host, before)

@@ -7,6 +7,7 @@ with pyfakefs); ``test_typer_passes_every_option`` covers the parsing.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,16 +26,15 @@ def fake_host(make_host: HostFactory, monkeypatch: pytest.MonkeyPatch) -> FakeHo
     return host
 
 
-CONFIG = commands.DEFAULT_CONFIG
-
-
 def call(*args: str) -> int:
     """Call the command function the way Typer would for ``args``."""
+    # A new Path: on Python 3.9 one made before pyfakefs started reads the real disk.
+    config = Path(str(commands.DEFAULT_CONFIG))
     name, flags = args[0], set(args[1:])
     as_json, dry_run = "--json" in flags, "--dry-run" in flags
     if name == "enable":
         return commands.enable_command(
-            CONFIG,
+            config,
             port_range_start=None,
             local_address=None,
             package_file=None,
@@ -47,9 +47,9 @@ def call(*args: str) -> int:
         )
     if name == "disable":
         return commands.disable_command(
-            CONFIG, remove_package=False, no_restart=False, dry_run=dry_run, as_json=as_json
+            config, remove_package=False, no_restart=False, dry_run=dry_run, as_json=as_json
         )
-    return commands.status_command(CONFIG, as_json=as_json)
+    return commands.status_command(config, as_json=as_json)
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -66,7 +66,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
 
 def test_enable_json_then_again(fake_host: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
     status, doc = run_json(capsys, "enable")
-    assert (status, doc["changed"], doc["failed"]) == (0, True, False)
+    assert (status, doc["changed"], doc["failed"]) == (0, True, False), doc["msg"]
     assert doc["actions"][0]["kind"] == "install-package"
     assert doc["proxy_version"] == "1.1.17-1"
     assert doc["diff"][0]["path"] == "/etc/datadog-agent/datadog.yaml"
