@@ -80,7 +80,8 @@ dist/fips-setup.pyz: pyproject.toml $(shell git ls-files fipsconf installer 2>/d
 	@if find build/pyz -name '*.so' | grep -q .; then \
 	  echo "make: compiled modules in the zipapp:" >&2; find build/pyz -name '*.so' >&2; exit 1; fi
 	rm -rf build/pyz/bin build/pyz/*.dist-info
-	"$(PY_OLD)" -m zipapp build/pyz -m installer.cli.main:run -p '/usr/bin/env python3' -c -o $@
+	cp installer/zipapp_main.py build/pyz/__main__.py
+	"$(PY_OLD)" -m zipapp build/pyz -p '/usr/bin/env python3' -c -o $@
 	@echo "built $@ ($$(du -k $@ | cut -f1) KiB)"
 
 # The zipapp and the one-step script carrying its checksum, for publishing at

@@ -47,7 +47,7 @@ def disable(
             plan.add(
                 Step(
                     "restart-service",
-                    f"restart {AGENT_SERVICE} and check that it stays up",
+                    f"restart {AGENT_SERVICE} and check that it is running",
                     lambda: restart_and_confirm(host, services, AGENT_SERVICE),
                 )
             )

@@ -1,9 +1,10 @@
-"""Run the commonest automation call without loading Typer.
+"""Run the host commands without loading Typer.
 
 ``fips-setup configure ... --json`` runs on every host of a fleet, often from
-Ansible; Typer's imports alone cost about as much as the whole command. This
-module recognises exactly the plain spellings of that command's options and
-runs it through the same function as the Typer application. Anything else
+Ansible, and ``enable``/``install`` from the one-step script; Typer's imports
+alone cost about as much as ``configure`` itself. This module recognises
+exactly the plain spellings of the host commands' options and runs them
+through the same functions as the Typer application. Anything else
 (help, ``--opt=value``, an unknown, repeated or odd-looking option, a value
 that is not a plain number) returns None so that Typer parses it and gives
 its usual help or usage error. ``tests/installer/cli/test_fastpath.py`` checks
@@ -36,44 +37,76 @@ def _path(text: str) -> Path:
 
 
 class FastCommand(NamedTuple):
-    """The options of one command: flags and valued options, by their parameter names."""
+    """One command's options: flags and valued options, by their keyword names.
 
+    The command function (in :mod:`installer.cli.commands`) takes the
+    configuration path first and the rest as keywords; flags default to
+    False, valued options to None, ``--config`` to ``config_default``.
+    """
+
+    function: str
     flags: dict[str, str]
     values: dict[str, tuple[str, Callable[[str], Any]]]
-    defaults: dict[str, Any]
-    call: Callable[[dict[str, Any]], int]
+    default_config: bool = True
+
+    def defaults(self) -> dict[str, Any]:
+        """Every keyword with its value when the option is not given."""
+        options: dict[str, Any] = {name: False for name in self.flags.values()}
+        options.update({name: None for name, _ in self.values.values()})
+        if self.default_config:
+            from installer.cli.commands import DEFAULT_CONFIG
+
+            options["config"] = DEFAULT_CONFIG
+        return options
+
+    def call(self, options: dict[str, Any]) -> int:
+        """Run the command function with ``options``; its exit status."""
+        from installer.cli import commands
+
+        config = options.pop("config")
+        function: Callable[..., int] = getattr(commands, self.function)
+        return function(config, **options)
 
 
-def _configure(options: dict[str, Any]) -> int:
-    from installer.cli.commands import configure_command
+_CONFIG = ("config", _path)
+_COMMON_FLAGS = {"--dry-run": "dry_run", "--json": "as_json"}
 
-    config = options.pop("config")
-    return configure_command(config, **options)
-
-
-def _configure_defaults() -> dict[str, Any]:
-    from installer.cli.commands import DEFAULT_CONFIG
-
-    return {
-        "config": DEFAULT_CONFIG,
-        "disable": False,
-        "port_range_start": None,
-        "local_address": None,
-        "dry_run": False,
-        "as_json": False,
-    }
-
-
-COMMANDS: dict[str, Callable[[], FastCommand]] = {
-    "configure": lambda: FastCommand(
-        flags={"--disable": "disable", "--dry-run": "dry_run", "--json": "as_json"},
+COMMANDS: dict[str, FastCommand] = {
+    "configure": FastCommand(
+        "configure_command",
+        flags={"--disable": "disable", **_COMMON_FLAGS},
         values={
-            "--config": ("config", _path),
+            "--config": _CONFIG,
             "--port-range-start": ("port_range_start", _number),
             "--local-address": ("local_address", _nonempty),
         },
-        defaults=_configure_defaults(),
-        call=_configure,
+    ),
+    "enable": FastCommand(
+        "enable_command",
+        flags={
+            "--no-install": "no_install",
+            "--no-restart": "no_restart",
+            "--refresh-proxy-config": "refresh_proxy_config",
+            "--allow-other-site": "allow_other_site",
+            **_COMMON_FLAGS,
+        },
+        values={
+            "--config": _CONFIG,
+            "--port-range-start": ("port_range_start", _number),
+            "--local-address": ("local_address", _nonempty),
+            "--package-file": ("package_file", _path),
+        },
+    ),
+    "disable": FastCommand(
+        "disable_command",
+        flags={"--remove-package": "remove_package", "--no-restart": "no_restart", **_COMMON_FLAGS},
+        values={"--config": _CONFIG},
+    ),
+    "install": FastCommand(
+        "install_command", flags=_COMMON_FLAGS, values={"--config": _CONFIG}, default_config=False
+    ),
+    "status": FastCommand(
+        "status_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
     ),
 }
 
@@ -82,8 +115,8 @@ def parse(args: list[str]) -> Optional[tuple[FastCommand, dict[str, Any]]]:
     """The command and its options when ``args`` is a plain call the fast path knows."""
     if not args or args[0] not in COMMANDS:
         return None
-    command = COMMANDS[args[0]]()
-    options = dict(command.defaults)
+    command = COMMANDS[args[0]]
+    options = command.defaults()
     seen: set[str] = set()
     rest = args[1:]
     index = 0

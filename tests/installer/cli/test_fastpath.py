@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import typer
@@ -24,7 +25,7 @@ def typer_options(command_name: str) -> dict[str, bool]:
 
 @pytest.mark.parametrize("command_name", sorted(fastpath.COMMANDS))
 def test_the_fast_table_matches_the_typer_declaration(command_name: str) -> None:
-    fast = fastpath.COMMANDS[command_name]()
+    fast = fastpath.COMMANDS[command_name]
     declared = {name: True for name in fast.flags} | {name: False for name in fast.values}
     assert declared == typer_options(command_name)
 
@@ -74,8 +75,32 @@ def test_same_output_and_status_as_typer(
         ["configure", "--port-range-start"],
         ["configure", "--local-address", "--json"],
         ["configure", "extra"],
-        ["status"],
+        ["status", "--dry-run"],
+        ["doctor"],
     ],
 )
 def test_anything_unusual_goes_to_typer(args: list[str]) -> None:
     assert fastpath.parse(args) is None
+
+
+def test_every_command_on_the_fast_path_reaches_its_function(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from installer.cli import commands
+
+    calls: dict[str, tuple[Any, ...]] = {}
+    for command in fastpath.COMMANDS.values():
+
+        def record(*args: Any, _name: str = command.function, **kwargs: Any) -> int:
+            calls[_name] = (args, kwargs)
+            return 0
+
+        monkeypatch.setattr(commands, command.function, record)
+    assert fastpath.run(["status"]) == 0
+    assert calls["status_command"] == ((commands.DEFAULT_CONFIG,), {"as_json": False})
+    assert fastpath.run(["install", "--json"]) == 0
+    assert calls["install_command"] == ((None,), {"dry_run": False, "as_json": True})
+    assert fastpath.run(["enable", "--package-file", "/p.deb", "--no-restart"]) == 0
+    _, kwargs = calls["enable_command"]
+    assert str(kwargs["package_file"]) == "/p.deb" and kwargs["no_restart"] is True
+    assert kwargs["port_range_start"] is None and kwargs["as_json"] is False

@@ -13,8 +13,7 @@ from typing import Any
 import pytest
 
 from installer import host as host_module
-from installer.cli import commands
-from installer.cli.main import main
+from installer.cli import app, commands
 from tests.fakes import FakeHost
 from tests.installer.conftest import API_KEY, HostFactory
 
@@ -140,7 +139,7 @@ def test_typer_passes_every_option(
 
     for name in ("enable_command", "disable_command", "status_command"):
         monkeypatch.setattr(commands, name, record(name))
-    assert main(
+    assert app.run(
         ["enable", "--config", "/x.yaml", "--port-range-start", "10000", "--local-address",
          "::1", "--package-file", "/p.deb", "--no-install", "--no-restart",
          "--refresh-proxy-config", "--allow-other-site", "--dry-run", "--json"]
@@ -159,9 +158,9 @@ def test_typer_passes_every_option(
         "as_json": True,
     }
     assert str(kwargs["package_file"]) == "/p.deb"
-    assert main(["disable", "--remove-package", "--no-restart", "--dry-run"]) == 0
+    assert app.run(["disable", "--remove-package", "--no-restart", "--dry-run"]) == 0
     assert seen["disable_command"][1] == {
         "remove_package": True, "no_restart": True, "dry_run": True, "as_json": False,
     }  # fmt: skip
-    assert main(["status", "--json"]) == 0
+    assert app.run(["status", "--json"]) == 0
     assert seen["status_command"][1] == {"as_json": True}
