@@ -9,7 +9,7 @@ PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit unit-old unit-new installcheck e2e demo bench zipapp dist clean
+.PHONY: test lint unit unit-old unit-new installcheck e2e demo try bench zipapp dist clean
 
 test: lint unit installcheck e2e
 
@@ -55,9 +55,15 @@ installcheck:
 	  echo "installcheck: $$("$$py" --version) ok" && rm -rf "$$dir" || exit 1; \
 	done
 
-# The main job on a safe default: what `configure` would change in the
-# example datadog.yaml kept in this repository (nothing is written).
+# The main job, for real, on a throwaway host: a bare Debian 12 systemd
+# container becomes a FIPS-proxied Agent with the one-step install command
+# (tests/e2e/demo.py). Needs root and tests/e2e/debian-packages.txt.
 demo: .venv-NEW/stamp
+	.venv-NEW/bin/python -m tests.e2e.demo
+
+# Without root: what `configure` would change in the example datadog.yaml
+# kept in this repository (nothing is written).
+try: .venv-NEW/stamp
 	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run
 
 # Whole-process time of `configure --dry-run --json`, from a regular

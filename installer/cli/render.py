@@ -119,8 +119,7 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
         )
     else:
         table.add_row("proxy config", f"{proxy_config['path']} missing")
-    listening = ", ".join(f"{p['port']} ({p['command'] or '?'})" for p in doc["ports"]) or "none"
-    table.add_row("listening ports", REDACTOR.redact(listening))
+    table.add_row("listening ports", REDACTOR.redact(_port_owners(doc["ports"])))
     console.print(table)
     console.print(Text(REDACTOR.redact(result.msg)))
 
@@ -153,6 +152,22 @@ def show_failure(
     from rich.text import Text
 
     _console(stderr=True).print(Text("error: ", style="bold red") + Text(REDACTOR.redact(message)))
+
+
+def _port_owners(ports: list[dict[str, Any]]) -> str:
+    """``9803-9818 (pid 42: haproxy ...)``: consecutive ports of one process together."""
+    groups: list[tuple[int, int, Any, str]] = []
+    for port in sorted(ports, key=lambda p: p["port"]):
+        owner = (port["pid"], port["command"])
+        if groups and groups[-1][2:] == owner and groups[-1][1] + 1 == port["port"]:
+            groups[-1] = (groups[-1][0], port["port"], *owner)
+        else:
+            groups.append((port["port"], port["port"], *owner))
+    shown = []
+    for first, last, pid, command in groups:
+        span = str(first) if first == last else f"{first}-{last}"
+        shown.append(f"{span} (pid {pid}: {command})" if pid else f"{span} (unknown process)")
+    return "; ".join(shown) or "none"
 
 
 def _colored_diff(text: str) -> Any:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .util import E2E_DIR, REPO, host_run, shared_dir
+from .util import E2E_DIR, host_run, shared_dir
 
 SOURCES = E2E_DIR / "packages"
 DEFAULT_AGENT_VERSION = "7.50.3"
@@ -42,7 +42,7 @@ def agent_example(version: str) -> bytes:
     """The ``datadog.yaml.example`` the Agent package ships.
 
     The vendor's from ``../shared/fixtures`` (the 7.45 one for Agents up to 7.45);
-    without shared/, the repository's ``docs/examples/datadog.yaml``.
+    without shared/, a short one of the same shape kept beside the package's sources.
     """
     fixtures = shared_dir() / "fixtures" / "datadog-agent"
     old = fixtures / "datadog.yaml.example-7.45"
@@ -50,7 +50,7 @@ def agent_example(version: str) -> bytes:
         return old.read_bytes()
     if (fixtures / "datadog.yaml.example").is_file():
         return (fixtures / "datadog.yaml.example").read_bytes()
-    return (REPO / "docs" / "examples" / "datadog.yaml").read_bytes()
+    return (SOURCES / "datadog-agent" / "datadog.yaml.example").read_bytes()
 
 
 def proxy_cfg_example(version: str) -> str:
