@@ -12,12 +12,12 @@ from typing import NamedTuple, Optional
 from fipsconf.datadog_yaml import FipsRequest, fips_settings
 from installer.agent import fips_overrides
 from installer.configure import plan_datadog_yaml
-from installer.enable import check_overrides, datadog_yaml_step, open_host, restart_and_confirm
+from installer.enable import agent_steps, check_overrides, open_host
 from installer.host import Host
 from installer.packages import PROXY_PACKAGE
 from installer.plan import Plan, Progress, Step
 from installer.results import CommandResult
-from installer.services import AGENT_SERVICE, PROXY_SERVICE
+from installer.services import PROXY_SERVICE
 
 
 class DisableOptions(NamedTuple):
@@ -41,16 +41,8 @@ def disable(
     check_overrides(fips_overrides(host), settings, enabling=False)
 
     plan = Plan()
-    if yaml_change.changed:
-        plan.add(datadog_yaml_step(yaml_change, services, options.no_restart))
-        if not options.no_restart:
-            plan.add(
-                Step(
-                    "restart-service",
-                    f"restart {AGENT_SERVICE} and check that it is running",
-                    lambda: restart_and_confirm(host, services, AGENT_SERVICE),
-                )
-            )
+    for step in agent_steps(host, yaml_change, services, options.no_restart):
+        plan.add(step)
     if not options.no_restart:
         if services.is_active(PROXY_SERVICE):
             plan.add(

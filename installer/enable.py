@@ -247,16 +247,8 @@ def plan_enable(
                 changes=False,
             )
         )
-    if yaml_change.changed:
-        plan.add(datadog_yaml_step(yaml_change, services, options.no_restart))
-        if not options.no_restart:
-            plan.add(
-                Step(
-                    "restart-service",
-                    f"restart {AGENT_SERVICE} and check that it is running",
-                    lambda: restart_and_confirm(host, services, AGENT_SERVICE),
-                )
-            )
+    for step in agent_steps(host, yaml_change, services, options.no_restart):
+        plan.add(step)
     return plan, config_change
 
 
@@ -324,6 +316,24 @@ class _ConfigStep(Step):
             restore_proxy_config(self.change)
             if self.change.before is not None and self.services.is_active(PROXY_SERVICE):
                 self.services.restart(PROXY_SERVICE)
+
+
+def agent_steps(
+    host: Host, change: DatadogYamlChange, services: ServiceManager, no_restart: bool
+) -> list[Step]:
+    """Point the Agent elsewhere: write datadog.yaml, then restart the Agent (when it changed)."""
+    if not change.changed:
+        return []
+    steps = [datadog_yaml_step(change, services, no_restart)]
+    if not no_restart:
+        steps.append(
+            Step(
+                "restart-service",
+                f"restart {AGENT_SERVICE} and check that it is running",
+                lambda: restart_and_confirm(host, services, AGENT_SERVICE),
+            )
+        )
+    return steps
 
 
 def datadog_yaml_step(

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from installer.cli.main import main
+from tests.installer.cli.helpers import run, run_json
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 ORIGINAL = f"api_key: {API_KEY}\nsite: ddog-gov.com\n"
@@ -21,21 +20,6 @@ def config(tmp_path: Path) -> Path:
     path.write_text(ORIGINAL)
     path.chmod(0o640)
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
-    status, out, err = run(capsys, *args, "--json")
-    document = json.loads(out)  # exactly one JSON document, nothing else
-    assert isinstance(document, dict)
-    assert out.count("\n") == 1
-    assert err == ""
-    return status, document
 
 
 def test_json_success_document(config: Path, capsys: pytest.CaptureFixture[str]) -> None:

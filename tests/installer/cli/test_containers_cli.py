@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from installer.cli import fastpath
 from installer.cli.main import main
+from tests.installer.cli.helpers import run, run_json
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 VALUES = (
@@ -63,21 +63,6 @@ def taskdef(tmp_path: Path) -> Path:
     path = tmp_path / "td.json"
     path.write_text(DESCRIBED)
     return path
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
-    status, out, err = run(capsys, *args, "--json")
-    document = json.loads(out)  # exactly one JSON document, nothing else
-    assert isinstance(document, dict)
-    assert out.count("\n") == 1
-    assert err == ""
-    return status, document
 
 
 def test_helm_json_in_place_then_nothing(values: Path, capsys: pytest.CaptureFixture[str]) -> None:
