@@ -221,6 +221,9 @@ def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
     return found
 
 
+FIPS_SETTING_NAMES = ("enabled", "https", "port_range_start", "local_address")
+
+
 def fips_settings(data: Any) -> dict[str, Any]:
     """The ``fips`` settings a parsed ``datadog.yaml`` gives, defaults filled in."""
     block = _get(data, "fips")
@@ -236,3 +239,11 @@ def fips_settings(data: Any) -> dict[str, Any]:
         if value is not None:
             values[key] = value
     return values
+
+
+def explicit_fips_keys(data: Any) -> set[str]:
+    """The ``fips`` settings a parsed ``datadog.yaml`` sets itself (not left to defaults)."""
+    block = _get(data, "fips")
+    if not isinstance(block, dict):
+        return set()
+    return {key for key in FIPS_SETTING_NAMES if _get(block, key) is not None}

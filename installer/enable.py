@@ -404,7 +404,12 @@ def enable(
         plan.execute(progress)
     changed = plan.changes_anything()
     yaml_change = state.datadog_yaml
-    diff = [yaml_change.diff()] if yaml_change.changed else []
+    diff = [
+        step.change.diff()
+        for step in plan.steps
+        if isinstance(step, _ConfigStep) and step.change is not None and step.change.changed
+    ]
+    diff += [yaml_change.diff()] if yaml_change.changed else []
     return CommandResult(
         changed=changed,
         msg=_message(options, state, changed),

@@ -73,17 +73,27 @@ class Host:
         """
         ids = []
         for table in ("/etc/passwd", "/etc/group"):
-            try:
-                lines = self.path(table).read_text(errors="replace").splitlines()
-            except OSError:
-                return None
-            found = [
-                f[2] for f in (line.split(":") for line in lines) if f[0] == name and len(f) > 2
-            ]
+            found = [f[2] for f in self._accounts(table) if f[0] == name]
             if not found or not found[0].isdigit():
                 return None
             ids.append(int(found[0]))
         return ids[0], ids[1]
+
+    def account_names(self, uid: int, gid: int) -> tuple[str, str]:
+        """The user name of ``uid`` and the group name of ``gid`` (the number when unknown)."""
+        names = []
+        for table, wanted in (("/etc/passwd", str(uid)), ("/etc/group", str(gid))):
+            found = [f[0] for f in self._accounts(table) if f[2] == wanted]
+            names.append(found[0] if found else wanted)
+        return names[0], names[1]
+
+    def _accounts(self, table: str) -> list[list[str]]:
+        """The entries of ``/etc/passwd`` or ``/etc/group`` (name, password, id, ...)."""
+        try:
+            lines = self.path(table).read_text(errors="replace").splitlines()
+        except OSError:
+            return []
+        return [fields for fields in (line.split(":") for line in lines) if len(fields) > 2]
 
     def is_root(self) -> bool:
         """True when fips-setup runs as root."""

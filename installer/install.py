@@ -22,7 +22,7 @@ from installer.files import atomic_write, read_bytes
 from installer.host import Host
 from installer.plan import Plan, PlanFailed, Progress, Step
 from installer.proxy import proxy_ownership
-from installer.results import CommandResult, FileDiff
+from installer.results import CommandResult, FileDiff, Template
 
 DATADOG_YAML = "/etc/datadog-agent/datadog.yaml"
 
@@ -83,7 +83,9 @@ def install(
     diff: list[FileDiff] = []
     if not config.exists():
         created = new_contents = _new_file_contents(config, settings)
-        diff.append(FileDiff(str(config), "", created.decode("utf-8")))
+        example = config.with_name(config.name + ".example")
+        template = Template(str(example), read_bytes(example).decode("utf-8"))
+        diff.append(FileDiff(str(config), "", created.decode("utf-8"), template))
         ownership = proxy_ownership(host)  # dd-agent:dd-agent, 640, like the proxy's file
 
         def remove() -> None:
@@ -127,12 +129,21 @@ def install(
     return CommandResult(
         changed=plan.changes_anything() or enabled.changed,
         msg=enabled.msg,
-        diff=diff + enabled.diff,
+        diff=_merged(diff, enabled.diff),
         warnings=warnings + enabled.warnings,
         actions=plan.records() + enabled.actions,
         details=enabled.details,
         dry_run=options.dry_run,
     )
+
+
+def _merged(first: list[FileDiff], then: list[FileDiff]) -> list[FileDiff]:
+    """One entry per file: a file changed twice goes from its first before to its last after."""
+    merged: dict[str, FileDiff] = {}
+    for change in first + then:
+        earlier = merged.get(change.path)
+        merged[change.path] = earlier._replace(after=change.after) if earlier else change
+    return list(merged.values())
 
 
 def _new_file_contents(config: Path, settings: NewHostSettings) -> bytes:

@@ -11,6 +11,7 @@ from fipsconf.errors import DocumentError
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import Ownership, atomic_write, ownership_of, read_bytes
 from installer.host import Host
+from installer.results import FileDiff, Template
 
 PROXY_CONFIG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 PROXY_EXAMPLE = PROXY_CONFIG + ".example"
@@ -39,6 +40,13 @@ class ProxyConfigChange(NamedTuple):
     after: bytes
     reason: str  # "create", "adjust", "refresh" or "" (no change)
     stale: bool  # differs from what the package's example gives
+    example: str = ""  # the package's example, the file's template
+
+    def diff(self) -> FileDiff:
+        """The change for the diff list; people see a new file as a change of its example."""
+        template = Template(PROXY_EXAMPLE, self.example) if self.before is None else None
+        before = self.before.decode("utf-8") if self.before is not None else ""
+        return FileDiff(str(self.path), before, self.after.decode("utf-8"), template)
 
     @property
     def changed(self) -> bool:
@@ -70,7 +78,7 @@ def plan_proxy_config(
     try:
         if current is None:
             after = proxy_cfg.render(example, port_start=port_start, address=address)
-            return ProxyConfigChange(path, None, after.encode(), "create", False)
+            return ProxyConfigChange(path, None, after.encode(), "create", False, example)
         from_example = proxy_cfg.render(
             example,
             port_start=port_start or proxy_cfg.port_range_start(current),
@@ -80,7 +88,7 @@ def plan_proxy_config(
         stale = from_example != current
         if refresh and stale:
             return ProxyConfigChange(
-                path, current.encode(), from_example.encode(), "refresh", False
+                path, current.encode(), from_example.encode(), "refresh", False, example
             )
         adjusted = current
         if port_start is not None:
@@ -90,7 +98,7 @@ def plan_proxy_config(
     except DocumentError as exc:
         raise exc.in_file(path) from None
     reason = "adjust" if adjusted != current else ""
-    return ProxyConfigChange(path, current.encode(), adjusted.encode(), reason, stale)
+    return ProxyConfigChange(path, current.encode(), adjusted.encode(), reason, stale, example)
 
 
 def _address_if_changed(current: str, example: str) -> Optional[str]:

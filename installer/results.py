@@ -5,12 +5,20 @@ from __future__ import annotations
 from typing import Any, NamedTuple, Optional
 
 
+class Template(NamedTuple):
+    """The file a new file was made from: people see the new file as a change of it."""
+
+    path: str
+    text: str
+
+
 class FileDiff(NamedTuple):
     """A file's text before and after, in the shape of Ansible's diff mode."""
 
     path: str
     before: str
     after: str
+    template: Optional[Template] = None
 
     def record(self) -> dict[str, str]:
         """The JSON form: ``{"path", "before", "after"}``."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from fipsconf.datadog_yaml import FED_SITE, fips_settings
+from fipsconf.datadog_yaml import FED_SITE, explicit_fips_keys, fips_settings
 from fipsconf.envfiles import as_bool
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
@@ -42,20 +42,23 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
-    file_settings, site, problem = _file_settings(config)
+    file_settings, explicit, site, problem = _file_settings(config)
     overrides = fips_overrides(host)
     effective = dict(file_settings)
+    sources = {key: "file" if key in explicit else "default" for key in effective}
     for override in overrides:
         convert = _CONVERT.get(override.setting, str)
         try:
             effective[override.setting] = convert(override.value)
         except ValueError:
             effective[override.setting] = override.value
+        sources[override.setting] = f"{override.variable} in {override.source}"
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         document["datadog_yaml"]["error"] = problem
     document["overrides"] = [o._asdict() for o in overrides]
     document["effective"] = effective
+    document["sources"] = sources
     start = int(effective.get("port_range_start", 9803))
     document["ports"] = [
         {"port": ln.port, "address": ln.address, "pid": ln.pid, "command": ln.command}
@@ -66,15 +69,19 @@ def status(host: Host, config: Path) -> CommandResult:
     return CommandResult(changed=False, msg=summary, details=document)
 
 
-def _file_settings(config: Path) -> tuple[dict[str, Any], Optional[str], Optional[str]]:
+def _file_settings(
+    config: Path,
+) -> tuple[dict[str, Any], set[str], Optional[str], Optional[str]]:
+    """The file's fips settings (defaults filled in), the keys it sets, its site, its problem."""
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
     except FipsSetupError as exc:
-        return fips_settings({}), None, str(exc)
+        return fips_settings({}), set(), None, str(exc)
     REDACTOR.register_from(doc.data)
     data = doc.data if isinstance(doc.data, dict) else {}
     site = data.get("site")
-    return fips_settings(data), str(site) if site is not None else None, None
+    site_text = str(site) if site is not None else None
+    return fips_settings(data), explicit_fips_keys(data), site_text, None
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:
@@ -86,12 +93,15 @@ def _proxy_config(host: Host) -> dict[str, Any]:
         expected = proxy_ownership(host)
     except FipsSetupError:
         expected = None
+    user, group = host.account_names(owner.uid, owner.gid)
     return {
         "path": PROXY_CONFIG,
         "exists": True,
         "uid": owner.uid,
         "gid": owner.gid,
-        "mode": oct(owner.mode),
+        "owner": user,
+        "group": group,
+        "mode": f"{owner.mode:03o}",
         "owner_and_mode_ok": expected is not None and owner == expected,
     }
 

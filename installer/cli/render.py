@@ -46,10 +46,17 @@ def show_result(result: CommandResult, *, as_json: bool) -> None:
 
     console = _console()
     for file_diff in result.diff:
+        before, label = file_diff.before, ""
+        if file_diff.template is not None:  # a new file: show what changed from its template
+            before, label = file_diff.template.text, f"{file_diff.template.path} (template)"
         text = unified_diff(
-            file_diff.path, REDACTOR.redact(file_diff.before), REDACTOR.redact(file_diff.after)
+            file_diff.path,
+            REDACTOR.redact(before),
+            REDACTOR.redact(file_diff.after),
+            before_label=REDACTOR.redact(label),
         )
-        console.print(_colored_diff(text))
+        if text:
+            console.print(_colored_diff(text))
     for warning in result.warnings:
         console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
     if result.actions and (result.dry_run or len(result.actions) > 1):
@@ -103,8 +110,7 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
     table.add_row("site", str(yaml_doc["site"]))
     for key, value in doc["effective"].items():
-        source = "file" if value == yaml_doc["fips"].get(key) else "environment"
-        table.add_row(f"fips.{key}", f"{value} ({source})")
+        table.add_row(f"fips.{key}", f"{_yaml_scalar(value)} ({doc['sources'][key]})")
     for override in doc["overrides"]:
         table.add_row(
             "override", f"{override['variable']}={override['value']} in {override['source']}"
@@ -114,7 +120,7 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
         verdict = "ok" if proxy_config["owner_and_mode_ok"] else "NOT dd-agent:dd-agent 640"
         table.add_row(
             "proxy config",
-            f"{proxy_config['path']} ({proxy_config['uid']}:{proxy_config['gid']}"
+            f"{proxy_config['path']} ({proxy_config['owner']}:{proxy_config['group']}"
             f" {proxy_config['mode']}: {verdict})",
         )
     else:
@@ -152,6 +158,13 @@ def show_failure(
     from rich.text import Text
 
     _console(stderr=True).print(Text("error: ", style="bold red") + Text(REDACTOR.redact(message)))
+
+
+def _yaml_scalar(value: Any) -> str:
+    """A setting as datadog.yaml spells it (``true``, not ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _port_owners(ports: list[dict[str, Any]]) -> str:

@@ -52,17 +52,16 @@ def main() -> int:
             "DD_HOSTNAME": "demo-host",
             "DD_REPO_URL": f"file://{REPO_MOUNT}",  # the local signed mirror
             "FIPS_SETUP_PYZ": TOOLKIT_PYZ,
+            "TERM": os.environ.get("TERM", "dumb"),  # colours and spinners on a terminal
         }
         started = time.monotonic()
-        result = host.run(["bash", "-c", script], env=environment, check=False, timeout=600)
-        print(result.stdout + result.stderr, end="")
-        print(f"(exit status {result.returncode}, {time.monotonic() - started:.1f} s)")
-        if result.returncode != 0:
+        returncode = host.run_live(["bash", "-c", script], env=environment)
+        print(f"(exit status {returncode}, {time.monotonic() - started:.1f} s)")
+        if returncode != 0:
             return 1
 
         banner("fips-setup status")
-        status = host.run([*host.toolkit_command(), "status"], check=False)
-        print(status.stdout + status.stderr, end="")
+        host.run_live([*host.toolkit_command(), "status"], env={"TERM": environment["TERM"]})
 
         banner("the stand-in Datadog intake")
         stats = host.wait_for_intake(

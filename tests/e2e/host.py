@@ -360,6 +360,29 @@ class TestHost:
             )
         return result
 
+    def run_live(
+        self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = 600
+    ) -> int:
+        """Run ``argv`` inside the host with its output going straight to ours (the demo).
+
+        Returns the exit status; nothing is captured, so stdout and stderr
+        appear in the order the command wrote them.
+        """
+        if self.pid is None:
+            raise RuntimeError(f"{self.name} is not running")
+        proc = subprocess.Popen(
+            ["nsenter", "--target", str(self.pid), "--all", *argv],
+            stdin=subprocess.DEVNULL,
+            env={**BASE_ENV, **(env or {})},
+            start_new_session=True,
+        )
+        try:
+            return proc.wait(timeout=timeout)
+        except BaseException:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            raise
+
     def run(
         self,
         argv: Sequence[str],

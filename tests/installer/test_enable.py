@@ -452,6 +452,7 @@ def test_an_outdated_proxy_config_is_reported_and_refreshed_on_request(
     assert "timeout connect 7s" in refreshed
     assert "    nameserver dns1 10.0.0.2:53\n" in refreshed
     assert [a["kind"] for a in result.actions] == ["write-file", "restart-service", "wait-ports"]
+    assert [(d.path, d.before, d.after) for d in result.diff] == [(PROXY_CONFIG, custom, refreshed)]
     backups = [n for n in os.listdir("/etc/datadog-fips-proxy") if ".bak-" in n]
     assert len(backups) == 1
     backup = Path("/etc/datadog-fips-proxy") / backups[0]

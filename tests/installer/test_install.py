@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from unittest.mock import ANY
 
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.yamldoc import parse_yaml
+from installer.cli.render import show_result
 from installer.files import Ownership, ownership_of
 from installer.install import InstallOptions, install
 from tests.fakes import FakeHost
@@ -87,6 +89,26 @@ def test_a_new_host_gets_its_settings_where_the_example_documents_them(new_host:
         "write-file",
         "restart-service",
     ]
+    # One diff per file: datadog.yaml from nothing to its final text, shown
+    # to people as a change of its example.
+    assert [(d.path, d.before, d.after) for d in result.diff] == [
+        (CONFIG, "", text),
+        ("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg", "", ANY),
+    ]
+    assert result.diff[0].template == (CONFIG + ".example", EXAMPLE)
+
+
+def test_people_see_the_new_datadog_yaml_as_a_change_of_its_example(
+    new_host: FakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    show_result(run_install(new_host), as_json=False)
+    out = capsys.readouterr().out
+    assert f"--- {CONFIG}.example (template)\n+++ {CONFIG} (after)\n" in out
+    assert "+hostname: web-01\n" in out
+    assert "+fips:\n+  enabled: true\n+  https: false\n" in out
+    assert " ## @param site" in out  # unchanged lines are context, not additions
+    assert "+## @param site" not in out
+    assert API_KEY not in out
 
 
 def test_a_second_run_changes_nothing(new_host: FakeHost) -> None:

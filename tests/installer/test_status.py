@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pyfakefs.fake_filesystem import FakeFilesystem
@@ -42,8 +43,16 @@ def test_status_of_an_enabled_host(make_host: HostFactory, fs: FakeFilesystem) -
             "command": "/opt/datadog-fips-proxy/embedded/sbin/haproxy -Ws",
         }
     ]
+    assert doc["sources"] == {
+        "enabled": "file",
+        "https": "file",
+        "port_range_start": "default",
+        "local_address": "default",
+    }
     assert doc["proxy_config"]["owner_and_mode_ok"]
     assert (doc["proxy_config"]["uid"], doc["proxy_config"]["gid"]) == (AGENT_UID, AGENT_GID)
+    assert (doc["proxy_config"]["owner"], doc["proxy_config"]["group"]) == ("dd-agent", "dd-agent")
+    assert doc["proxy_config"]["mode"] == "640"
     assert result.msg.startswith("FIPS proxy mode is on")
     assert not result.changed
     assert host.system.changing_commands()[calls:] == []
@@ -65,6 +74,25 @@ def test_environment_overrides_win_over_the_file(
         "DD_FIPS_ENABLED",
         "DD_FIPS_PORT_RANGE_START",
     ]
+    drop_in = "/etc/systemd/system/datadog-agent.service.d/fips.conf"
+    assert doc["sources"]["enabled"] == f"DD_FIPS_ENABLED in {drop_in}"
+    assert doc["sources"]["https"] == "default"
+
+
+def test_a_proxy_config_owned_by_unknown_ids_shows_the_numbers(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    fs.create_file("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg", contents="global\n")
+    os.chown("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg", 4321, 4322)
+    os.chmod("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg", 0o644)
+    proxy_config = status(host, Path(CONFIG)).details["proxy_config"]
+    assert (proxy_config["owner"], proxy_config["group"], proxy_config["mode"]) == (
+        "4321",
+        "4322",
+        "644",
+    )
+    assert not proxy_config["owner_and_mode_ok"]
 
 
 def test_status_reports_an_unreadable_datadog_yaml(make_host: HostFactory) -> None:

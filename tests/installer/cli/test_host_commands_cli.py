@@ -68,7 +68,13 @@ def test_enable_json_then_again(fake_host: FakeHost, capsys: pytest.CaptureFixtu
     assert (status, doc["changed"], doc["failed"]) == (0, True, False), doc["msg"]
     assert doc["actions"][0]["kind"] == "install-package"
     assert doc["proxy_version"] == "1.1.17-1"
-    assert doc["diff"][0]["path"] == "/etc/datadog-agent/datadog.yaml"
+    assert [d["path"] for d in doc["diff"]] == [
+        "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg",
+        "/etc/datadog-agent/datadog.yaml",
+    ]
+    proxy_config = doc["diff"][0]
+    assert proxy_config["before"] == "" and "frontend" in proxy_config["after"]
+    assert set(proxy_config) == {"path", "before", "after"}
     assert ["apt-get", "update"] in [c["argv"][:2] for c in doc["commands"]]
     status, doc = run_json(capsys, "enable")
     assert (status, doc["changed"], doc["actions"]) == (0, False, [])
@@ -94,6 +100,10 @@ def test_human_enable_and_status(fake_host: FakeHost, capsys: pytest.CaptureFixt
     status, out, err = run(capsys, "status")
     assert status == 0
     assert "FIPS proxy mode is on" in out
+    # Settings as datadog.yaml spells them, each with where it comes from.
+    assert "fips.enabled" in out and "true (file)" in out
+    assert "9803 (default)" in out
+    assert "(dd-agent:dd-agent 640: ok)" in out
     assert API_KEY not in out + err
 
 
