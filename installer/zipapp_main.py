@@ -16,11 +16,8 @@ no such folder can be made, fips-setup runs from the archive itself.
 
 import hashlib
 import os
-import shutil
 import stat
 import sys
-import tempfile
-import zipfile
 from typing import Optional
 
 #: Top-level packages left in the archive (imported from it, rarely or never).
@@ -70,6 +67,10 @@ def _unpacked(archive: str) -> Optional[str]:
     target = os.path.join(root, digest)
     if _private_folder(target) and os.path.exists(os.path.join(target, ".complete")):
         return target
+    import shutil  # only to unpack: a warm start does without them
+    import tempfile
+    import zipfile
+
     try:
         staging = tempfile.mkdtemp(prefix=".unpack-", dir=root)
         with zipfile.ZipFile(archive) as bundle:
@@ -88,7 +89,7 @@ def _unpacked(archive: str) -> Optional[str]:
 
 def main() -> None:
     archive = os.path.abspath(sys.path[0])
-    if zipfile.is_zipfile(archive):
+    if os.path.isfile(archive):  # run as an archive (a folder when run unpacked)
         try:
             folder = _unpacked(archive)
         except OSError:
