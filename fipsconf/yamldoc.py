@@ -255,6 +255,46 @@ def walk(root: Node) -> Iterator[Node]:
             stack.extend(reversed(node.value))
 
 
+def own_entries(mapping: MappingNode) -> list[tuple[Node, Node]]:
+    """A mapping's entries written in it, without those a merge key (``<<``) brought in.
+
+    Constructing the document puts the merged entries first in ``value`` and
+    also in ``merge`` (and drops the ``<<`` entry itself).
+    """
+    merged = getattr(mapping, "merge", None) or []
+    return list(mapping.value[len(merged) :])
+
+
+def shared_mappings(root: Node) -> set[int]:
+    """The ids of mappings that more than one place uses: aliased (``*name``) or merged (``<<``).
+
+    Changing such a mapping would change every place that uses it.
+    """
+    uses: dict[int, int] = {}
+    merged_keys: set[int] = set()
+    mappings: list[MappingNode] = []
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        uses[id(node)] = uses.get(id(node), 0) + 1
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, MappingNode):
+            mappings.append(node)
+            merged_keys.update(id(key) for key, _ in getattr(node, "merge", None) or [])
+            for key, value in own_entries(node):
+                stack.extend((value, key))
+        elif isinstance(node, SequenceNode):
+            stack.extend(node.value)
+    return {
+        id(mapping)
+        for mapping in mappings
+        if uses[id(mapping)] > 1 or any(id(key) in merged_keys for key, _ in own_entries(mapping))
+    }
+
+
 def scalar_key(node: Node) -> Optional[str]:
     """The text of a plain or quoted scalar key, or None for a complex key."""
     if isinstance(node, ScalarNode) and isinstance(node.value, str):
@@ -297,14 +337,16 @@ def entry_end_line(key: Node, value: Node) -> int:
     while True:
         if _position(node.start_mark) < floor:  # an alias to an earlier node
             return floor[0]
-        if isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style and node.value:
-            last = node.value[-1]
-            if isinstance(node, MappingNode):
-                floor = max(floor, _position(last[0].end_mark))
-                node = last[1]
-            else:
-                floor = max(floor, _position(node.start_mark))
-                node = last
+        if isinstance(node, MappingNode) and not node.flow_style and node.value:
+            entries = own_entries(node)
+            if not entries:  # only a merge key, ``<<: *name``, on its first line
+                return max(floor[0], int(node.start_mark.line))
+            floor = max(floor, _position(entries[-1][0].end_mark))
+            node = entries[-1][1]
+            continue
+        if isinstance(node, SequenceNode) and not node.flow_style and node.value:
+            floor = max(floor, _position(node.start_mark))
+            node = node.value[-1]
             continue
         if isinstance(node, ScalarNode) and node.value == "" and node.style is None:
             return floor[0]  # an empty value has no text of its own

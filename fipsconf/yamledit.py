@@ -19,7 +19,14 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode
 
 from fipsconf.errors import DocumentError
 from fipsconf.scalars import Value, describe, render_scalar, strict_equal
-from fipsconf.yamldoc import YamlDocument, entry_end_line, parse_yaml, scalar_key
+from fipsconf.yamldoc import (
+    YamlDocument,
+    entry_end_line,
+    own_entries,
+    parse_yaml,
+    scalar_key,
+    shared_mappings,
+)
 
 Path = tuple[str, ...]
 _DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|\Z)")
@@ -102,13 +109,14 @@ class _Editor:
         self.top_level_slots = top_level_slots
         self.edits: list[_TextEdit] = []
         self.applied: list[tuple[Path, Any, Value]] = []
+        self.shared = shared_mappings(doc.root) if doc.root is not None else set()
 
     # -- navigation -------------------------------------------------------
 
     def find(self, mapping: MappingNode, key: str, parent: Path) -> Optional[tuple[Node, Node]]:
         matches = [
             (k, v)
-            for k, v in mapping.value
+            for k, v in own_entries(mapping)
             if (text := scalar_key(k)) is not None and self.keys_match(text, key)
         ]
         if len(matches) > 1:
@@ -129,6 +137,15 @@ class _Editor:
     # -- edits ------------------------------------------------------------
 
     def assign_in(self, mapping: MappingNode, parent: Path, tree: _Tree) -> None:
+        if parent and id(mapping) in self.shared:
+            anchor = getattr(mapping, "anchor", None)
+            through = f" (&{anchor})" if anchor else ""
+            raise DocumentError(
+                f"{'.'.join(parent)!r} is shared with other settings through its anchor"
+                f"{through}, so changing it would change them too; give {parent[-1]!r} a"
+                " mapping of its own and run again",
+                line=mapping.start_mark.line + 1,
+            )
         missing: _Tree = {}
         for key, wanted in tree.items():
             found = self.find(mapping, key, parent)
@@ -244,13 +261,12 @@ class _Editor:
             separator = "" if not before.strip() or before.rstrip().endswith(",") else ", "
             self.edits.append(_TextEdit(close, close, separator + inner))
         else:
-            column = mapping.value[0][0].start_mark.column
+            entries = own_entries(mapping)
+            # With only a merge key (``<<: *name``) there is no entry of its own to follow.
+            column = entries[0][0].start_mark.column if entries else mapping.start_mark.column
             if parent:
-                last_key, last_value = mapping.value[-1]
-                self.insert_lines_after(
-                    entry_end_line(last_key, last_value),
-                    _block_lines(tree, column, self.indent_unit()),
-                )
+                after = entry_end_line(*entries[-1]) if entries else mapping.start_mark.line
+                self.insert_lines_after(after, _block_lines(tree, column, self.indent_unit()))
             else:
                 self.insert_top_level(tree, column)
         for key, sub in tree.items():
@@ -345,9 +361,12 @@ class _Editor:
         """The file's indentation step: the first nested block mapping's, else 2."""
         root = self.doc.root
         if isinstance(root, MappingNode):
-            for key, value in root.value:
-                if isinstance(value, MappingNode) and not value.flow_style and value.value:
-                    step = value.value[0][0].start_mark.column - key.start_mark.column
+            for key, value in own_entries(root):
+                if not isinstance(value, MappingNode) or value.flow_style:
+                    continue
+                entries = own_entries(value)
+                if entries:
+                    step = entries[0][0].start_mark.column - key.start_mark.column
                     if step > 0:
                         return int(step)
         return 2

@@ -93,3 +93,61 @@ def test_an_edit_that_would_not_parse_is_refused(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(yamledit, "render_scalar", lambda value, quote=None: "[unclosed")
     with pytest.raises(DocumentError, match="refusing to write"):
         edit("fips:\n  enabled: false\n", Assignment(("fips", "enabled"), True))
+
+
+FIPS_ON = (Assignment(("fips", "enabled"), True), Assignment(("fips", "https"), False))
+
+
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        pytest.param(
+            "base: &b\n  enabled: false\nfips:\n  <<: *b\nafter: 1\n",
+            "base: &b\n  enabled: false\nfips:\n  <<: *b\n  enabled: true\n  https: false\nafter: 1\n",
+            id="only-a-merge-key",
+        ),
+        pytest.param(
+            "base: &b\n  enabled: false\n  https: true\nfips:\n  <<: *b\n  enabled: false\n",
+            "base: &b\n  enabled: false\n  https: true\nfips:\n  <<: *b\n  enabled: true\n  https: false\n",
+            id="merge-and-own-keys",
+        ),
+        pytest.param(
+            "a: &a\n  enabled: false\nb: &b\n  port: 1\nfips:\n  <<: [*a, *b]\n",
+            "a: &a\n  enabled: false\nb: &b\n  port: 1\nfips:\n  <<: [*a, *b]\n  enabled: true\n  https: false\n",
+            id="merge-list",
+        ),
+        pytest.param(
+            "base: &b {enabled: false}\nfips: {<<: *b}\n",
+            "base: &b {enabled: false}\nfips: {<<: *b, enabled: true, https: false}\n",
+            id="flow",
+        ),
+    ],
+)
+def test_a_merged_mapping_gets_keys_of_its_own_and_its_source_stays(
+    before: str, after: str
+) -> None:
+    # Keys written in a mapping win over those a merge key brings in, so the
+    # edit adds them there and leaves the shared source as it was.
+    assert edit(before, *FIPS_ON) == after
+    assert edit(after, *FIPS_ON) == after
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("fips: &f\n  enabled: false\nother: *f\n", 1),
+        ("fips: &f\n  enabled: false\nother:\n  <<: *f\n  x: 1\n", 1),
+        ("list:\n  - &f {enabled: false}\nfips: *f\n", 3),
+    ],
+    ids=["aliased", "merged-elsewhere", "fips-is-the-alias"],
+)
+def test_a_mapping_other_settings_share_is_left_to_a_person(text: str, line: int) -> None:
+    with pytest.raises(DocumentError) as caught:
+        edit(text, *FIPS_ON)
+    assert caught.value.line == line
+    assert "'fips'" in caught.value.message
+
+
+def test_an_anchor_nothing_refers_to_does_not_stop_the_edit() -> None:
+    text = "fips: &f\n  enabled: false\n"
+    assert edit(text, *FIPS_ON) == "fips: &f\n  enabled: true\n  https: false\n"
