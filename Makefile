@@ -9,7 +9,7 @@ PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit unit-old unit-new installcheck e2e demo try bench zipapp dist clean
+.PHONY: test lint unit unit-old unit-new unit-all installcheck e2e demo try bench zipapp dist clean
 
 test: lint unit installcheck e2e
 
@@ -36,6 +36,19 @@ unit-old: .venv-OLD/stamp
 unit-new: .venv-NEW/stamp
 	.venv-NEW/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
 	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
+
+# The unit tests on every supported Python in between as well (3.10-3.12),
+# on demand: `make test` covers the two ends.
+unit-all: unit
+	@for v in 3.10 3.11 3.12; do \
+	  py=$$(ls -d $(PYENV_ROOT)/versions/$$v.*/bin/python3 2>/dev/null | sort -V | tail -1); \
+	  test -n "$$py" || { echo "make: no Python $$v under $(PYENV_ROOT)" >&2; exit 1; }; \
+	  test -f .venv-$$v/stamp -a .venv-$$v/stamp -nt pyproject.toml || { \
+	    rm -rf .venv-$$v && "$$py" -m venv .venv-$$v && \
+	    .venv-$$v/bin/python -m pip install -q --upgrade pip && \
+	    .venv-$$v/bin/python -m pip install -q -e '.[test]' && touch .venv-$$v/stamp; } || exit 1; \
+	  echo "== Python $$v" && .venv-$$v/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS) || exit 1; \
+	done
 
 # The end-to-end scenarios on booted systemd test hosts (tests/e2e/README.md).
 # They need root and the Debian packages of tests/e2e/debian-packages.txt;
