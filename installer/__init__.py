@@ -1,1 +1,3 @@
 """Host-side operations and the command line of fips-setup."""
+
+__version__ = "0.1.0"

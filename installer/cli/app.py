@@ -48,8 +48,23 @@ AddressOption = Annotated[
 ]
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        from installer import __version__
+
+        typer.echo(f"fips-setup {__version__}")
+        raise typer.Exit(EXIT_OK)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
     """Install, configure and troubleshoot the Datadog Agent FIPS Proxy."""
 
 
