@@ -57,11 +57,14 @@ class DatadogYamlEdit(NamedTuple):
     advice: list[Advice]
 
 
-def check_port_range_start(value: int) -> int:
-    """Return ``value`` when 16 ports from it fit below 65536, else raise SettingError."""
+def check_port_range_start(value: int, setting: str = "port range start") -> int:
+    """Return ``value`` when 16 ports from it fit below 65536, else raise SettingError.
+
+    ``setting`` names the value in the message (the Helm chart calls it ``fips.port``).
+    """
     if not 1 <= value <= MAX_PORT_RANGE_START:
         raise SettingError(
-            f"port range start {value} is out of range: the proxy uses {PORT_COUNT} ports"
+            f"{setting} {value} is out of range: the proxy uses {PORT_COUNT} ports"
             f" from it, so it must be between 1 and {MAX_PORT_RANGE_START}"
         )
     return value
@@ -221,29 +224,23 @@ def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
     return found
 
 
-FIPS_SETTING_NAMES = ("enabled", "https", "port_range_start", "local_address")
+_FIPS_DEFAULTS: dict[str, Any] = {
+    "enabled": False,
+    "https": True,
+    "port_range_start": DEFAULT_PORT_RANGE_START,
+    "local_address": "localhost",
+}
 
 
 def fips_settings(data: Any) -> dict[str, Any]:
     """The ``fips`` settings a parsed ``datadog.yaml`` gives, defaults filled in."""
-    block = _get(data, "fips")
-    block = block if isinstance(block, dict) else {}
-    values = {
-        "enabled": False,
-        "https": True,
-        "port_range_start": DEFAULT_PORT_RANGE_START,
-        "local_address": "localhost",
-    }
-    for key in values:
-        value = _get(block, key)
-        if value is not None:
-            values[key] = value
-    return values
+    return {**_FIPS_DEFAULTS, **explicit_fips_settings(data)}
 
 
-def explicit_fips_keys(data: Any) -> set[str]:
+def explicit_fips_settings(data: Any) -> dict[str, Any]:
     """The ``fips`` settings a parsed ``datadog.yaml`` sets itself (not left to defaults)."""
     block = _get(data, "fips")
     if not isinstance(block, dict):
-        return set()
-    return {key for key in FIPS_SETTING_NAMES if _get(block, key) is not None}
+        return {}
+    found = {key: _get(block, key) for key in _FIPS_DEFAULTS}
+    return {key: value for key, value in found.items() if value is not None}

@@ -18,10 +18,10 @@ from ruamel.yaml.nodes import MappingNode, Node
 from fipsconf.datadog_yaml import (
     DEFAULT_PORT_RANGE_START,
     FED_SITE,
-    MAX_PORT_RANGE_START,
     PORT_COUNT,
     Advice,
     check_local_address,
+    check_port_range_start,
 )
 from fipsconf.errors import FipsSetupError, SettingError
 from fipsconf.redact import is_secret_key
@@ -119,16 +119,6 @@ def check_image_tag(tag: str) -> str:
     return tag
 
 
-def check_chart_port(port: int) -> int:
-    """Return ``port`` when the proxy's 16 ports from it fit, else raise SettingError."""
-    if not 1 <= port <= MAX_PORT_RANGE_START:
-        raise SettingError(
-            f"fips.port {port} is out of range: the proxy uses {PORT_COUNT} ports from"
-            f" it, so it must be between 1 and {MAX_PORT_RANGE_START}"
-        )
-    return port
-
-
 def helm_truthy(value: Any) -> bool:
     """Whether a value counts as true in a Helm template's ``if`` (Go's rules).
 
@@ -151,7 +141,7 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     DocumentError (with its line) for a document that cannot be edited safely.
     """
     if request.port is not None:
-        check_chart_port(request.port)
+        check_port_range_start(request.port, setting="fips.port")
     if request.local_address is not None:
         check_local_address(request.local_address)
     if request.image_tag is not None:

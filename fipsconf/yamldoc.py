@@ -270,28 +270,25 @@ def shared_mappings(root: Node) -> set[int]:
 
     Changing such a mapping would change every place that uses it.
     """
-    uses: dict[int, int] = {}
+    parents: dict[int, int] = {}  # how many places hold each node
     merged_keys: set[int] = set()
     mappings: list[MappingNode] = []
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        uses[id(node)] = uses.get(id(node), 0) + 1
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
+    for node in walk(root):
         if isinstance(node, MappingNode):
             mappings.append(node)
             merged_keys.update(id(key) for key, _ in getattr(node, "merge", None) or [])
-            for key, value in own_entries(node):
-                stack.extend((value, key))
+            children = [value for _, value in own_entries(node)]
         elif isinstance(node, SequenceNode):
-            stack.extend(node.value)
+            children = list(node.value)
+        else:
+            continue
+        for child in children:
+            parents[id(child)] = parents.get(id(child), 0) + 1
     return {
         id(mapping)
         for mapping in mappings
-        if uses[id(mapping)] > 1 or any(id(key) in merged_keys for key, _ in own_entries(mapping))
+        if parents.get(id(mapping), 0) > 1
+        or any(id(key) in merged_keys for key, _ in own_entries(mapping))
     }
 
 

@@ -82,9 +82,8 @@ def install(
     created: Optional[bytes] = None
     diff: list[FileDiff] = []
     if not config.exists():
-        created = new_contents = _new_file_contents(config, settings)
-        example = config.with_name(config.name + ".example")
-        template = Template(str(example), read_bytes(example).decode("utf-8"))
+        new_contents, template = _new_file_contents(config, settings)
+        created = new_contents
         diff.append(FileDiff(str(config), "", created.decode("utf-8"), template))
         ownership = proxy_ownership(host)  # dd-agent:dd-agent, 640, like the proxy's file
 
@@ -146,7 +145,8 @@ def _merged(first: list[FileDiff], then: list[FileDiff]) -> list[FileDiff]:
     return list(merged.values())
 
 
-def _new_file_contents(config: Path, settings: NewHostSettings) -> bytes:
+def _new_file_contents(config: Path, settings: NewHostSettings) -> tuple[bytes, Template]:
+    """The new datadog.yaml, and the example it is made from."""
     example = config.with_name(config.name + ".example")
     if not example.is_file():
         raise PreconditionError(
@@ -157,7 +157,8 @@ def _new_file_contents(config: Path, settings: NewHostSettings) -> bytes:
             f"{config} does not exist: set DD_API_KEY (or DD_API_KEY_FILE) to create it"
         )
     try:
-        text = new_datadog_yaml(decode_utf8(read_bytes(example)), settings)
+        example_text = decode_utf8(read_bytes(example))
+        text = new_datadog_yaml(example_text, settings)
     except DocumentError as exc:
         raise exc.in_file(example) from None
-    return text.encode("utf-8")
+    return text.encode("utf-8"), Template(str(example), example_text)

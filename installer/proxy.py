@@ -40,7 +40,7 @@ class ProxyConfigChange(NamedTuple):
     after: bytes
     reason: str  # "create", "adjust", "refresh" or "" (no change)
     stale: bool  # differs from what the package's example gives
-    example: str = ""  # the package's example, the file's template
+    example: str = ""  # a new file's template: the package's example (empty otherwise)
 
     def diff(self) -> FileDiff:
         """The change for the diff list; people see a new file as a change of its example."""
@@ -88,7 +88,7 @@ def plan_proxy_config(
         stale = from_example != current
         if refresh and stale:
             return ProxyConfigChange(
-                path, current.encode(), from_example.encode(), "refresh", False, example
+                path, current.encode(), from_example.encode(), "refresh", False
             )
         adjusted = current
         if port_start is not None:
@@ -98,7 +98,7 @@ def plan_proxy_config(
     except DocumentError as exc:
         raise exc.in_file(path) from None
     reason = "adjust" if adjusted != current else ""
-    return ProxyConfigChange(path, current.encode(), adjusted.encode(), reason, stale, example)
+    return ProxyConfigChange(path, current.encode(), adjusted.encode(), reason, stale)
 
 
 def _address_if_changed(current: str, example: str) -> Optional[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from fipsconf.datadog_yaml import FED_SITE, explicit_fips_keys, fips_settings
+from fipsconf.datadog_yaml import FED_SITE, explicit_fips_settings, fips_settings
 from fipsconf.envfiles import as_bool
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
@@ -81,7 +81,7 @@ def _file_settings(
     data = doc.data if isinstance(doc.data, dict) else {}
     site = data.get("site")
     site_text = str(site) if site is not None else None
-    return fips_settings(data), explicit_fips_keys(data), site_text, None
+    return fips_settings(data), set(explicit_fips_settings(data)), site_text, None
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:
