@@ -333,17 +333,19 @@ class TestHost:
         env: Optional[Mapping[str, str]] = None,
         timeout: float = 120,
         user: Optional[str] = None,
+        capture: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        """``run`` with bytes in and out."""
+        """``run`` with bytes in and out (``capture=False``: the output goes to ours)."""
         if self.pid is None:
             raise RuntimeError(f"{self.name} is not running")
         inner = list(argv) if user is None else ["runuser", "-u", user, "--", *argv]
         full = ["nsenter", "--target", str(self.pid), "--all", *inner]
+        output = subprocess.PIPE if capture else None
         proc = subprocess.Popen(
             full,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=output,
+            stderr=output,
             env={**BASE_ENV, **(env or {})},
             start_new_session=True,  # nsenter forks into the PID namespace: kill both
         )
@@ -353,6 +355,7 @@ class TestHost:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.communicate()
             raise
+        out, err = out or b"", err or b""
         result = subprocess.CompletedProcess(list(argv), proc.returncode, out, err)
         if check and proc.returncode != 0:
             raise CommandError(
@@ -368,20 +371,7 @@ class TestHost:
         Returns the exit status; nothing is captured, so stdout and stderr
         appear in the order the command wrote them.
         """
-        if self.pid is None:
-            raise RuntimeError(f"{self.name} is not running")
-        proc = subprocess.Popen(
-            ["nsenter", "--target", str(self.pid), "--all", *argv],
-            stdin=subprocess.DEVNULL,
-            env={**BASE_ENV, **(env or {})},
-            start_new_session=True,
-        )
-        try:
-            return proc.wait(timeout=timeout)
-        except BaseException:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-            raise
+        return self.run_bytes(argv, check=False, env=env, timeout=timeout, capture=False).returncode
 
     def run(
         self,
