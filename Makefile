@@ -9,9 +9,14 @@ PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
 
-.PHONY: test lint unit unit-old unit-new unit-all installcheck e2e demo try bench zipapp dist clean
+.PHONY: test host-packages lint unit unit-old unit-new unit-all installcheck e2e demo try bench zipapp dist clean
 
-test: lint unit installcheck e2e
+test: host-packages lint unit installcheck e2e
+
+# The Debian packages the tests and the demo need: installed when run as
+# root, otherwise the one command to run is printed and make stops.
+host-packages:
+	@MAKE_GOAL="$(or $(MAKECMDGOALS),test)" bash scripts/ensure_host_packages.sh
 
 # A virtual environment per interpreter, rebuilt when pyproject.toml changes.
 .venv-%/stamp: pyproject.toml
@@ -51,11 +56,11 @@ unit-all: unit
 	done
 
 # The end-to-end scenarios on booted systemd test hosts (tests/e2e/README.md).
-# They need root and the Debian packages of tests/e2e/debian-packages.txt;
-# without them they skip saying why, except in CI (FIPS_SETUP_CI=1), where
-# they fail.
-e2e: .venv-NEW/stamp
-	.venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
+# They need root and the Debian packages of tests/e2e/debian-packages.txt
+# (host-packages installs them); through make a missing prerequisite fails
+# them, it never lets them pass by skipping.
+e2e: host-packages .venv-NEW/stamp
+	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
 
 # `pip install .` (not editable) in a fresh environment gives a working
 # fips-setup on the oldest and the newest Python.
@@ -71,7 +76,7 @@ installcheck:
 # The main job, for real, on a throwaway host: a bare Debian 12 systemd
 # container becomes a FIPS-proxied Agent with the one-step install command
 # (tests/e2e/demo.py). Needs root and tests/e2e/debian-packages.txt.
-demo: .venv-NEW/stamp
+demo: host-packages .venv-NEW/stamp
 	.venv-NEW/bin/python -m tests.e2e.demo
 
 # Without root: what `configure` would change in the example datadog.yaml
