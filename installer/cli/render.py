@@ -19,6 +19,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+class _Settings:
+    #: ``--debug``: an unexpected error also prints its traceback (stderr).
+    debug = False
+
+
+def set_debug(enabled: bool) -> None:
+    """Turn ``--debug`` on or off for this process."""
+    _Settings.debug = enabled
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """Write exactly one redacted JSON object to stdout."""
     sys.stdout.write(json.dumps(REDACTOR.redact_data(document), ensure_ascii=False) + "\n")
@@ -158,6 +168,48 @@ def show_failure(
     from rich.text import Text
 
     _console(stderr=True).print(Text("error: ", style="bold red") + Text(REDACTOR.redact(message)))
+
+
+def show_interrupted(
+    message: str, signal: Any, *, as_json: bool, steps: Optional[list[Any]] = None
+) -> int:
+    """Report a run a signal stopped (what was undone); return the exit status (128 + signal)."""
+    steps = steps or []
+    extra = {
+        "changed": left_changed(steps),
+        "interrupted": True,
+        "signal": signal.name,
+        "actions": [step.record() for step in steps],
+        "undone": [step.description for step in reversed(steps) if step.status == "undone"],
+    }
+    show_failure(message, "interrupted", as_json=as_json, extra=extra)
+    return int(signal.exit_status)
+
+
+def left_changed(steps: list[Any]) -> bool:
+    """True when a failed run left a change in place (a step done, or one it could not undo)."""
+    return any(step.status in ("done", "undo-failed") and step.changes for step in steps)
+
+
+def show_internal_error(exc: BaseException, *, as_json: bool) -> int:
+    """The last resort for an unexpected error: one line or one document, exit 1.
+
+    The traceback goes to stderr only with ``--debug`` (it may show paths and
+    values, redacted like everything else).
+    """
+    name = type(exc).__name__
+    message = (
+        f"internal error ({name}: {exc}); nothing more is known: run again with --debug for"
+        " the details and report them"
+    )
+    if _Settings.debug:
+        import traceback
+
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(REDACTOR.redact(text))
+        sys.stderr.flush()
+    show_failure(message, "internal", as_json=as_json, extra={"exception": name})
+    return EXIT_FAILED
 
 
 def _yaml_scalar(value: Any) -> str:

@@ -48,13 +48,14 @@ def yum(tool: str) -> list[list[str]]:
             "--enablerepo=datadog",
             "--setopt=datadog.metadata_expire=0",
         ],
-        [tool, "-y", "install", "datadog-fips-proxy"],
+        # installs from the Datadog repository alone
+        [tool, "-y", "--disablerepo=*", "--enablerepo=datadog", "install", "datadog-fips-proxy"],
     ]
 
 
 ZYPPER = [
     ["zypper", "--non-interactive", "refresh", "datadog"],
-    ["zypper", "--non-interactive", "install", "datadog-fips-proxy"],
+    ["zypper", "--non-interactive", "--no-refresh", "install", "datadog-fips-proxy"],
 ]
 EXPECTED_COMMANDS = {
     "debian-8": [APT_UPDATE, APT_INSTALL, *SYSTEMD],
@@ -264,7 +265,7 @@ def test_the_package_manager_lock_is_waited_for(make_host: HostFactory) -> None:
                           "-o", "Dpkg::Options::=--force-confdef",
                           "-o", "Dpkg::Options::=--force-confold", "/srv/proxy.deb"]),
         ("debian-8", ["dpkg", "-i", "/srv/proxy.deb"]),
-        ("rocky-9", ["dnf", "-y", "install", "/srv/proxy.rpm"]),
+        ("rocky-9", ["dnf", "-y", "--disablerepo=*", "install", "/srv/proxy.rpm"]),
         ("sles-12", ["zypper", "--non-interactive", "install", "/srv/proxy.rpm"]),
     ],
 )  # fmt: skip
