@@ -256,13 +256,15 @@ def _finish(
     target = destination.target(source)
     if _same_file(target, source):
         target = source  # --output naming the input is --in-place
+    secret = _holds_secret(after.decode("utf-8"), edited.secrets)
     plan_file = _FilePlan(
         source=source,
         target=target,
         before=before,
         after=after,
         current=_current(target, source, before),
-        mode=mode,
+        # a new file with a secret is for its owner alone, unless the input was stricter
+        mode=mode & 0o600 if secret else mode,
     )
     changed = plan_file.changed
     plan = Plan()

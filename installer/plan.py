@@ -140,6 +140,11 @@ class Plan:
                         f"{step.description} failed: {text}{tail}", self.steps
                     ) from exc
                 step.status = "done"
+            try:  # a signal that came during the last step: the run was still asked to stop
+                interrupts.raise_if_pending()
+            except interrupts.Interrupted as signal:
+                tail = self._undo(None, journal)
+                raise PlanInterrupted(f"{signal}{tail}", self.steps, signal) from None
 
     def undo_done(self, journal: Any = None) -> str:
         """Undo the steps done so far (a later command failed); what state that leaves."""

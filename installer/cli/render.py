@@ -136,6 +136,15 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     else:
         table.add_row("proxy config", f"{proxy_config['path']} missing")
     table.add_row("listening ports", REDACTOR.redact(_port_owners(doc["ports"])))
+    last_run = doc.get("last_run")
+    if last_run:
+        table.add_row(
+            "last change",
+            f"{last_run['command']} (pid {last_run['pid']}, {last_run['started']}):"
+            f" {last_run['state']}",
+        )
+    for problem in doc.get("problems", []):
+        table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
     console.print(Text(REDACTOR.redact(result.msg)))
 
