@@ -234,9 +234,12 @@ class ServiceState(UndoAction):
         if self.active and (not running or self.restart):
             (services.restart if running else services.start)(self.name)
             changed = True
-        elif not self.active and running:
-            services.stop(self.name)
-            changed = True
+        elif not self.active:
+            if running or services.is_starting(self.name):
+                services.stop(self.name)
+                changed = True
+            # a start cut short leaves the unit "failed": back to plain inactive
+            changed = services.reset_failed(self.name) or changed
         return changed
 
     def fields(self) -> dict[str, Any]:

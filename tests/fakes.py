@@ -109,7 +109,7 @@ class FakeSystem(Runner):
 
     def changing_commands(self) -> list[list[str]]:
         """Commands that change the host (not queries)."""
-        queries = {"is-active", "is-enabled", "show", "-W", "-q", "status"}
+        queries = {"is-active", "is-enabled", "is-failed", "show", "-W", "-q", "status"}
         return [
             list(c)
             for c in self.calls
@@ -201,6 +201,8 @@ class FakeSystem(Runner):
 
     def _systemctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verb, unit = args[1], args[2]
+        if verb == "is-failed":
+            return 1, "", ""  # the fake's starts never fail half-way
         if verb == "is-active":
             state = "active" if self.active.get(unit) else "inactive"
             return (0 if state == "active" else 3), state, ""
