@@ -33,6 +33,7 @@ LOCK_NAME = "lock"
 CHECKPOINT = "checkpoint"
 JOURNAL_NAME = "journal.json"
 FORMAT = 1
+_PID_WIDTH = 16
 
 
 def state_dir(host: Host) -> Path:
@@ -89,9 +90,9 @@ class RunLock:
                     " to finish, then run again; nothing was changed"
                 ) from None
             raise FileAccessError(f"{self.path}: cannot lock: {exc.strerror}") from None
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        os.fsync(fd)
+        # the pid, padded to a fixed width: it replaces a longer one without truncating
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, f"{os.getpid()}".ljust(_PID_WIDTH).encode())
         self._fd = fd
 
     def release(self) -> None:

@@ -25,6 +25,8 @@ from tests.installer.cli.helpers import run, run_json
 from tests.installer.conftest import API_KEY, HostFactory
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
+#: Given as a string: on Python 3.9 the default Path, made before pyfakefs, reads the real disk.
+CONFIG_OPTION = ("--config", CONFIG)
 PROXY_CONFIG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 
 
@@ -85,7 +87,7 @@ def test_a_signal_during_enable_undoes_it_with_one_document(
     fake_host.system.on(
         "systemctl", "start", "datadog-fips-proxy", call=lambda a: os.kill(os.getpid(), signum)
     )
-    status, doc = run_json(capsys, "enable")
+    status, doc = run_json(capsys, "enable", *CONFIG_OPTION)
     assert status == 128 + signum, doc
     assert doc["failed"] is True and doc["interrupted"] is True and doc["changed"] is False
     assert doc["error"] == "interrupted" and doc["signal"] == signal.Signals(signum).name
@@ -104,7 +106,7 @@ def test_a_signal_before_any_change_says_nothing_changed(
     fake_host: FakeHost, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake_host.system.on("dpkg-query", call=lambda a: os.kill(os.getpid(), signal.SIGINT))
-    status, doc = run_json(capsys, "enable")
+    status, doc = run_json(capsys, "enable", *CONFIG_OPTION)
     assert status == 130
     assert doc["interrupted"] is True and doc["msg"] == "interrupted by SIGINT; nothing was changed"
     assert not Path(PROXY_CONFIG).exists()
@@ -117,14 +119,14 @@ def test_an_unexpected_error_is_one_document_and_exit_1(
         raise ZeroDivisionError(f"api_key: {API_KEY}")
 
     monkeypatch.setattr(status_module, "_proxy_config", broken)
-    status, doc = run_json(capsys, "status")
+    status, doc = run_json(capsys, "status", *CONFIG_OPTION)
     assert status == 1
     assert doc["failed"] is True and doc["error"] == "internal"
     assert doc["exception"] == "ZeroDivisionError"
     assert "ZeroDivisionError" in doc["msg"] and API_KEY not in json.dumps(doc)
-    status, out, err = run(capsys, "status")
+    status, out, err = run(capsys, "status", *CONFIG_OPTION)
     assert status == 1 and out == "" and err.count("\n") == 1 and "Traceback" not in err
-    status, out, err = run(capsys, "--debug", "status")
+    status, out, err = run(capsys, "--debug", "status", *CONFIG_OPTION)
     assert status == 1 and "Traceback (most recent call last)" in err
     assert API_KEY not in err
 
@@ -156,7 +158,7 @@ def test_a_second_run_is_refused_naming_the_first(
 
     fs.create_dir("/var/lib/fips-setup", perm_bits=0o700)
     monkeypatch.setattr(journal_module, "RunLock", Held)
-    status, _, err = run(capsys, "enable")
+    status, _, err = run(capsys, "enable", *CONFIG_OPTION)
     assert status == 1 and err.count("\n") == 1 and "(pid 4242)" in err
     assert fake_host.system.changing_commands() == []
 
@@ -165,7 +167,7 @@ def test_rollback_on_the_command_line(
     fake_host: FakeHost, capsys: pytest.CaptureFixture[str]
 ) -> None:
     before = host_state(fake_host)
-    assert run_json(capsys, "enable")[0] == 0
+    assert run_json(capsys, "enable", *CONFIG_OPTION)[0] == 0
     status, doc = run_json(capsys, "rollback", "--dry-run")
     assert (status, doc["changed"], doc["dry_run"]) == (0, True, True)
     assert host_state(fake_host) != before
@@ -187,7 +189,7 @@ def test_status_as_a_user_who_cannot_read_the_environment_file(
 
     set_uid(1000)
     try:
-        status, doc = run_json(capsys, "status")
+        status, doc = run_json(capsys, "status", *CONFIG_OPTION)
     finally:
         set_uid(0)
     assert status == 0
