@@ -173,24 +173,7 @@ def _is_set(value: Any) -> bool:
 
 def proxy_advice(data: Any) -> list[Advice]:
     """Warnings for settings that defeat or are ignored by the FIPS proxy."""
-    advice: list[Advice] = []
-    site = _get(data, "site")
-    if not _is_set(site):
-        advice.append(
-            Advice(
-                "site-not-fed",
-                f"site is not set (the Agent's default is {DEFAULT_SITE}); the FIPS proxy"
-                f" only forwards to {FED_SITE}: set site: {FED_SITE}",
-            )
-        )
-    elif str(site).strip().lower() != FED_SITE:
-        advice.append(
-            Advice(
-                "site-not-fed",
-                f"site is {site!s}; the FIPS proxy only forwards to {FED_SITE}: set"
-                f" site: {FED_SITE}",
-            )
-        )
+    advice = site_advice(_get(data, "site"))
     if _is_set(_get(data, "proxy")):
         advice.append(
             Advice(
@@ -207,6 +190,28 @@ def proxy_advice(data: Any) -> list[Advice]:
             )
         )
     return advice
+
+
+def site_advice(site: Any, source: str = "") -> list[Advice]:
+    """A warning when ``site`` (from datadog.yaml, or ``source`` such as DD_SITE) is not US1-FED."""
+    where = f" ({source})" if source else ""
+    if not _is_set(site):
+        return [
+            Advice(
+                "site-not-fed",
+                f"site is not set{where} (the Agent's default is {DEFAULT_SITE}); the FIPS"
+                f" proxy only forwards to {FED_SITE}: set site: {FED_SITE}",
+            )
+        ]
+    if str(site).strip().lower() != FED_SITE:
+        return [
+            Advice(
+                "site-not-fed",
+                f"site is {site!s}{where}; the FIPS proxy only forwards to {FED_SITE}: set"
+                f" site: {FED_SITE}",
+            )
+        ]
+    return []
 
 
 def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
@@ -244,3 +249,67 @@ def explicit_fips_settings(data: Any) -> dict[str, Any]:
         return {}
     found = {key: _get(block, key) for key in _FIPS_DEFAULTS}
     return {key: value for key, value in found.items() if value is not None}
+
+
+def fips_setting_line(doc: YamlDocument, key: str) -> Optional[int]:
+    """The 1-based line of ``fips.<key>`` in ``doc`` (keys matched as the Agent does), or None."""
+    node: Any = doc.root
+    for name in ("fips", key):
+        if not isinstance(node, MappingNode):
+            return None
+        found = [(k, v) for k, v in node.value if (scalar_key(k) or "").lower() == name]
+        if not found:
+            return None
+        key_node, node = found[0]
+    return int(key_node.start_mark.line) + 1
+
+
+def setting_problem(key: str, value: Any) -> Optional[str]:
+    """Why a ``fips.<key>`` value the Agent would read is unusable (None: it is fine).
+
+    A value from datadog.yaml or a ``DD_FIPS_*`` variable is held to the same
+    rules as the command-line options: the port range must fit, the address
+    must be loopback (the Agent talks plain HTTP to the proxy).
+    """
+    if key == "port_range_start":
+        number = port_number(value)
+        if number is None:
+            return f"{value!r} is not a whole number"
+        try:
+            check_port_range_start(number)
+        except SettingError as exc:
+            return str(exc)
+    elif key == "local_address":
+        try:
+            check_local_address(str(value))
+        except SettingError as exc:
+            return str(exc)
+    return None
+
+
+def port_number(value: Any) -> Optional[int]:
+    """A port setting as the Agent reads it (an integer, or a string of digits), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def check_fips_settings(doc: YamlDocument, source: str) -> dict[str, Any]:
+    """The ``fips`` settings of ``doc`` (the file ``source``), checked.
+
+    Raises SettingError naming the file, the line and the value.
+    """
+    settings = fips_settings(doc.data)
+    for key in ("port_range_start", "local_address"):
+        problem = setting_problem(key, settings[key])
+        if problem is not None:
+            line = fips_setting_line(doc, key)
+            where = f"{source}:{line}" if line is not None else source
+            raise SettingError(
+                f"{where}: fips.{key} is {settings[key]!r}: {problem}; correct it and run again"
+            )
+    return settings

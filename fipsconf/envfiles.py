@@ -17,6 +17,8 @@ FIPS_VARIABLES = {
     "DD_FIPS_LOCAL_ADDRESS": "local_address",
     "DD_FIPS_TLS_VERIFY": "tls_verify",
 }
+#: Every variable read beside datadog.yaml: the fips ones, and the site (``DD_SITE``).
+OVERRIDE_VARIABLES = {**FIPS_VARIABLES, "DD_SITE": "site"}
 
 
 class Override(NamedTuple):
@@ -29,12 +31,17 @@ class Override(NamedTuple):
 
     @property
     def setting(self) -> str:
-        """The ``fips`` setting it overrides (``enabled``, ``https``...)."""
-        return FIPS_VARIABLES[self.variable]
+        """The setting it overrides (``enabled``, ``https``... of ``fips``, or ``site``)."""
+        return OVERRIDE_VARIABLES[self.variable]
+
+    @property
+    def is_fips(self) -> bool:
+        """True for a ``DD_FIPS_*`` variable (a ``fips`` setting)."""
+        return self.variable in FIPS_VARIABLES
 
 
 def environment_file(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` assignments of a ``KEY=value`` file (systemd EnvironmentFile syntax)."""
+    """``DD_FIPS_*`` and ``DD_SITE`` assignments of a ``KEY=value`` file (EnvironmentFile form)."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -44,13 +51,13 @@ def environment_file(text: str, source: str) -> list[Override]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         key = key.strip()
-        if sep and key in FIPS_VARIABLES:
+        if sep and key in OVERRIDE_VARIABLES:
             found.append(Override(key, _unquote(value.strip()), source, number))
     return found
 
 
 def systemd_unit(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` set by ``Environment=`` lines of a unit file or drop-in."""
+    """``DD_FIPS_*`` and ``DD_SITE`` set by ``Environment=`` lines of a unit file or drop-in."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -62,7 +69,7 @@ def systemd_unit(text: str, source: str) -> list[Override]:
             continue
         for word in words:
             key, sep, value = word.partition("=")
-            if sep and key in FIPS_VARIABLES:
+            if sep and key in OVERRIDE_VARIABLES:
                 found.append(Override(key, value, source, number))
     return found
 
@@ -73,6 +80,15 @@ def _unquote(value: str) -> str:
     return value
 
 
+_TRUE = ("1", "t", "true", "yes", "y", "on")
+_FALSE = ("0", "f", "false", "no", "n", "off")
+
+
 def as_bool(value: str) -> bool:
     """How the Agent reads a boolean variable (Go's strconv.ParseBool, leniently)."""
-    return value.strip().lower() in ("1", "t", "true", "yes", "y", "on")
+    return value.strip().lower() in _TRUE
+
+
+def is_bool(value: str) -> bool:
+    """True when ``value`` reads as a boolean at all (``maybe`` does not)."""
+    return value.strip().lower() in _TRUE + _FALSE

@@ -15,9 +15,10 @@ MASK = "********"
 
 #: Key names whose values are secrets (matched as a suffix: ``logs_api_key`` too).
 _SECRET_NAME = r"(?:api[_-]?key|app[_-]?key|application[_-]key|password|passwd|secret|token)"
-_SECRET_WORDS = (  # the words _SECRET_NAME can match, lowercased, and URLs
+_SECRET_WORDS = (  # the words the patterns below start from, lowercased, and URLs
     *("api_key", "api-key", "apikey", "app_key", "app-key", "appkey"),
-    *("application_key", "application-key", "password", "passwd", "secret", "token", "://"),
+    *("application_key", "application-key", "pass", "secret", "token", "://"),
+    *("bearer", "auth", "basic "),
 )
 # The patterns below run on single lines that contain a secret word or "://".
 _YAML_LINE = re.compile(
@@ -33,6 +34,19 @@ _JSON_PAIR = re.compile(
     r"(?P<lead>\"[\w.-]*"
     + _SECRET_NAME
     + r"\"[ \t]*:[ \t]*)\"(?P<value>[^\"\\]*(?:\\.[^\"\\]*)*)\"",
+    re.IGNORECASE,
+)
+#: ``--api-key X``, ``--password X``, ``--requirepass X``: options of other processes' commands.
+_OPTION_VALUE = re.compile(
+    r"(?P<lead>(?<![\w-])--?[\w-]*(?:"
+    + _SECRET_NAME[3:-1]
+    + r"|pass|auth)[ \t]+)(?P<value>[^\s'\"-][^\s'\"]*)",
+    re.IGNORECASE,
+)
+#: ``Authorization: Bearer X``, ``Authorization: X``, a bare ``Bearer X`` or ``Basic X``.
+_AUTHORIZATION = re.compile(
+    r"(?P<lead>(?:\bauthorization[\"']?[ \t]*[:=][ \t]*[\"']?(?:(?:bearer|basic|token)[ \t]+)?)"
+    r"|\b(?:bearer|basic)[ \t]+)(?P<value>[\w.~+/=-]{4,})",
     re.IGNORECASE,
 )
 _URL_PASSWORD = re.compile(r"(?P<lead>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^@\s/]+)@", re.I)
@@ -124,7 +138,13 @@ def _mask_line(line: str) -> str:
     line = _JSON_PAIR.sub(lambda m: f'{m.group("lead")}"{MASK}"', line)
     line = _YAML_LINE.sub(_keep_lead_and_trail, line)
     line = _ENV_ASSIGNMENT.sub(lambda m: m.group("lead") + MASK, line)
+    line = _OPTION_VALUE.sub(_mask_value, line)
+    line = _AUTHORIZATION.sub(_mask_value, line)
     return _URL_PASSWORD.sub(lambda m: m.group("lead") + MASK + "@", line)
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    return match.group("lead") + MASK
 
 
 def _keep_lead_and_trail(match: re.Match[str]) -> str:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Optional
 
 from packaging.version import InvalidVersion, Version
 
 from fipsconf.envfiles import Override, environment_file, systemd_unit
 from installer.errors import PreconditionError
+from installer.files import read_bytes
 from installer.host import Host
 from installer.packages import (
     AGENT_PACKAGE,
@@ -64,16 +66,29 @@ def check_agent(packages: PackageManager) -> Version:
     return version
 
 
-def fips_overrides(host: Host) -> list[Override]:
-    """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
+def agent_overrides(host: Host) -> list[Override]:
+    """``DD_FIPS_*`` and ``DD_SITE`` set for the Agent service outside datadog.yaml.
+
+    Raises FileAccessError naming a file that exists but cannot be read
+    (``/etc/datadog-agent/environment`` is often root-only).
+    """
     found: list[Override] = []
     env_file = host.path(ENVIRONMENT_FILE)
-    if env_file.is_file():
-        found += environment_file(env_file.read_text(errors="replace"), ENVIRONMENT_FILE)
+    if env_file.exists():
+        found += environment_file(_text(env_file), ENVIRONMENT_FILE)
     for location in _UNIT_FILES:
         path = host.path(location)
         files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
-            found += systemd_unit(unit.read_text(errors="replace"), shown)
+            found += systemd_unit(_text(unit), shown)
     return found
+
+
+def fips_overrides(host: Host) -> list[Override]:
+    """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
+    return [override for override in agent_overrides(host) if override.is_fips]
+
+
+def _text(path: Path) -> str:
+    return read_bytes(path).decode("utf-8", errors="replace")

@@ -20,6 +20,7 @@ from installer.errors import FileAccessError
 from installer.files import atomic_write, read_bytes
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
+from installer.undo import file_undo
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
 
@@ -47,7 +48,7 @@ class DatadogYamlChange(NamedTuple):
             kind="write-file",
             description=f"set {', '.join(self.summary())} in {self.path}",
             run=lambda: atomic_write(self.path, self.after, expect=self.before),
-            undo=lambda: atomic_write(self.path, self.before, expect=self.after),
+            undo=lambda: [file_undo(self.path, self.after)],
         )
 
     def summary(self) -> list[str]:

@@ -37,6 +37,7 @@ from installer.errors import FileAccessError, PreconditionError
 from installer.files import Ownership, atomic_write, ownership_of, read_bytes
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
+from installer.undo import file_undo
 
 #: ``scheme://user:password@``: a password the redactor masks wherever it is shown.
 _URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^@\s/]+@", re.IGNORECASE)
@@ -124,13 +125,12 @@ class _FilePlan(NamedTuple):
         def run() -> None:
             atomic_write(target, self.after, expect=current, new_file=new_file)
 
-        def undo() -> None:
-            if current is None:
-                target.unlink(missing_ok=True)
-            else:
-                atomic_write(target, current, expect=self.after)
-
-        return Step(kind="write-file", description=description, run=run, undo=undo)
+        return Step(
+            kind="write-file",
+            description=description,
+            run=run,
+            undo=lambda: [file_undo(target, self.after)],
+        )
 
 
 def _read_source(path: Path, what: str) -> tuple[bytes, int]:
@@ -256,13 +256,15 @@ def _finish(
     target = destination.target(source)
     if _same_file(target, source):
         target = source  # --output naming the input is --in-place
+    secret = _holds_secret(after.decode("utf-8"), edited.secrets)
     plan_file = _FilePlan(
         source=source,
         target=target,
         before=before,
         after=after,
         current=_current(target, source, before),
-        mode=mode,
+        # a new file with a secret is for its owner alone, unless the input was stricter
+        mode=mode & 0o600 if secret else mode,
     )
     changed = plan_file.changed
     plan = Plan()

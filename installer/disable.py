@@ -12,12 +12,14 @@ from typing import NamedTuple, Optional
 from fipsconf.datadog_yaml import FipsRequest, fips_settings
 from installer.agent import fips_overrides
 from installer.configure import plan_datadog_yaml
-from installer.enable import agent_steps, check_overrides, open_host
+from installer.enable import agent_steps, check_overrides, open_host, require_root
 from installer.host import Host
+from installer.journal import Journal, locked_run, unfinished_warning
 from installer.packages import PROXY_PACKAGE
 from installer.plan import Plan, Progress, Step
 from installer.results import CommandResult
 from installer.services import PROXY_SERVICE
+from installer.undo import PackageVersion, ServiceState, UndoContext
 
 
 class DisableOptions(NamedTuple):
@@ -32,7 +34,20 @@ class DisableOptions(NamedTuple):
 def disable(
     host: Host, options: DisableOptions, progress: Optional[Progress] = None
 ) -> CommandResult:
-    """Run (or, with ``dry_run``, show) the disable plan. Raises FipsSetupError."""
+    """Run (or, with ``dry_run``, show) the disable plan. Raises FipsSetupError.
+
+    A real run holds the run lock and journals its steps.
+    """
+    if options.dry_run:
+        return _disable(host, options, progress, None)
+    require_root(host, dry_run=False)
+    with locked_run(host, "disable") as journal:
+        return _disable(host, options, progress, journal)
+
+
+def _disable(
+    host: Host, options: DisableOptions, progress: Optional[Progress], journal: Optional[Journal]
+) -> CommandResult:
     platform, packages, services = open_host(
         host, dry_run=options.dry_run, no_restart=options.no_restart
     )
@@ -40,7 +55,7 @@ def disable(
     settings = fips_settings(yaml_change.edit.result.document.data)
     check_overrides(fips_overrides(host), settings, enabling=False)
 
-    plan = Plan()
+    plan = Plan(UndoContext(host))
     for step in agent_steps(host, yaml_change, services, options.no_restart):
         plan.add(step)
     if not options.no_restart:
@@ -50,7 +65,7 @@ def disable(
                     "stop-service",
                     f"stop {PROXY_SERVICE}",
                     lambda: services.stop(PROXY_SERVICE),
-                    lambda: services.start(PROXY_SERVICE),
+                    lambda: [ServiceState(PROXY_SERVICE, active=True)],
                 )
             )
         if services.is_enabled(PROXY_SERVICE):
@@ -59,7 +74,7 @@ def disable(
                     "disable-service",
                     f"disable {PROXY_SERVICE} at boot",
                     lambda: services.disable(PROXY_SERVICE),
-                    lambda: services.enable(PROXY_SERVICE),
+                    lambda: [ServiceState(PROXY_SERVICE, active=None, enabled=True)],
                 )
             )
     if options.remove_package and packages.installed_version(PROXY_PACKAGE) is not None:
@@ -68,22 +83,33 @@ def disable(
                 "remove-package",
                 f"remove {PROXY_PACKAGE} with {packages.name}",
                 lambda: packages.remove(PROXY_PACKAGE),
+                lambda: [PackageVersion(PROXY_PACKAGE, packages.installed_version(PROXY_PACKAGE))],
             )
         )
+    warnings = []
+    unfinished = unfinished_warning(journal) if journal is not None else None
+    if unfinished:
+        warnings.append(unfinished)
     if not options.dry_run:
-        plan.execute(progress)
+        plan.execute(progress, journal)
     changed = plan.changes_anything()
     if not changed:
         message = "the Agent already sends directly (fips.enabled is off) and the proxy is stopped"
     elif options.dry_run:
         message = "dry run: these steps would disable the FIPS proxy; nothing was changed"
     else:
-        message = "the Agent now sends directly to Datadog; the FIPS proxy is stopped"
+        message = (
+            "datadog.yaml points the Agent directly at Datadog (fips.enabled: false), the Agent"
+            " restarted on it; the FIPS proxy is stopped"
+            if not options.no_restart
+            else "datadog.yaml points the Agent directly at Datadog (fips.enabled: false);"
+            " restart the Agent and stop the proxy yourself (--no-restart)"
+        )
     return CommandResult(
         changed=changed,
         msg=message,
         diff=[yaml_change.diff()] if yaml_change.changed else [],
-        warnings=[],
+        warnings=warnings,
         actions=plan.records(),
         details={"platform": platform._asdict()},
         dry_run=options.dry_run,

@@ -11,12 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
-from fipsconf.datadog_yaml import FipsRequest, fips_settings
-from fipsconf.envfiles import Override, as_bool
-from installer.agent import check_agent, fips_overrides
+from fipsconf.datadog_yaml import (
+    FipsRequest,
+    check_fips_settings,
+    fips_settings,
+    setting_problem,
+    site_advice,
+)
+from fipsconf.envfiles import Override, as_bool, is_bool
+from installer.agent import agent_overrides, check_agent
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.errors import PreconditionError
 from installer.host import Host
+from installer.journal import Journal, locked_run, unfinished_warning
 from installer.packages import PROXY_PACKAGE, PackageError, PackageManager, package_manager_for
 from installer.plan import Plan, Progress, Step
 from installer.platform import Platform, detect_platform
@@ -25,7 +32,6 @@ from installer.proxy import (
     ProxyConfigChange,
     listen_targets,
     plan_proxy_config,
-    restore_proxy_config,
     write_proxy_config,
 )
 from installer.results import CommandResult
@@ -37,6 +43,7 @@ from installer.services import (
     ServiceManager,
     service_manager_for,
 )
+from installer.undo import PackageVersion, ServiceState, UndoAction, UndoContext, file_undo
 
 PORT_WAIT_SECONDS = 30.0
 AGENT_WAIT_SECONDS = 30.0
@@ -105,16 +112,20 @@ def inspect_host(host: Host, options: EnableOptions) -> HostState:
         local_address=options.local_address,
     )
     yaml_change = plan_datadog_yaml(options.config, request, options.config_contents)
-    warnings = [advice.message for advice in yaml_change.advice]
-    site_advice = [a.message for a in yaml_change.advice if a.code == "site-not-fed"]
-    if site_advice and not options.allow_other_site:
+    settings = check_fips_settings(yaml_change.edit.result.document, str(options.config))
+    overrides = agent_overrides(host)
+    site_overrides = [o for o in overrides if o.setting == "site"]
+    advice = [a for a in yaml_change.advice if not (site_overrides and a.code == "site-not-fed")]
+    for override in site_overrides:  # the Agent reads DD_SITE before datadog.yaml
+        advice += site_advice(override.value, f"{override.variable} in {override.source}")
+    warnings = [a.message for a in advice]
+    not_fed = [a.message for a in advice if a.code == "site-not-fed"]
+    if not_fed and not options.allow_other_site:
+        source = options.config if not site_overrides else site_overrides[0].source
         raise PreconditionError(
-            f"{options.config}: {site_advice[0]}; or pass --allow-other-site to enable anyway"
+            f"{source}: {not_fed[0]}; or pass --allow-other-site to enable anyway"
         )
-    settings = fips_settings(yaml_change.edit.result.document.data)
-    check_overrides(
-        fips_overrides(host), settings, enabling=True, requested_address=options.local_address
-    )
+    check_overrides([o for o in overrides if o.is_fips], settings, enabling=True)
     proxy_version = packages.installed_version(PROXY_PACKAGE)
     if proxy_version is None:
         _check_installable(packages, options)
@@ -145,34 +156,50 @@ def _check_installable(packages: PackageManager, options: EnableOptions) -> None
         raise PackageError(packages.missing_repository_message())
 
 
-def check_overrides(
-    overrides: list[Override],
-    settings: dict[str, Any],
-    *,
-    enabling: bool,
-    requested_address: Optional[str] = None,
-) -> None:
-    """Refuse when a ``DD_FIPS_*`` variable would silently undo or break the change.
+def check_overrides(overrides: list[Override], settings: dict[str, Any], *, enabling: bool) -> None:
+    """Refuse when a ``DD_FIPS_*`` variable would silently undo, contradict or break the change.
 
-    ``settings``: the fips settings datadog.yaml will have.
+    ``settings``: the fips settings datadog.yaml will have. Every variable is
+    checked, whether or not the matching option was given: a value the
+    Agent would reject, and a value that disagrees with the file.
     """
     for override in overrides:
-        value = override.value.strip()
-        contradicts = False
-        if override.setting == "enabled":
-            contradicts = as_bool(value) != enabling
-        elif enabling and override.setting == "https":
-            contradicts = as_bool(value)
-        elif enabling and override.setting == "port_range_start":
-            contradicts = value != str(settings["port_range_start"])
-        elif enabling and override.setting == "local_address":
-            contradicts = requested_address is not None and value != requested_address
-        if contradicts:
+        problem = _override_problem(override, settings, enabling)
+        if problem:
             raise PreconditionError(
                 f"{override.source}:{override.line}: {override.variable}={override.value}"
-                f" overrides datadog.yaml and contradicts this change; remove it (or make it"
-                " agree) and run again"
+                f" overrides datadog.yaml and {problem}; remove it (or make it agree) and run"
+                " again"
             )
+
+
+def _override_problem(override: Override, settings: dict[str, Any], enabling: bool) -> str:
+    value = override.value.strip()
+    setting = override.setting
+    if setting in ("enabled", "https", "tls_verify") and not is_bool(value):
+        return "is not true or false"
+    if setting == "enabled" and as_bool(value) != enabling:
+        return "contradicts this change"
+    if not enabling:
+        return ""
+    if setting == "https" and as_bool(value):
+        return "contradicts this change (the Agent must talk plain HTTP to the local proxy)"
+    if setting in ("port_range_start", "local_address"):
+        problem = setting_problem(setting, value)
+        if problem:
+            return problem
+    if setting == "port_range_start" and int(value) != int(settings["port_range_start"]):
+        return f"contradicts fips.port_range_start: {settings['port_range_start']}"
+    if setting == "local_address" and _proxy_address(value) != _proxy_address(
+        str(settings["local_address"])
+    ):
+        return f"contradicts fips.local_address: {settings['local_address']}"
+    return ""
+
+
+def _proxy_address(address: str) -> str:
+    """The address the proxy binds for an Agent setting (localhost is the example's 127.0.0.1)."""
+    return "127.0.0.1" if address.lower() == "localhost" else address.strip("[]")
 
 
 def check_ports_free(host: Host, start: int) -> None:
@@ -199,7 +226,7 @@ def plan_enable(
     Also returns the proxy configuration change when it is known before
     installing (None on a first install: the example comes with the package).
     """
-    plan = Plan()
+    plan = Plan(UndoContext(host))
     packages, services = state.packages, state.services
     installed_now = state.proxy_version is None
     if installed_now:
@@ -215,7 +242,7 @@ def plan_enable(
                     "start-service",
                     f"start {PROXY_SERVICE}",
                     lambda: services.start(PROXY_SERVICE),
-                    lambda: services.stop(PROXY_SERVICE),
+                    lambda: [ServiceState(PROXY_SERVICE, active=False)],
                 )
             )
         elif config_changes:
@@ -224,6 +251,7 @@ def plan_enable(
                     "restart-service",
                     f"restart {PROXY_SERVICE} with its new configuration",
                     lambda: services.restart(PROXY_SERVICE),
+                    nothing_lasting,
                 )
             )
         if installed_now or services.is_enabled(PROXY_SERVICE) is False:
@@ -232,7 +260,7 @@ def plan_enable(
                     "enable-service",
                     f"enable {PROXY_SERVICE} at boot",
                     lambda: services.enable(PROXY_SERVICE),
-                    lambda: services.disable(PROXY_SERVICE),
+                    lambda: [_boot_state(services, PROXY_SERVICE)],
                 )
             )
     yaml_change = state.datadog_yaml
@@ -252,20 +280,33 @@ def plan_enable(
     return plan, config_change
 
 
+def nothing_lasting() -> list[UndoAction]:
+    """The undo of a restart: nothing (the step whose change it applies restarts again)."""
+    return []
+
+
+def _boot_state(services: ServiceManager, service: str) -> UndoAction:
+    """How to put ``service`` back to starting at boot (or not) as it does now."""
+    return ServiceState(service, active=None, enabled=bool(services.is_enabled(service)))
+
+
 def _install_step(packages: PackageManager, options: EnableOptions) -> Step:
+    def undo() -> list[UndoAction]:
+        return [PackageVersion(PROXY_PACKAGE, packages.installed_version(PROXY_PACKAGE))]
+
     if options.package_file is not None:
         package_file = options.package_file
         return Step(
             "install-package",
             f"install {PROXY_PACKAGE} from {package_file}",
             lambda: packages.install_file(package_file),
-            lambda: packages.remove(PROXY_PACKAGE),
+            undo,
         )
     return Step(
         "install-package",
         f"install {PROXY_PACKAGE} with {packages.name} (refreshing only the Datadog repository)",
         lambda: packages.install_from_repository(PROXY_PACKAGE),
-        lambda: packages.remove(PROXY_PACKAGE),
+        undo,
     )
 
 
@@ -303,19 +344,22 @@ class _ConfigStep(Step):
             )
         elif change is not None and change.reason == "adjust":
             description = "adjust the proxy configuration's ports or address"
-        super().__init__("write-file", description, self._write, self._restore)
+        super().__init__("write-file", description, self._write, self._undo)
 
-    def _write(self) -> None:
+    def _undo(self) -> list[UndoAction]:
         if self.change is None:
             self.change = _plan_config(self.host, self.options, self.state)
+        actions: list[UndoAction] = []
+        if self.change.before is not None and self.services.is_active(PROXY_SERVICE):
+            # applied after the file is put back: the proxy runs on the old file again
+            actions.append(ServiceState(PROXY_SERVICE, active=True, restart=True))
+        actions.append(file_undo(self.change.path, self.change.after))
+        return actions
+
+    def _write(self) -> None:
+        assert self.change is not None
         if self.change.changed:
             write_proxy_config(self.host, self.change)
-
-    def _restore(self) -> None:
-        if self.change is not None and self.change.changed:
-            restore_proxy_config(self.change)
-            if self.change.before is not None and self.services.is_active(PROXY_SERVICE):
-                self.services.restart(PROXY_SERVICE)
 
 
 def agent_steps(
@@ -331,6 +375,7 @@ def agent_steps(
                 "restart-service",
                 f"restart {AGENT_SERVICE} and check that it is running",
                 lambda: restart_and_confirm(host, services, AGENT_SERVICE),
+                nothing_lasting,
             )
         )
     return steps
@@ -342,11 +387,12 @@ def datadog_yaml_step(
     """Write datadog.yaml; undoing puts it back and restarts the Agent on it."""
     write = change.write_step()
 
-    def undo() -> None:
+    def undo() -> list[UndoAction]:
         assert write.undo is not None
-        write.undo()
-        if not no_restart:
-            services.restart(AGENT_SERVICE)
+        actions: list[UndoAction] = []
+        if not no_restart and services.is_active(AGENT_SERVICE):
+            actions.append(ServiceState(AGENT_SERVICE, active=True, restart=True))
+        return actions + list(write.undo())
 
     return Step(write.kind, write.description, write.run, undo)
 
@@ -388,9 +434,26 @@ def restart_and_confirm(host: Host, services: ServiceManager, service: str) -> N
 
 
 def enable(
-    host: Host, options: EnableOptions, progress: Optional[Progress] = None
+    host: Host,
+    options: EnableOptions,
+    progress: Optional[Progress] = None,
+    journal: Optional[Journal] = None,
 ) -> CommandResult:
-    """Run (or, with ``dry_run``, show) the enable plan. Raises FipsSetupError."""
+    """Run (or, with ``dry_run``, show) the enable plan. Raises FipsSetupError.
+
+    A real run holds the run lock and journals its steps (``journal``: the
+    journal of a calling command, ``install``, which holds the lock already).
+    """
+    if options.dry_run or journal is not None:
+        return _enable(host, options, progress, journal)
+    require_root(host, dry_run=False)
+    with locked_run(host, "enable") as own_journal:
+        return _enable(host, options, progress, own_journal)
+
+
+def _enable(
+    host: Host, options: EnableOptions, progress: Optional[Progress], journal: Optional[Journal]
+) -> CommandResult:
     state = inspect_host(host, options)
     plan, config_change = plan_enable(host, options, state)
     if config_change is not None and config_change.stale:
@@ -400,8 +463,11 @@ def enable(
             " run with --refresh-proxy-config to replace it (a backup is kept and its DNS"
             " nameservers carried over)"
         )
+    unfinished = unfinished_warning(journal) if journal is not None else None
+    if unfinished:
+        state.warnings.append(unfinished)
     if not options.dry_run:
-        plan.execute(progress)
+        plan.execute(progress, journal)
     changed = plan.changes_anything()
     yaml_change = state.datadog_yaml
     diff = [
@@ -412,7 +478,7 @@ def enable(
     diff += [yaml_change.diff()] if yaml_change.changed else []
     return CommandResult(
         changed=changed,
-        msg=_message(options, state, changed),
+        msg=_message(options, state, plan),
         diff=diff,
         warnings=state.warnings,
         actions=plan.records(),
@@ -436,18 +502,24 @@ def _commands(host: Host) -> list[dict[str, Any]]:
     ]
 
 
-def _message(options: EnableOptions, state: HostState, changed: bool) -> str:
+def _message(options: EnableOptions, state: HostState, plan: Plan) -> str:
+    """What happened, saying only what was checked (the end-to-end check is ``verify``'s)."""
     ports = f"{state.port_start}-{state.port_start + 15}"
-    if not changed:
+    if not plan.changes_anything():
         return (
-            f"the FIPS proxy is already running on ports {ports} and the Agent uses it;"
-            " nothing to change"
+            f"the FIPS proxy is running on ports {ports} and datadog.yaml points the Agent at"
+            " it; nothing to change"
         )
     if options.dry_run:
         return "dry run: these steps would enable the FIPS proxy; nothing was changed"
-    restart = (
-        ""
-        if not options.no_restart
-        else "; start the proxy and restart the Agent yourself (--no-restart)"
+    if options.no_restart:
+        return (
+            f"the proxy configuration and datadog.yaml are set for ports {ports}; start the"
+            " proxy and restart the Agent yourself (--no-restart)"
+        )
+    agent = (
+        "the Agent restarted with fips.enabled: true and is running"
+        if any(step.description.startswith(f"restart {AGENT_SERVICE}") for step in plan.steps)
+        else "datadog.yaml already pointed the Agent at it"
     )
-    return f"the Agent now sends through the FIPS proxy on ports {ports}{restart}"
+    return f"the FIPS proxy accepts connections on ports {ports}; {agent}"

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 from typing import Callable, Optional
 
+from installer import interrupts
 from installer.runner import SAFE_PATH, Runner
 
 
@@ -102,9 +103,13 @@ class Host:
     def wait_for(
         self, condition: Callable[[], bool], timeout: float, interval: float = 0.25
     ) -> bool:
-        """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False)."""
+        """Poll ``condition`` until it is true (True) or ``timeout`` seconds pass (False).
+
+        A signal asking the run to stop raises Interrupted between polls.
+        """
         deadline = self.clock.monotonic() + timeout
         while True:
+            interrupts.raise_if_pending()
             if condition():
                 return True
             if self.clock.monotonic() >= deadline:

@@ -20,9 +20,12 @@ from installer.enable import EnableOptions, enable, require_root
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import atomic_write, read_bytes
 from installer.host import Host
-from installer.plan import Plan, PlanFailed, Progress, Step
+from installer.interrupts import Interrupted
+from installer.journal import Journal, locked_run
+from installer.plan import Plan, PlanFailed, PlanInterrupted, Progress, Step
 from installer.proxy import proxy_ownership
 from installer.results import CommandResult, FileDiff, Template
+from installer.undo import UndoContext, file_undo
 
 DATADOG_YAML = "/etc/datadog-agent/datadog.yaml"
 
@@ -74,11 +77,24 @@ def install(
     """Create datadog.yaml if absent, then enable the FIPS proxy in FIPS mode.
 
     Raises FipsSetupError; a failure after datadog.yaml was created removes it.
+    A real run holds the run lock and journals every step, its own and enable's.
     """
     require_root(host, options.dry_run)
+    if options.dry_run:
+        return _install(host, options, progress, None)
+    with locked_run(host, "install") as journal:
+        return _install(host, options, progress, journal)
+
+
+def _install(
+    host: Host,
+    options: InstallOptions,
+    progress: Optional[Progress],
+    journal: Optional[Journal],
+) -> CommandResult:
     settings = read_settings(options.environment)
     config = options.config or host.path(DATADOG_YAML)
-    plan = Plan()
+    plan = Plan(UndoContext(host))
     created: Optional[bytes] = None
     diff: list[FileDiff] = []
     if not config.exists():
@@ -86,21 +102,17 @@ def install(
         created = new_contents
         diff.append(FileDiff(str(config), "", created.decode("utf-8"), template))
         ownership = proxy_ownership(host)  # dd-agent:dd-agent, 640, like the proxy's file
-
-        def remove() -> None:
-            config.unlink(missing_ok=True)
-
         plan.add(
             Step(
                 "write-file",
                 f"create {config} from its example (dd-agent:dd-agent, 640)",
                 lambda: atomic_write(config, new_contents, new_file=ownership),
-                remove,
+                lambda: [file_undo(config, new_contents)],
             )
         )
     warnings = [] if created is not None else [f"{config} exists: kept as it is"]
     if not options.dry_run:
-        plan.execute(progress)
+        plan.execute(progress, journal)
     if not settings.fips:
         done = "would be created" if options.dry_run else "created"
         return CommandResult(
@@ -115,15 +127,18 @@ def install(
         config=config, dry_run=options.dry_run, config_contents=created if options.dry_run else None
     )
     try:
-        enabled = enable(host, enable_options, progress)
+        enabled = enable(host, enable_options, progress, journal)
+    except PlanInterrupted as exc:
+        tail = _undo_own(plan, journal, config)
+        raise PlanInterrupted(f"{exc}{tail}", plan.steps + exc.steps, exc.signal) from None
     except PlanFailed as exc:
-        if created is not None and not options.dry_run:
-            config.unlink(missing_ok=True)
-            raise PlanFailed(f"{exc}; {config} was removed again", exc.steps) from None
-        raise
-    except Exception:
-        if created is not None and not options.dry_run:
-            config.unlink(missing_ok=True)
+        tail = _undo_own(plan, journal, config)
+        raise PlanFailed(f"{exc}{tail}", plan.steps + exc.steps) from None
+    except Interrupted as signal:
+        tail = _undo_own(plan, journal, config)
+        raise PlanInterrupted(f"{signal}{tail}", plan.steps, signal) from None
+    except BaseException:
+        _undo_own(plan, journal, config)
         raise
     return CommandResult(
         changed=plan.changes_anything() or enabled.changed,
@@ -134,6 +149,16 @@ def install(
         details=enabled.details,
         dry_run=options.dry_run,
     )
+
+
+def _undo_own(plan: Plan, journal: Optional[Journal], config: Path) -> str:
+    """Undo install's own steps after enable failed: how that ends the message."""
+    if not any(step.status == "done" for step in plan.steps):
+        return ""
+    tail = plan.undo_done(journal)
+    if "still in place" in tail:
+        return tail
+    return f"; {config} was removed again"
 
 
 def _merged(first: list[FileDiff], then: list[FileDiff]) -> list[FileDiff]:

@@ -1,21 +1,27 @@
 """Package managers: one interface, one class per family (apt, yum/dnf, zypper).
 
-Each refreshes only the Datadog repository, installs non-interactively,
-waits (bounded) for another package manager holding the lock, and answers
-"which version is installed" from the package database.
+Each refreshes only the Datadog repository and installs from it alone,
+non-interactively, waits (bounded) for another package manager holding the
+lock, and answers "which version is installed" from the package database.
+The Datadog repository is the one that serves the Agent (channel ``7``, as
+``stable 7``), recognised by where it points, not by its file's name: the
+Observability Pipelines Worker's repository is Datadog's too, and not ours.
+Package managers keep the operator's HTTP proxy settings (``http_proxy``...).
 """
 
 from __future__ import annotations
 
 import configparser
+import re
 from pathlib import Path
 from typing import Optional
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
+from installer.files import read_bytes
 from installer.host import Host
 from installer.platform import Platform
-from installer.runner import CommandError, ProcessResult
+from installer.runner import CommandError, ProcessResult, proxy_environment
 
 PROXY_PACKAGE = "datadog-fips-proxy"
 AGENT_PACKAGE = "datadog-agent"
@@ -49,12 +55,16 @@ class PackageManager:
         """The command refreshing only ``repository``'s metadata."""
         raise NotImplementedError
 
-    def install_command(self, package: str) -> list[str]:
-        """The command installing ``package`` from the repositories."""
+    def install_command(self, package: str, repository: str) -> list[str]:
+        """The command installing ``package`` from ``repository`` (refreshed just before)."""
         raise NotImplementedError
 
     def install_file_command(self, path: Path) -> list[str]:
         """The command installing a local package file."""
+        raise NotImplementedError
+
+    def install_version_command(self, package: str, version: str, repository: str) -> list[str]:
+        """The command putting ``package`` at ``version`` (up or down) from ``repository``."""
         raise NotImplementedError
 
     def remove_command(self, package: str) -> list[str]:
@@ -65,9 +75,13 @@ class PackageManager:
         """The installed version of ``package`` from the package database, or None."""
         raise NotImplementedError
 
+    def is_present(self, package: str) -> bool:
+        """True when any of ``package`` is on the host (also half-installed: a failed script)."""
+        return self.installed_version(package) is not None
+
     def environment(self) -> dict[str, str]:
-        """Environment variables for the package manager's commands."""
-        return {}
+        """Environment variables for the package manager's commands (the HTTP proxy kept)."""
+        return proxy_environment()
 
     def is_lock_error(self, result: ProcessResult) -> bool:
         """True when the command failed only because another one holds the lock."""
@@ -99,7 +113,14 @@ class PackageManager:
                 f"the Datadog repository ({repository}) could not be refreshed: {problem};"
                 " nothing was installed from stale metadata"
             )
-        self.run(self.install_command(package))
+        self.run(self.install_command(package, repository))
+
+    def install_version(self, package: str, version: str) -> None:
+        """Put ``package`` back at ``version`` from the Datadog repository. Raises PackageError."""
+        repository = self.datadog_repository()
+        if repository is None:
+            raise PackageError(self.missing_repository_message())
+        self.run(self.install_version_command(package, version, repository))
 
     def install_file(self, path: Path) -> None:
         """Install a local package file. Raises PackageError."""
@@ -116,7 +137,10 @@ class PackageManager:
         deadline = self.host.clock.monotonic() + LOCK_TIMEOUT
         while True:
             try:
-                return self.host.runner.run(argv, env=self.environment(), timeout=900)
+                # a package transaction is let finish when a signal comes, then undone
+                return self.host.runner.run(
+                    argv, env=self.environment(), timeout=900, on_interrupt="finish"
+                )
             except CommandError as exc:
                 locked = exc.result is not None and self.is_lock_error(exc.result)
                 if not locked:
@@ -161,16 +185,21 @@ class Apt(PackageManager):
         folder = self.host.path(self._SOURCES)
         if not folder.is_dir():
             return None
-        found = sorted(p.name for p in folder.iterdir() if "datadog" in p.name.lower())
-        for suffix in (".list", ".sources"):
-            matching = [name for name in found if name.endswith(suffix)]
-            if matching:
-                return matching[0]
+        for path in sorted(folder.iterdir()):
+            if not path.name.endswith((".list", ".sources")) or not path.is_file():
+                continue
+            try:
+                text = read_bytes(path).decode("utf-8", errors="replace")
+            except FipsSetupError:
+                continue
+            deb822 = path.name.endswith(".sources")
+            entries = _deb822_entries(text) if deb822 else _list_entries(text)
+            if any(_is_agent_channel(suite, components) for suite, components in entries):
+                return path.name
         return None
 
     def refresh_command(self, repository: str) -> list[str]:
-        if not repository.endswith(".list"):  # deb822 .sources: no per-file update in old apt
-            return ["apt-get", "update"]
+        # apt reads a .sources file given as the source list in deb822 form (by its suffix)
         return [
             "apt-get",
             "update",
@@ -193,8 +222,13 @@ class Apt(PackageManager):
             "Dpkg::Options::=--force-confold",
         ]
 
-    def install_command(self, package: str) -> list[str]:
+    def install_command(self, package: str, repository: str) -> list[str]:
+        # apt installs from the index just refreshed; the others were not touched
         return ["apt-get", "install", *self._install_options(), package]
+
+    def install_version_command(self, package: str, version: str, repository: str) -> list[str]:
+        return ["apt-get", "install", *self._install_options(), "--allow-downgrades",
+                f"{package}={version}"]  # fmt: skip
 
     def install_file_command(self, path: Path) -> list[str]:
         if self._apt_is_old():
@@ -211,16 +245,23 @@ class Apt(PackageManager):
         return ["apt-get", "remove", "-y", package]
 
     def installed_version(self, package: str) -> Optional[str]:
+        status, version = self._status(package)
+        return version if status.endswith(" installed") and version else None
+
+    def is_present(self, package: str) -> bool:
+        status, _ = self._status(package)
+        return bool(status) and status.split()[-1] not in ("not-installed", "config-files")
+
+    def _status(self, package: str) -> tuple[str, str]:
+        """dpkg's status words (``install ok half-configured``) and version of ``package``."""
         result = self.host.runner.run(
             ["dpkg-query", "-W", "-f=${Status}\\t${Version}", package], check=False
         )
         status, _, version = result.stdout.partition("\t")
-        if result.ok and status.strip().endswith(" installed") and version:
-            return version.strip()
-        return None
+        return (status.strip(), version.strip()) if result.ok else ("", "")
 
     def environment(self) -> dict[str, str]:
-        return {"DEBIAN_FRONTEND": "noninteractive"}
+        return {**proxy_environment(), "DEBIAN_FRONTEND": "noninteractive"}
 
     def is_lock_error(self, result: ProcessResult) -> bool:
         text = result.stderr + result.stdout
@@ -254,7 +295,8 @@ class _Rpm(PackageManager):
                 continue
             for section in parser.sections():
                 enabled = parser.get(section, "enabled", fallback="1").strip()
-                if "datadog" in section.lower() and enabled not in ("0", "false", "no"):
+                baseurl = parser.get(section, "baseurl", fallback="")
+                if enabled not in ("0", "false", "no") and _AGENT_RPM_PATH.search(baseurl):
                     return section
         return None
 
@@ -286,11 +328,21 @@ class Yum(_Rpm):
             f"--setopt={repository}.metadata_expire=0",
         ]
 
-    def install_command(self, package: str) -> list[str]:
-        return [self.name, "-y", "install", package]
+    def install_command(self, package: str, repository: str) -> list[str]:
+        return [self.name, "-y", "--disablerepo=*", f"--enablerepo={repository}", "install",
+                package]  # fmt: skip
+
+    def install_version_command(self, package: str, version: str, repository: str) -> list[str]:
+        installed = self.installed_version(package)
+        verb = "install"
+        if installed is not None:
+            verb = "downgrade" if _newer_installed(installed, version) else "upgrade"
+        return [self.name, "-y", "--disablerepo=*", f"--enablerepo={repository}", verb,
+                f"{package}-{version}"]  # fmt: skip
 
     def install_file_command(self, path: Path) -> list[str]:
-        return [self.name, "-y", "install", str(path)]
+        # no repository is needed (or reachable, on an air-gapped host) for a local file
+        return [self.name, "-y", "--disablerepo=*", "install", str(path)]
 
     def remove_command(self, package: str) -> list[str]:
         return [self.name, "-y", "remove", package]
@@ -305,8 +357,13 @@ class Zypper(_Rpm):
     def refresh_command(self, repository: str) -> list[str]:
         return ["zypper", "--non-interactive", "refresh", repository]
 
-    def install_command(self, package: str) -> list[str]:
-        return ["zypper", "--non-interactive", "install", package]
+    def install_command(self, package: str, repository: str) -> list[str]:
+        # the Datadog repository was just refreshed; refresh nothing else now
+        return ["zypper", "--non-interactive", "--no-refresh", "install", package]
+
+    def install_version_command(self, package: str, version: str, repository: str) -> list[str]:
+        return ["zypper", "--non-interactive", "--no-refresh", "install", "--oldpackage",
+                f"{package}={version}"]  # fmt: skip
 
     def install_file_command(self, path: Path) -> list[str]:
         return ["zypper", "--non-interactive", "install", str(path)]
@@ -315,7 +372,52 @@ class Zypper(_Rpm):
         return ["zypper", "--non-interactive", "remove", package]
 
     def environment(self) -> dict[str, str]:
-        return {"ZYPP_LOCK_TIMEOUT": f"{LOCK_TIMEOUT:.0f}"}
+        return {**proxy_environment(), "ZYPP_LOCK_TIMEOUT": f"{LOCK_TIMEOUT:.0f}"}
+
+
+#: An rpm repository serving the Agent: ``.../<channel>/7/<arch>/`` (SUSE: ``/suse/stable/7/``).
+_AGENT_RPM_PATH = re.compile(r"/[^/\s]+/7/(?:[^/\s]+/?)?\s*$")
+
+
+def _is_agent_channel(suite: str, components: list[str]) -> bool:
+    """An apt entry of the Agent's repository: component ``7`` (``stable 7``, ``beta 7``)."""
+    return "7" in components and bool(suite)
+
+
+def _list_entries(text: str) -> list[tuple[str, list[str]]]:
+    """(suite, components) of each ``deb`` line of a one-line-style ``.list`` file."""
+    entries = []
+    for raw in text.splitlines():
+        line = re.sub(r"\[[^\]]*\]", " ", raw.split("#", 1)[0]).split()
+        if len(line) >= 3 and line[0] == "deb":
+            entries.append((line[2], line[3:]))
+    return entries
+
+
+def _deb822_entries(text: str) -> list[tuple[str, list[str]]]:
+    """(suite, components) of each enabled stanza of a deb822 ``.sources`` file."""
+    entries = []
+    for stanza in re.split(r"\n\s*\n", text):
+        fields: dict[str, str] = {}
+        for line in stanza.splitlines():
+            if line.startswith("#") or ":" not in line or line[:1].isspace():
+                continue
+            key, _, value = line.partition(":")
+            fields[key.strip().lower()] = value.strip()
+        if fields.get("enabled", "yes").lower() == "no" or "deb" not in fields.get("types", ""):
+            continue
+        for suite in fields.get("suites", "").split():
+            entries.append((suite, fields.get("components", "").split()))
+    return entries
+
+
+def _newer_installed(installed: str, wanted: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(upstream_version(installed)) > Version(upstream_version(wanted))
+    except InvalidVersion:
+        return True
 
 
 def package_manager_for(host: Host, platform: Platform) -> PackageManager:

@@ -3,21 +3,45 @@
 Every command is an exact argument list (never a shell string), runs with a
 fixed locale and PATH, has a timeout, and is recorded with secrets masked.
 Secrets are never passed as arguments: give them through ``input`` or an
-environment variable, which are not recorded.
+environment variable, which are not recorded. Children get only the
+environment they are given (the API key of ours never reaches them).
+
+A child runs in its own session, so a Ctrl-C in the terminal reaches
+fips-setup alone; when a signal asks the run to stop, the child is either
+let finish (a package transaction: ``on_interrupt="finish"``) or stopped
+with SIGTERM (anything else), and then :class:`~installer.interrupts.Interrupted`
+is raised for the plan to undo what was done.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import time
 from typing import Mapping, NamedTuple, Optional, Sequence
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
+from installer import interrupts
 
 SAFE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_TIMEOUT = 300.0
 _TAIL_LINES = 5
+_POLL_SECONDS = 0.1
+#: How long a child asked to stop (SIGTERM) gets before it is killed.
+STOP_GRACE_SECONDS = 10.0
+#: The variables that tell a package manager which HTTP proxy to use.
+PROXY_VARIABLES = tuple(
+    name for base in ("http_proxy", "https_proxy", "no_proxy") for name in (base, base.upper())
+)
+
+
+def proxy_environment(environ: Optional[Mapping[str, str]] = None) -> dict[str, str]:
+    """The HTTP proxy settings of our environment, for children that download."""
+    source = os.environ if environ is None else environ
+    return {name: source[name] for name in PROXY_VARIABLES if name in source}
 
 
 class ProcessResult(NamedTuple):
@@ -68,11 +92,14 @@ class Runner:
         timeout: float = DEFAULT_TIMEOUT,
         env: Optional[Mapping[str, str]] = None,
         input: Optional[str] = None,
+        on_interrupt: str = "stop",
     ) -> ProcessResult:
         """Run ``argv``; return its result, or raise CommandError.
 
         With ``check``, a non-zero exit status raises CommandError naming the
-        command and the end of its error output.
+        command and the end of its error output. ``on_interrupt``: "finish"
+        lets the child end by itself when a signal asks the run to stop,
+        "stop" sends it SIGTERM; either way Interrupted is raised after it ended.
         """
         args = tuple(argv)
         environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
@@ -80,31 +107,75 @@ class Runner:
             environment.update(env)
         start = time.monotonic()
         try:
-            completed = subprocess.run(
+            process = subprocess.Popen(
                 args,
-                input=input,
-                capture_output=True,
+                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
                 errors="replace",
                 env=environment,
-                timeout=timeout,
-                check=False,
+                start_new_session=True,
             )
         except FileNotFoundError:
             raise CommandError(f"{args[0]}: command not found") from None
-        except subprocess.TimeoutExpired:
-            result = ProcessResult(args, -1, "", "", time.monotonic() - start)
+        try:
+            stdout, stderr, timed_out = _communicate(process, input, timeout, on_interrupt)
+        except BaseException:
+            _stop(process)
+            raise
+        seconds = time.monotonic() - start
+        if timed_out:
+            result = ProcessResult(args, -1, stdout, stderr, seconds)
             self.history.append(result)
-            raise CommandError(
-                f"{result.shown()}: no answer after {timeout:.0f} s", result
-            ) from None
-        result = ProcessResult(
-            args, completed.returncode, completed.stdout, completed.stderr, time.monotonic() - start
-        )
+            raise CommandError(f"{result.shown()}: no answer after {timeout:.0f} s", result)
+        result = ProcessResult(args, process.returncode, stdout, stderr, seconds)
         self.history.append(result)
+        interrupts.raise_if_pending()
         if check and not result.ok:
             raise CommandError(failure_message(result), result)
         return result
+
+
+def _communicate(
+    process: subprocess.Popen[str], input: Optional[str], timeout: float, on_interrupt: str
+) -> tuple[str, str, bool]:
+    """Wait for ``process`` (its output, and whether it timed out), minding stop requests."""
+    deadline = time.monotonic() + timeout
+    stopped = False
+    while True:
+        try:
+            stdout, stderr = process.communicate(input, timeout=_POLL_SECONDS)
+            return stdout or "", stderr or "", False
+        except subprocess.TimeoutExpired:
+            pass
+        if interrupts.stopping() and on_interrupt == "stop" and not stopped:
+            stopped = True
+            _signal_group(process, signal.SIGTERM)
+            deadline = min(deadline, time.monotonic() + STOP_GRACE_SECONDS)
+        if time.monotonic() >= deadline:
+            _stop(process)
+            stdout, stderr = process.communicate()
+            return stdout or "", stderr or "", not stopped
+
+
+def _signal_group(process: subprocess.Popen[str], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    """Stop a child that is still running (SIGTERM, then SIGKILL) and reap it."""
+    for signum, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, STOP_GRACE_SECONDS)):
+        if process.poll() is not None:
+            break
+        _signal_group(process, signum)
+        try:
+            process.wait(timeout=wait)
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ValueError, OSError, subprocess.TimeoutExpired):
+        process.communicate(timeout=1.0)
 
 
 def failure_message(result: ProcessResult) -> str:

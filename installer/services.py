@@ -63,6 +63,14 @@ class ServiceManager:
         """The service's last log lines, where the init system keeps them."""
         return []
 
+    def is_starting(self, service: str) -> bool:
+        """True while ``service`` is being started (a slow start not yet active)."""
+        return False
+
+    def reset_failed(self, service: str) -> bool:
+        """Forget that ``service`` failed (a start that was stopped); True if it had."""
+        return False
+
     def restart_count(self, service: str) -> Optional[int]:
         """How often the init system restarted ``service`` after a crash (None: unknown)."""
         return None
@@ -119,6 +127,16 @@ class Systemd(ServiceManager):
             check=False,
         )
         return [line for line in result.stdout.splitlines() if line.strip()][-lines:]
+
+    def is_starting(self, service: str) -> bool:
+        result = self.host.runner.run(["systemctl", "is-active", service], check=False)
+        return result.stdout.strip() in ("activating", "reloading")
+
+    def reset_failed(self, service: str) -> bool:
+        if self.host.runner.run(["systemctl", "is-failed", "--quiet", service], check=False).ok:
+            self.host.runner.run(["systemctl", "reset-failed", service], check=False)
+            return True
+        return False
 
     def restart_count(self, service: str) -> Optional[int]:
         value = self.show(service, "NRestarts").get("NRestarts", "")

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from fipsconf.datadog_yaml import FED_SITE, explicit_fips_settings, fips_settings
+from fipsconf.datadog_yaml import (
+    DEFAULT_PORT_RANGE_START,
+    FED_SITE,
+    explicit_fips_settings,
+    fips_settings,
+    port_number,
+    setting_problem,
+)
 from fipsconf.envfiles import as_bool
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
-from installer.agent import fips_overrides
+from installer.agent import agent_overrides
 from installer.files import ownership_of, read_bytes
 from installer.host import Host
+from installer.journal import RunLock, load_checkpoint, state_dir
 from installer.packages import AGENT_PACKAGE, FIPS_AGENT_PACKAGE, PROXY_PACKAGE, package_manager_for
 from installer.platform import detect_platform
 from installer.ports import listeners
@@ -43,7 +52,13 @@ def status(host: Host, config: Path) -> CommandResult:
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
     file_settings, explicit, site, problem = _file_settings(config)
-    overrides = fips_overrides(host)
+    problems: list[str] = [problem] if problem else []
+    try:
+        all_overrides = agent_overrides(host)
+    except FipsSetupError as exc:  # the environment file is root's: say so, do not crash
+        all_overrides = []
+        problems.append(f"could not read the Agent's overrides: {exc}")
+    overrides = [o for o in all_overrides if o.is_fips]
     effective = dict(file_settings)
     sources = {key: "file" if key in explicit else "default" for key in effective}
     for override in overrides:
@@ -53,13 +68,26 @@ def status(host: Host, config: Path) -> CommandResult:
         except ValueError:
             effective[override.setting] = override.value
         sources[override.setting] = f"{override.variable} in {override.source}"
+    for override in all_overrides:
+        if override.setting == "site":
+            site = override.value
+    for key in ("port_range_start", "local_address"):
+        bad = setting_problem(key, effective[key])
+        if bad:
+            problems.append(f"fips.{key} is {effective[key]!r} ({sources[key]}): {bad}")
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         document["datadog_yaml"]["error"] = problem
-    document["overrides"] = [o._asdict() for o in overrides]
+    document["overrides"] = [o._asdict() for o in all_overrides]
     document["effective"] = effective
     document["sources"] = sources
-    start = int(effective.get("port_range_start", 9803))
+    start = port_number(effective["port_range_start"])
+    if start is None or setting_problem("port_range_start", start):
+        start = DEFAULT_PORT_RANGE_START  # shown as a problem above; look where the default is
+    document["last_run"], run_problem = _last_run(host)
+    if run_problem:
+        problems.append(run_problem)
+    document["problems"] = problems
     document["ports"] = [
         {"port": ln.port, "address": ln.address, "pid": ln.pid, "command": ln.command}
         for ln in listeners(host, range(start, start + 16))
@@ -67,6 +95,29 @@ def status(host: Host, config: Path) -> CommandResult:
     document["proxy_config"] = _proxy_config(host)
     summary = _summary(document, start)
     return CommandResult(changed=False, msg=summary, details=document)
+
+
+def _last_run(host: Host) -> tuple[Optional[dict[str, Any]], Optional[str]]:
+    """The last changing run's journal (None if none or unreadable), and a problem to show."""
+    folder = state_dir(host)
+    if not os.access(folder, os.R_OK | os.X_OK):
+        return None, None  # none yet, or not root: the journal is root's alone
+    try:
+        checkpoint = load_checkpoint(folder)
+    except FipsSetupError as exc:
+        return None, str(exc)
+    if checkpoint is None:
+        return None, None
+    summary = checkpoint.summary()
+    holder = RunLock(folder).held_by_other()
+    if checkpoint.state == "running" and holder is None:
+        summary["state"] = "killed"
+        return summary, (
+            f"the fips-setup {checkpoint.describe()} stopped before it finished (killed, or"
+            " the host went down): run 'fips-setup rollback' to put the host back as it was"
+            " before it, or run the command again to finish it"
+        )
+    return summary, None
 
 
 def _file_settings(
@@ -107,14 +158,15 @@ def _proxy_config(host: Host) -> dict[str, Any]:
 
 
 def _summary(document: dict[str, Any], start: int) -> str:
+    """One line: what the configuration says and whether both services run (not verified)."""
     effective = document["effective"]
     proxy_active = document["services"][PROXY_SERVICE]["active"]
     agent_active = document["services"][AGENT_SERVICE]["active"]
     site = document["datadog_yaml"]["site"]
     if effective.get("enabled") and not effective.get("https") and proxy_active and agent_active:
         state = (
-            "FIPS proxy mode is on: the Agent sends through the proxy on ports"
-            f" {start}-{start + 15}"
+            "FIPS proxy mode is on: datadog.yaml points the Agent at the proxy on ports"
+            f" {start}-{start + 15}, and both are running"
         )
         if site != FED_SITE:
             state += f" (but site is {site or 'not set'}, not {FED_SITE})"

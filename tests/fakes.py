@@ -13,6 +13,7 @@ import stat
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Sequence
 
+from installer import interrupts
 from installer.host import Clock, Host
 from installer.runner import CommandError, ProcessResult, Runner, failure_message
 
@@ -76,6 +77,11 @@ class FakeSystem(Runner):
         self.enabled: dict[str, bool] = {}
         self.restarts: dict[str, int] = {}
         self.failures: dict[tuple[str, ...], Failure] = {}
+        #: Called (with the argument list) when a command with the prefix starts.
+        self.hooks: dict[tuple[str, ...], Callable[[tuple[str, ...]], None]] = {}
+        #: dpkg status words of packages left half-installed (a failed post-install script).
+        self.half_installed: dict[str, str] = {}
+        self.interrupt_policies: list[str] = []
         self.proxy_example = proxy_example
         self.proxy_opens_ports = True
         self.agent_crashes_after_restart = False
@@ -89,6 +95,10 @@ class FakeSystem(Runner):
         """Make commands starting with ``prefix`` fail (``times`` times)."""
         self.failures[tuple(prefix)] = Failure(returncode, stderr, times)
 
+    def on(self, *prefix: str, call: Callable[[tuple[str, ...]], None]) -> None:
+        """Call ``call`` when a command starting with ``prefix`` runs (a signal, say)."""
+        self.hooks[tuple(prefix)] = call
+
     def probe(self, address: str, port: int, timeout: float) -> bool:
         """Whether the simulated proxy accepts connections on ``port``."""
         return self.active.get("datadog-fips-proxy", False) and self.proxy_opens_ports
@@ -99,7 +109,7 @@ class FakeSystem(Runner):
 
     def changing_commands(self) -> list[list[str]]:
         """Commands that change the host (not queries)."""
-        queries = {"is-active", "is-enabled", "show", "-W", "-q", "status"}
+        queries = {"is-active", "is-enabled", "is-failed", "show", "-W", "-q", "status"}
         return [
             list(c)
             for c in self.calls
@@ -116,13 +126,19 @@ class FakeSystem(Runner):
         timeout: float = 300,
         env: Optional[Mapping[str, str]] = None,
         input: Optional[str] = None,
+        on_interrupt: str = "stop",
     ) -> ProcessResult:
         args = tuple(argv)
         self.calls.append(args)
         self.envs.append(dict(env or {}))
+        self.interrupt_policies.append(on_interrupt)
         returncode, stdout, stderr = self._answer(args)
+        for prefix, hook in self.hooks.items():
+            if args[: len(prefix)] == prefix:
+                hook(args)
         result = ProcessResult(args, returncode, stdout, stderr, 0.01)
         self.history.append(result)
+        interrupts.raise_if_pending()  # as the real runner does after its child ended
         if check and returncode != 0:
             raise CommandError(failure_message(result), result)
         return result
@@ -151,6 +167,8 @@ class FakeSystem(Runner):
 
     def _dpkg_query(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         name = args[-1]
+        if name in self.half_installed:
+            return 0, f"{self.half_installed[name]}\t1.1.17-1", ""
         if name in self.packages:
             return 0, f"install ok installed\t{self.packages[name]}", ""
         return 1, "", f"dpkg-query: no packages found matching {name}"
@@ -164,10 +182,11 @@ class FakeSystem(Runner):
     def _package_manager(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verbs = set(args)
         target = args[-1]
-        if "install" in verbs or args[:2] == ("dpkg", "-i"):
+        if verbs & {"install", "upgrade", "downgrade"} or args[:2] == ("dpkg", "-i"):
             local_file = target.endswith((".deb", ".rpm"))
-            name = "datadog-fips-proxy" if local_file or "fips-proxy" in target else target
-            self.packages[name] = "1.1.17-1"
+            name, _, version = target.partition("=")
+            name = "datadog-fips-proxy" if local_file or "fips-proxy" in name else name
+            self.packages[name] = version or "1.1.17-1"
             if name == "datadog-fips-proxy":
                 example = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example")
                 example.parent.mkdir(parents=True, exist_ok=True)
@@ -176,11 +195,14 @@ class FakeSystem(Runner):
             return 0, "", ""
         if "remove" in verbs:
             self.packages.pop(target, None)
+            self.half_installed.pop(target, None)
             return 0, "", ""
         return 0, "", ""  # update, makecache, refresh
 
     def _systemctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verb, unit = args[1], args[2]
+        if verb == "is-failed":
+            return 1, "", ""  # the fake's starts never fail half-way
         if verb == "is-active":
             state = "active" if self.active.get(unit) else "inactive"
             return (0 if state == "active" else 3), state, ""

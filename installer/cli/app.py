@@ -64,6 +64,13 @@ def _root(
             "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
         ),
     ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            help="On an unexpected error, also print its traceback (stderr; secrets masked).",
+        ),
+    ] = False,
 ) -> None:
     """Install, configure and troubleshoot the Datadog Agent FIPS Proxy."""
 
@@ -202,6 +209,12 @@ def status(
 ) -> None:
     """Show versions, services, fips settings (and overrides) and the proxy's ports."""
     _exit(commands.status_command(config, as_json=json_output))
+
+
+@app.command()
+def rollback(dry_run: DryRunOption = False, json_output: JsonOption = False) -> None:
+    """Put the host back as it was before the last enable, disable or install (run or killed)."""
+    _exit(commands.rollback_command(dry_run=dry_run, as_json=json_output))
 
 
 InPlaceOption = Annotated[
@@ -347,7 +360,7 @@ def run(args: List[str]) -> int:
         else:
             exc.show()
         return EXIT_USAGE
-    except (typer.Abort, KeyboardInterrupt):
+    except typer.Abort:  # click's own Ctrl-C at a prompt (there is none; kept for safety)
         show_failure("interrupted", "interrupted", as_json="--json" in args)
         return 130
     return status if isinstance(status, int) else EXIT_OK

@@ -11,26 +11,61 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from fipsconf.errors import FipsSetupError
-from installer.cli.render import EXIT_FAILED, EXIT_OK, show_document, show_failure, show_result
+from installer.cli.render import (
+    EXIT_FAILED,
+    EXIT_OK,
+    left_changed,
+    show_document,
+    show_failure,
+    show_internal_error,
+    show_interrupted,
+    show_result,
+)
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
 
 
-def run_and_render(as_json: bool, command: Callable[[], Any]) -> int:
+def run_and_render(
+    as_json: bool,
+    command: Callable[[], Any],
+    show: Optional[Callable[..., None]] = None,
+) -> int:
     """Run a library call and render its result or error; return the exit status.
+
+    Every command goes through here: an expected failure is one line (or one
+    JSON document) and exit 1; an interrupted run says what was undone and
+    exits 128 + the signal's number; anything unexpected is still one line
+    and one document (``error: internal``), the traceback only with ``--debug``.
 
     A result carrying a ``document`` (``helm``/``ecs`` writing to stdout) prints
     the document's bytes on stdout and its message and warnings on stderr, so
     that stdout can be redirected to a file; with ``--json`` the JSON document
     (carrying the diff) is all of stdout.
     """
+    from installer.interrupts import Interrupted
+    from installer.plan import PlanFailed, PlanInterrupted
+
     try:
         result = command()
+    except PlanInterrupted as exc:
+        return show_interrupted(str(exc), exc.signal, as_json=as_json, steps=exc.steps)
+    except Interrupted as signal:
+        return show_interrupted(f"{signal}; nothing was changed", signal, as_json=as_json)
     except FipsSetupError as exc:
-        steps = getattr(exc, "steps", None)
-        extra = {"actions": [step.record() for step in steps]} if steps else None
+        extra = None
+        if isinstance(exc, PlanFailed) and exc.steps:
+            extra = {
+                "changed": left_changed(exc.steps),
+                "actions": [step.record() for step in exc.steps],
+                "undone": exc.undone,
+            }
         show_failure(str(exc), exc.code, as_json=as_json, extra=extra)
         return EXIT_FAILED
+    except Exception as exc:  # the last resort: still one line, one document
+        return show_internal_error(exc, as_json=as_json)
+    if show is not None:
+        show(result, as_json=as_json)
+        return EXIT_OK
     document = getattr(result, "document", None)
     if document is not None and not as_json:
         # helm/ecs without --in-place or --output: the new file is stdout, exactly
@@ -113,13 +148,17 @@ def status_command(config: Path, *, as_json: bool) -> int:
     from installer.host import Host
     from installer.status import status
 
-    try:
-        result = status(Host(), config)
-    except FipsSetupError as exc:
-        show_failure(str(exc), exc.code, as_json=as_json)
-        return EXIT_FAILED
-    show_status(result, as_json=as_json)
-    return EXIT_OK
+    return run_and_render(as_json, lambda: status(Host(), config), show=show_status)
+
+
+def rollback_command(*, dry_run: bool, as_json: bool) -> int:
+    """``fips-setup rollback``: undo the last run that changed the host."""
+    from installer.cli.render import progress_display
+    from installer.host import Host
+    from installer.rollback import rollback
+
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: rollback(Host(), dry_run=dry_run, progress=progress))
 
 
 def install_command(config: Optional[Path], *, dry_run: bool, as_json: bool) -> int:

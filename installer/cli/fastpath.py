@@ -63,8 +63,10 @@ class FastCommand(NamedTuple):
         """Run the command function with ``options``; its exit status."""
         from installer.cli import commands
 
-        config = options.pop("config")
         function: Callable[..., int] = getattr(commands, self.function)
+        if "config" not in options:  # a command without --config (rollback)
+            return function(**options)
+        config = options.pop("config")
         return function(config, **options)
 
 
@@ -107,6 +109,9 @@ COMMANDS: dict[str, FastCommand] = {
     ),
     "status": FastCommand(
         "status_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
+    ),
+    "rollback": FastCommand(
+        "rollback_command", flags=_COMMON_FLAGS, values={}, default_config=False
     ),
 }
 

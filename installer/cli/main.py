@@ -1,9 +1,17 @@
-"""Entry point of the ``fips-setup`` console script."""
+"""Entry point of the ``fips-setup`` console script.
+
+Everything every command shares happens here, around both parsers: the
+global ``--debug`` option, SIGINT/SIGTERM/SIGHUP turned into an orderly stop
+(see :mod:`installer.interrupts`), and the last-resort handler that keeps
+even an unexpected error to one line and one JSON document.
+"""
 
 from __future__ import annotations
 
 import sys
 from typing import Optional
+
+DEBUG_OPTION = "--debug"
 
 
 def main(argv: Optional[list[str]] = None) -> int:
@@ -14,6 +22,28 @@ def main(argv: Optional[list[str]] = None) -> int:
     exactly goes to the Typer application, which owns help and usage errors.
     """
     args = list(sys.argv[1:] if argv is None else argv)
+    options = args[: args.index("--")] if "--" in args else args
+    debug = DEBUG_OPTION in options
+    if debug:
+        args.remove(DEBUG_OPTION)
+    as_json = "--json" in options
+    from installer import interrupts
+    from installer.cli import render
+
+    render.set_debug(debug)
+    with interrupts.handle_signals():
+        try:
+            return _dispatch(args)
+        except interrupts.Interrupted as signal:
+            message = f"{signal}; nothing was changed"
+            return render.show_interrupted(message, signal, as_json=as_json)
+        except Exception as exc:
+            return render.show_internal_error(exc, as_json=as_json)
+        finally:
+            render.set_debug(False)
+
+
+def _dispatch(args: list[str]) -> int:
     from installer.cli import fastpath
 
     status = fastpath.run(args)

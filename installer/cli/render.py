@@ -19,6 +19,16 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+class _Settings:
+    #: ``--debug``: an unexpected error also prints its traceback (stderr).
+    debug = False
+
+
+def set_debug(enabled: bool) -> None:
+    """Turn ``--debug`` on or off for this process."""
+    _Settings.debug = enabled
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """Write exactly one redacted JSON object to stdout."""
     sys.stdout.write(json.dumps(REDACTOR.redact_data(document), ensure_ascii=False) + "\n")
@@ -126,6 +136,15 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     else:
         table.add_row("proxy config", f"{proxy_config['path']} missing")
     table.add_row("listening ports", REDACTOR.redact(_port_owners(doc["ports"])))
+    last_run = doc.get("last_run")
+    if last_run:
+        table.add_row(
+            "last change",
+            f"{last_run['command']} (pid {last_run['pid']}, {last_run['started']}):"
+            f" {last_run['state']}",
+        )
+    for problem in doc.get("problems", []):
+        table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
     console.print(Text(REDACTOR.redact(result.msg)))
 
@@ -158,6 +177,48 @@ def show_failure(
     from rich.text import Text
 
     _console(stderr=True).print(Text("error: ", style="bold red") + Text(REDACTOR.redact(message)))
+
+
+def show_interrupted(
+    message: str, signal: Any, *, as_json: bool, steps: Optional[list[Any]] = None
+) -> int:
+    """Report a run a signal stopped (what was undone); return the exit status (128 + signal)."""
+    steps = steps or []
+    extra = {
+        "changed": left_changed(steps),
+        "interrupted": True,
+        "signal": signal.name,
+        "actions": [step.record() for step in steps],
+        "undone": [step.description for step in reversed(steps) if step.status == "undone"],
+    }
+    show_failure(message, "interrupted", as_json=as_json, extra=extra)
+    return int(signal.exit_status)
+
+
+def left_changed(steps: list[Any]) -> bool:
+    """True when a failed run left a change in place (a step done, or one it could not undo)."""
+    return any(step.status in ("done", "undo-failed") and step.changes for step in steps)
+
+
+def show_internal_error(exc: BaseException, *, as_json: bool) -> int:
+    """The last resort for an unexpected error: one line or one document, exit 1.
+
+    The traceback goes to stderr only with ``--debug`` (it may show paths and
+    values, redacted like everything else).
+    """
+    name = type(exc).__name__
+    message = (
+        f"internal error ({name}: {exc}); nothing more is known: run again with --debug for"
+        " the details and report them"
+    )
+    if _Settings.debug:
+        import traceback
+
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        sys.stderr.write(REDACTOR.redact(text))
+        sys.stderr.flush()
+    show_failure(message, "internal", as_json=as_json, extra={"exception": name})
+    return EXIT_FAILED
 
 
 def _yaml_scalar(value: Any) -> str:

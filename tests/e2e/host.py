@@ -363,6 +363,21 @@ class TestHost:
             )
         return result
 
+    def start(
+        self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None
+    ) -> subprocess.Popen[bytes]:
+        """Start ``argv`` inside the host without waiting (``communicate()`` it later)."""
+        if self.pid is None:
+            raise RuntimeError(f"{self.name} is not running")
+        return subprocess.Popen(
+            ["nsenter", "--target", str(self.pid), "--all", *argv],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env={**BASE_ENV, **(env or {})},
+            start_new_session=True,
+        )
+
     def run_live(
         self, argv: Sequence[str], *, env: Optional[Mapping[str, str]] = None, timeout: float = 600
     ) -> int:

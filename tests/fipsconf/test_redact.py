@@ -67,3 +67,22 @@ def test_ordinary_key_names(name: str) -> None:
 )
 def test_command_line_options_are_masked(text: str) -> None:
     assert "abcd1234abcd" not in Redactor().redact(text)
+
+
+@pytest.mark.parametrize(
+    ("line", "shown"),
+    [
+        ("redis-server *:6379 --requirepass hunter2secret", "redis-server *:6379 --requirepass ********"),
+        ("myapp --api-key abcdef123 --port 5", "myapp --api-key ******** --port 5"),
+        ("svc --password s3cret --token  tk12345", "svc --password ******** --token  ********"),
+        ("curl -H Authorization: Bearer eyJhbGciOi.abc", "curl -H Authorization: Bearer ********"),
+        ('curl -H "Authorization: Basic dXNlcjpwYXNz"', 'curl -H "Authorization: Basic ********"'),
+        ("worker --auth xyz123abc", "worker --auth ********"),
+        # no secret: left alone
+        ("agent run --pass-through", "agent run --pass-through"),
+        ("python3 -m http.server 9806 --bind 127.0.0.1", "python3 -m http.server 9806 --bind 127.0.0.1"),
+        ("vault --secret-file /etc/vault/secret.hcl", "vault --secret-file /etc/vault/secret.hcl"),
+    ],
+)  # fmt: skip
+def test_secrets_in_other_processes_command_lines(line: str, shown: str) -> None:
+    assert Redactor().redact(line) == shown

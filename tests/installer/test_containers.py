@@ -116,14 +116,36 @@ def test_dry_run_plans_and_touches_nothing(values: Path) -> None:
 # -- output ---------------------------------------------------------------
 
 
-def test_output_creates_the_file_with_the_inputs_mode(values: Path, tmp_path: Path) -> None:
+def test_output_creates_the_file_with_the_inputs_mode(tmp_path: Path) -> None:
+    source = tmp_path / "public.yaml"
+    source.write_text(NO_SECRET_VALUES)
+    source.chmod(0o644)
+    out = tmp_path / "public-out.yaml"
+    helm_values(source, HelmRequest(), Destination(output=out), dry_run=False)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+@pytest.mark.parametrize(("input_mode", "output_mode"), [(0o644, 0o600), (0o640, 0o600),
+                                                         (0o400, 0o400)])  # fmt: skip
+def test_an_output_holding_a_secret_is_for_its_owner_alone(
+    tmp_path: Path, input_mode: int, output_mode: int
+) -> None:
+    source = tmp_path / "values.yaml"
+    source.write_text(VALUES)
+    source.chmod(input_mode)
+    out = tmp_path / "out.yaml"
+    helm_values(source, HelmRequest(), Destination(output=out), dry_run=False)
+    assert API_KEY in out.read_text()
+    assert stat.S_IMODE(out.stat().st_mode) == output_mode
+
+
+def test_output_writes_the_new_file(values: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "values.yaml"
     out.parent.mkdir()
     result = helm_values(values, HelmRequest(), Destination(output=out), dry_run=False)
     assert result.changed
     assert out.read_text() == ENABLED
     assert values.read_text() == VALUES
-    assert stat.S_IMODE(out.stat().st_mode) == 0o640
     assert result.diff[0].path == str(out)
     assert result.record()["output"] == str(out)
     assert result.msg.startswith(f"wrote {out} from {values}")

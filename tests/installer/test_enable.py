@@ -48,13 +48,14 @@ def yum(tool: str) -> list[list[str]]:
             "--enablerepo=datadog",
             "--setopt=datadog.metadata_expire=0",
         ],
-        [tool, "-y", "install", "datadog-fips-proxy"],
+        # installs from the Datadog repository alone
+        [tool, "-y", "--disablerepo=*", "--enablerepo=datadog", "install", "datadog-fips-proxy"],
     ]
 
 
 ZYPPER = [
     ["zypper", "--non-interactive", "refresh", "datadog"],
-    ["zypper", "--non-interactive", "install", "datadog-fips-proxy"],
+    ["zypper", "--non-interactive", "--no-refresh", "install", "datadog-fips-proxy"],
 ]
 EXPECTED_COMMANDS = {
     "debian-8": [APT_UPDATE, APT_INSTALL, *SYSTEMD],
@@ -264,7 +265,7 @@ def test_the_package_manager_lock_is_waited_for(make_host: HostFactory) -> None:
                           "-o", "Dpkg::Options::=--force-confdef",
                           "-o", "Dpkg::Options::=--force-confold", "/srv/proxy.deb"]),
         ("debian-8", ["dpkg", "-i", "/srv/proxy.deb"]),
-        ("rocky-9", ["dnf", "-y", "install", "/srv/proxy.rpm"]),
+        ("rocky-9", ["dnf", "-y", "--disablerepo=*", "install", "/srv/proxy.rpm"]),
         ("sles-12", ["zypper", "--non-interactive", "install", "/srv/proxy.rpm"]),
     ],
 )  # fmt: skip
@@ -479,3 +480,82 @@ def test_an_apt_refresh_that_fails_its_signature_check_stops_the_install(
     assert "NO_PUBKEY 701BDB117104706F" in message and "nothing was changed" in message
     assert APT_INSTALL not in host.system.commands("apt-get")
     assert_host_as_it_was(host, before)
+
+
+# -- values read from files are checked like flags ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("block", "match"),
+    [
+        ("fips:\n  local_address: 0.0.0.0\n", r"datadog.yaml:\d+: fips.local_address is '0.0.0.0': .* not a loopback"),
+        ("fips:\n  port_range_start: abc\n", r"datadog.yaml:\d+: fips.port_range_start is 'abc': 'abc' is not a whole number"),
+        ("fips:\n  port_range_start: 65530\n", r"fips.port_range_start is 65530: port range start 65530 is out of range"),
+        ("fips:\n  port_range_start: true\n", r"fips.port_range_start is True: True is not a whole number"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_in_datadog_yaml_is_refused_with_its_line(
+    make_host: HostFactory, block: str, match: str
+) -> None:
+    refused(make_host(datadog_yaml=DATADOG_YAML.replace("# fips:\n", block)), match)
+
+
+@pytest.mark.parametrize(
+    ("line", "match"),
+    [
+        ("DD_FIPS_LOCAL_ADDRESS=0.0.0.0", "environment:1: DD_FIPS_LOCAL_ADDRESS=0.0.0.0 overrides datadog.yaml and local address '0.0.0.0' is not a loopback"),
+        ("DD_FIPS_PORT_RANGE_START=abc", "DD_FIPS_PORT_RANGE_START=abc overrides datadog.yaml and 'abc' is not a whole number"),
+        ("DD_FIPS_PORT_RANGE_START=10000", "contradicts fips.port_range_start: 9803"),
+        ("DD_FIPS_LOCAL_ADDRESS=127.0.0.2", "contradicts fips.local_address: localhost"),
+        ("DD_FIPS_HTTPS=maybe", "DD_FIPS_HTTPS=maybe overrides datadog.yaml and is not true or false"),
+    ],
+)  # fmt: skip
+def test_every_override_is_checked_against_the_change(
+    make_host: HostFactory, fs: FakeFilesystem, line: str, match: str
+) -> None:
+    host = make_host()
+    fs.create_file("/etc/datadog-agent/environment", contents=line + "\n")
+    refused(host, match)
+
+
+def test_an_override_that_agrees_is_accepted(make_host: HostFactory, fs: FakeFilesystem) -> None:
+    host = make_host()
+    fs.create_file(
+        "/etc/datadog-agent/environment",
+        contents="DD_FIPS_LOCAL_ADDRESS=127.0.0.1\nDD_FIPS_PORT_RANGE_START=9803\n",
+    )
+    assert run_enable(host).changed
+
+
+def test_a_dd_site_override_counts_for_the_site_check(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    fs.create_file("/etc/datadog-agent/environment", contents="DD_SITE=datadoghq.com\n")
+    refused(host, r"environment: site is datadoghq.com \(DD_SITE in /etc/datadog-agent/env")
+    Path("/etc/datadog-agent/environment").write_text("DD_SITE=ddog-gov.com\n")
+    text = DATADOG_YAML.replace("site: ddog-gov.com", "site: datadoghq.eu")
+    Path(CONFIG).write_text(text)
+    assert run_enable(host).changed  # the variable wins over the file, as in the Agent
+
+
+def test_a_post_install_failure_is_reported_as_in_place_then_undone(
+    make_host: HostFactory,
+) -> None:
+    host = make_host()
+
+    def half_installed(args: Any) -> None:
+        host.system.half_installed["datadog-fips-proxy"] = "install ok half-configured"
+
+    host.system.on("apt-get", "install", call=half_installed)
+    host.system.fail(
+        "apt-get", "install", returncode=100,
+        stderr="E: Sub-process /usr/bin/dpkg returned an error code (1)",
+    )  # fmt: skip
+    with pytest.raises(PlanFailed) as caught:
+        run_enable(host)
+    message = str(caught.value)
+    assert "nothing was changed" not in message
+    assert "what it had done and the earlier steps were undone" in message
+    assert ["apt-get", "remove", "-y", "datadog-fips-proxy"] in host.system.changing_commands()
+    assert host.system.half_installed == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.packages import Apt, Yum, Zypper, package_manager_for, upstream_version
@@ -14,26 +15,76 @@ DEBIAN = Platform("debian", "debian", "12", "Debian 12", "x86_64")
 RHEL = Platform("rhel", "rhel", "7.9", "RHEL 7", "x86_64")
 
 
-def test_apt_prefers_a_datadog_list_file(fs: FakeFilesystem) -> None:
+AGENT_LIST = "deb [signed-by=/usr/share/keyrings/datadog-archive-keyring.gpg] https://apt.datadoghq.com/ stable 7\n"
+OPW_LIST = "deb [signed-by=/usr/share/keyrings/datadog-archive-keyring.gpg] https://apt.datadoghq.com/ stable observability-pipelines-worker-2\n"
+AGENT_SOURCES = """Types: deb
+URIs: https://apt.datadoghq.com/
+Suites: stable
+Components: 7
+Signed-By: /usr/share/keyrings/datadog-archive-keyring.gpg
+"""
+
+
+def test_apt_finds_the_agents_repository_by_what_it_points_at(fs: FakeFilesystem) -> None:
     host = FakeHost(FakeSystem())
     apt = Apt(host, DEBIAN)
     assert apt.datadog_repository() is None
-    fs.create_file("/etc/apt/sources.list.d/datadog.sources")
+    # Datadog's, and first by name, but the Observability Pipelines Worker's: not ours
+    fs.create_file("/etc/apt/sources.list.d/datadog-observability-pipelines-worker.list",
+                   contents=OPW_LIST)  # fmt: skip
+    assert apt.datadog_repository() is None
+    fs.create_file("/etc/apt/sources.list.d/mirror.list", contents=AGENT_LIST)
+    assert apt.datadog_repository() == "mirror.list"
+
+
+def test_apt_refreshes_a_deb822_sources_file_on_its_own(fs: FakeFilesystem) -> None:
+    host = FakeHost(FakeSystem())
+    apt = Apt(host, DEBIAN)
+    fs.create_file("/etc/apt/sources.list.d/datadog-observability-pipelines-worker.list",
+                   contents=OPW_LIST)  # fmt: skip
+    fs.create_file("/etc/apt/sources.list.d/datadog.sources", contents=AGENT_SOURCES)
     assert apt.datadog_repository() == "datadog.sources"
-    assert apt.refresh_command("datadog.sources") == ["apt-get", "update"]
-    fs.create_file("/etc/apt/sources.list.d/datadog-observability-pipelines-worker.list")
-    assert apt.datadog_repository() == "datadog-observability-pipelines-worker.list"
+    assert apt.refresh_command("datadog.sources") == [
+        "apt-get", "update", "-o", "Dir::Etc::sourcelist=sources.list.d/datadog.sources",
+        "-o", "Dir::Etc::sourceparts=-", "-o", "APT::Get::List-Cleanup=0",
+    ]  # fmt: skip
+    disabled = AGENT_SOURCES + "Enabled: no\n"
+    Path("/etc/apt/sources.list.d/datadog.sources").write_text(disabled)
+    assert apt.datadog_repository() is None
 
 
-def test_rpm_repositories_by_section_and_enabled_flag(fs: FakeFilesystem) -> None:
+def test_rpm_repositories_by_where_they_point_and_enabled_flag(fs: FakeFilesystem) -> None:
     host = FakeHost(FakeSystem())
     fs.create_file(
-        "/etc/yum.repos.d/vendor.repo",
-        contents="[datadog-old]\nenabled=0\nbaseurl=x\n\n[datadog-stable]\nenabled=1\nbaseurl=y\n",
+        "/etc/yum.repos.d/datadog-observability-pipelines-worker-2.repo",
+        contents="[datadog-observability-pipelines-worker-2]\nenabled=1\n"
+        "baseurl=https://yum.datadoghq.com/stable/observability-pipelines-worker-2/x86_64/\n",
     )
-    assert Yum(host, "yum").datadog_repository() == "datadog-stable"
-    fs.create_file("/etc/zypp/repos.d/dd.repo", contents="[datadog]\nenabled=1\n")
+    fs.create_file(
+        "/etc/yum.repos.d/vendor.repo",
+        contents="[datadog-old]\nenabled=0\nbaseurl=https://yum.datadoghq.com/stable/7/x86_64/\n\n"
+        "[agent-mirror]\nenabled=1\nbaseurl=https://mirror.example/datadog/stable/7/x86_64/\n",
+    )
+    assert Yum(host, "yum").datadog_repository() == "agent-mirror"
+    fs.create_file(
+        "/etc/zypp/repos.d/dd.repo",
+        contents="[datadog]\nenabled=1\nbaseurl=https://yum.datadoghq.com/suse/stable/7/x86_64\n",
+    )
     assert Zypper(host).datadog_repository() == "datadog"
+
+
+def test_package_managers_keep_the_http_proxy(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("https_proxy", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "localhost")
+    monkeypatch.setenv("DD_API_KEY", "0123456789abcdef0123456789abcdef")
+    host = FakeHost(FakeSystem())
+    for manager in (Apt(host, DEBIAN), Yum(host, "dnf"), Zypper(host)):
+        env = manager.environment()
+        assert env["https_proxy"] == "http://proxy.internal:3128"
+        assert env["NO_PROXY"] == "localhost"
+        assert "DD_API_KEY" not in env
 
 
 def test_yum_where_present_else_dnf(fs: FakeFilesystem) -> None:

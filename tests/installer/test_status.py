@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.enable import EnableOptions, enable
 from installer.status import status
-from tests.installer.conftest import AGENT_GID, AGENT_UID, HostFactory
+from tests.installer.conftest import AGENT_GID, AGENT_UID, DATADOG_YAML, HostFactory
 from tests.installer.test_enable import add_listener
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
@@ -99,3 +100,23 @@ def test_status_reports_an_unreadable_datadog_yaml(make_host: HostFactory) -> No
     host = make_host(datadog_yaml="site: [\n")
     doc = status(host, Path(CONFIG)).details
     assert "invalid YAML" in doc["datadog_yaml"]["error"]
+
+
+@pytest.mark.parametrize(
+    ("block", "environment", "problem"),
+    [
+        ("fips:\n  port_range_start: abc\n", "", "fips.port_range_start is 'abc' (file): 'abc' is not a whole number"),
+        ("fips:\n  local_address: 0.0.0.0\n", "", "fips.local_address is '0.0.0.0' (file)"),
+        ("", "DD_FIPS_PORT_RANGE_START=abc\n", "fips.port_range_start is 'abc' (DD_FIPS_PORT_RANGE_START in /etc/datadog-agent/environment)"),
+        ("", "DD_FIPS_LOCAL_ADDRESS=0.0.0.0\n", "fips.local_address is '0.0.0.0' (DD_FIPS_LOCAL_ADDRESS in"),
+    ],
+)  # fmt: skip
+def test_a_bad_value_is_a_problem_not_a_crash(
+    make_host: HostFactory, fs: FakeFilesystem, block: str, environment: str, problem: str
+) -> None:
+    host = make_host(datadog_yaml=DATADOG_YAML.replace("# fips:\n", block or "# fips:\n"))
+    if environment:
+        fs.create_file("/etc/datadog-agent/environment", contents=environment)
+    result = status(host, Path(CONFIG))
+    assert any(problem in p for p in result.details["problems"]), result.details["problems"]
+    assert {p["port"] for p in result.details["ports"]} <= set(range(9803, 9819))

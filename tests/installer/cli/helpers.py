@@ -23,5 +23,5 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[
     document = json.loads(out)
     assert isinstance(document, dict)
     assert out.count("\n") == 1
-    assert err == ""
+    assert err == "", err
     return status, document
