@@ -11,9 +11,22 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from fipsconf.errors import FipsSetupError
-from installer.cli.render import EXIT_FAILED, EXIT_OK, show_document, show_failure, show_result
+from installer.cli.render import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_USAGE,
+    show_document,
+    show_failure,
+    show_result,
+)
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
+
+
+def usage_failure(message: str, *, as_json: bool) -> int:
+    """Show a usage error found after parsing (options that do not go together)."""
+    show_failure(message, "usage", as_json=as_json)
+    return EXIT_USAGE
 
 
 def run_and_render(as_json: bool, command: Callable[[], Any]) -> int:
@@ -143,20 +156,25 @@ def helm_command(
     port: Optional[int],
     local_address: Optional[str],
     image_tag: Optional[str],
-    allow_fips_agent: bool,
+    from_fips_agent: bool,
+    fips_agent: bool,
     dry_run: bool,
     as_json: bool,
 ) -> int:
     """``fips-setup helm``."""
-    from fipsconf.helm_values import HelmRequest
+    from fipsconf.helm_values import HelmRequest, fips_agent_conflict
     from installer.containers import Destination, helm_values
 
     request = HelmRequest(
         port=port,
         local_address=local_address,
         image_tag=image_tag,
-        allow_fips_agent=allow_fips_agent,
+        from_fips_agent=from_fips_agent,
+        fips_agent=fips_agent,
     )
+    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    if conflict:
+        return usage_failure(conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: helm_values(values, request, destination, dry_run=dry_run)
@@ -171,20 +189,26 @@ def ecs_command(
     image_tag: Optional[str],
     agent_container: Optional[str],
     port_range_start: Optional[int],
-    allow_fips_agent: bool,
+    from_fips_agent: bool,
+    fips_agent: bool,
     dry_run: bool,
     as_json: bool,
 ) -> int:
     """``fips-setup ecs``."""
     from fipsconf.ecs_taskdef import EcsRequest
+    from fipsconf.helm_values import fips_agent_conflict
     from installer.containers import Destination, ecs_task_definition
 
     request = EcsRequest(
         image_tag=image_tag,
         agent_container=agent_container,
         port_range_start=port_range_start,
-        allow_fips_agent=allow_fips_agent,
+        from_fips_agent=from_fips_agent,
+        fips_agent=fips_agent,
     )
+    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    if conflict:
+        return usage_failure(conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: ecs_task_definition(taskdef, request, destination, dry_run=dry_run)
