@@ -22,6 +22,8 @@ from typing import Any, Callable, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import Advice
 from fipsconf.ecs_taskdef import (
+    FORM_CLOUDFORMATION,
+    FORM_CONTAINER_DEFINITIONS,
     FORM_TASK_DEFINITION,
     EcsEdit,
     EcsRequest,
@@ -235,18 +237,23 @@ def ecs_task_definition(
         destination,
         _ecs_edited(edit),
         dry_run=dry_run,
-        apply_hint=(
-            "register it with aws ecs register-task-definition --cli-input-json file://{file}"
-            if edit.form == FORM_TASK_DEFINITION
-            else "deploy it with the task definition that reads it (terraform apply, or a"
-            " CloudFormation stack update)"
-        ),
+        apply_hint=_ECS_APPLY_HINTS[edit.form],
         noun=(
             "the Agent container already runs the FIPS Agent, without the proxy"
             if request.fips_agent
             else "the Agent container already uses the FIPS proxy sidecar as requested"
         ),
     )
+
+
+#: How to put an edited file to use, by the form it was read in.
+_ECS_APPLY_HINTS = {
+    FORM_TASK_DEFINITION: (
+        "register it with aws ecs register-task-definition --cli-input-json file://{file}"
+    ),
+    FORM_CONTAINER_DEFINITIONS: "apply it with the task definition that reads it (terraform apply)",
+    FORM_CLOUDFORMATION: "deploy it with the stack that reads it (a CloudFormation stack update)",
+}
 
 
 def _ecs_edited(edit: EcsEdit) -> _Edited:

@@ -290,6 +290,7 @@ def test_ecs_masks_secrets_spelled_as_cloudformation_spells_them(
             assert status == (1 if extra == () else 0), (extra, mode)
     status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--fips-agent")
     assert (status, doc["form"]) == (0, "cloudformation-container-definitions")
+    assert "CloudFormation stack update" in doc["msg"]
     assert json.loads(path.read_text())[0]["Environment"] == [
         {"Name": "DD_API_KEY", "Value": API_KEY}
     ]
