@@ -278,7 +278,7 @@ def fips_agent_advice(doc: YamlDocument) -> list[Advice]:
                 )
             )
     tag = _component_image(data, "agents").get("tag")
-    if tag is not None and older_than(str(tag), FIPS_AGENT_MIN_VERSION):
+    if isinstance(tag, str) and older_than(tag, FIPS_AGENT_MIN_VERSION):
         advice.append(
             Advice(
                 "fips-agent-version",
