@@ -1,21 +1,30 @@
-"""An Amazon ECS task definition with the FIPS proxy sidecar: read, transform, advise.
+"""Amazon ECS container definitions for the FIPS proxy sidecar or the FIPS Agent.
 
-The vendor documentation's recipe: a ``fips-proxy`` container
-(``datadog/fips-proxy``, essential, 16 TCP ports from 9803, with
-``DD_FIPS_PORT_RANGE_START`` and ``DD_FIPS_LOCAL_ADDRESS``) beside the
-Agent container, whose environment gets ``DD_FIPS_ENABLED=true``,
-``DD_FIPS_PORT_RANGE_START`` and ``DD_FIPS_HTTPS=false``.
+Two edits, each with its way back:
 
-Input is either a task definition or the output of ``aws ecs
-describe-task-definition`` (``{"taskDefinition": {...}, "tags": [...]}``);
-output is always what ``aws ecs register-task-definition --cli-input-json``
-accepts: unwrapped, without the read-only fields ECS adds on registration.
-A changed definition is written again with the input's own text for every
-value that did not change (one-line entries stay one-line), new parts in the
-input's indentation, and its key order, line endings, byte order mark and
-final line break; an unchanged one is left exactly as it was. Values of
-secret environment variables (``DD_API_KEY`` and the like) are kept in the
-file and masked in everything shown.
+- the proxy (the vendor documentation's recipe): a ``fips-proxy`` container
+  (``datadog/fips-proxy``, essential, 16 TCP ports from 9803, with
+  ``DD_FIPS_PORT_RANGE_START`` and ``DD_FIPS_LOCAL_ADDRESS``) beside the
+  Agent container, whose environment gets ``DD_FIPS_ENABLED=true``,
+  ``DD_FIPS_PORT_RANGE_START`` and ``DD_FIPS_HTTPS=false``. An Agent on a
+  FIPS Agent image is moved back to the standard image only when asked
+  (``from_fips_agent``).
+- the FIPS Agent (``fips_agent``): the Agent container's image becomes its
+  FIPS variant (:mod:`fipsconf.agent_images`), and the ``fips-proxy``
+  sidecar, the references to it (``dependsOn``, ``links``) and the Agent's
+  ``DD_FIPS_*`` variables are removed.
+
+Input is a task definition, the output of ``aws ecs
+describe-task-definition`` (``{"taskDefinition": {...}, "tags": [...]}``), or
+a bare list of container definitions (Terraform's ``container_definitions``
+read with ``file()``; CloudFormation's ``ContainerDefinitions``, spelled
+``Name``, ``Image``...). A task definition is written as ``aws ecs
+register-task-definition --cli-input-json`` accepts it: unwrapped, without
+the read-only fields ECS adds on registration; a list is written back as a
+list, in its own spelling. The text keeps the input's layout
+(:mod:`fipsconf.jsonlayout`); an unchanged definition is left exactly as it
+was. Values of secret environment variables (``DD_API_KEY`` and the like)
+are kept in the file and masked in everything shown.
 """
 
 from __future__ import annotations
@@ -23,8 +32,23 @@ from __future__ import annotations
 import copy
 import json
 import re
-from typing import Any, NamedTuple, Optional, Union
+from typing import Any, NamedTuple, Optional
 
+from fipsconf.agent_images import (
+    FIPS_AGENT_MIN_VERSION,
+    FIPS_FULL_MIN_VERSION,
+    IMPLICIT_TAG,
+    fips_tag,
+    image_digest,
+    image_repository,
+    image_tag,
+    is_agent_image,
+    is_fips_agent_image,
+    older_than,
+    shown_version,
+    standard_tag,
+    with_tag,
+)
 from fipsconf.datadog_yaml import (
     DEFAULT_PORT_RANGE_START,
     FED_SITE,
@@ -33,11 +57,12 @@ from fipsconf.datadog_yaml import (
     check_local_address,
     check_port_range_start,
 )
-from fipsconf.errors import DocumentError, FipsSetupError, SettingError
-from fipsconf.helm_values import check_image_tag
-from fipsconf.redact import MASK, is_secret_key
-from fipsconf.scalars import describe, strict_equal
-from fipsconf.yamldoc import BOM
+from fipsconf.ecs_keys import is_cloudformation, to_api_spelling, to_cloudformation_spelling
+from fipsconf.errors import DocumentError, SettingError
+from fipsconf.helm_values import check_image_tag, fips_agent_conflict
+from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_like
+from fipsconf.redact import is_secret_key
+from fipsconf.scalars import describe
 
 #: The sidecar's image repository and name, as in the vendor documentation.
 FIPS_PROXY_REPOSITORY = "datadog/fips-proxy"
@@ -49,6 +74,8 @@ DEFAULT_FIPS_PROXY_TAG = "1.1.17"
 #: memory: ECS then requires a container-level value on every container.
 SIDECAR_MEMORY_RESERVATION = 64
 SIDECAR_LOCAL_ADDRESS = "127.0.0.1"
+#: The Agent's variables for the proxy: the FIPS Agent ignores them.
+FIPS_VARIABLE_PREFIX = "DD_FIPS_"
 
 #: Fields ``describe-task-definition`` returns that ``register-task-definition`` refuses.
 READ_ONLY_FIELDS = (
@@ -62,75 +89,51 @@ READ_ONLY_FIELDS = (
     "deregisteredAt",
 )
 _WRAPPER_KEY = "taskDefinition"
-_AGENT_REPOSITORY_OWNERS = ("datadog", "datadoghq")
-_STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 
-Indent = Union[int, str, None]
+#: The forms of input, each written back in its own form (``form`` in the result).
+FORM_TASK_DEFINITION = "task-definition"
+FORM_CONTAINER_DEFINITIONS = "container-definitions"
+FORM_CLOUDFORMATION = "cloudformation-container-definitions"
 
-
-class JsonStyle(NamedTuple):
-    """How the input was laid out, to write the output the same way."""
-
-    indent: Indent
-    newline: str
-    final_newline: bool
-    ensure_ascii: bool
-    compact: bool
-
-    @classmethod
-    def detect(cls, text: str) -> JsonStyle:
-        """The style of ``text`` (without a byte order mark)."""
-        body = text.strip()
-        newline = "\r\n" if "\r\n" in text else "\n"
-        indent: Indent = None
-        if "\n" in body:
-            match = re.search(r"\n([ \t]+)\S", body)
-            if match is None:
-                indent = 0
-            elif match.group(1).startswith("\t"):
-                indent = "\t"
-            else:
-                indent = len(match.group(1))
-        return cls(
-            indent=indent,
-            newline=newline,
-            final_newline=text.endswith("\n"),
-            ensure_ascii=text.isascii(),
-            compact=indent is None and re.search(r'"\s*:\s', body) is None,
-        )
-
-
-class TaskDefinitionDocument(NamedTuple):
-    """A parsed task definition file: its text (BOM apart), data and layout."""
-
-    bom: str
-    body: str
-    data: Any
-    style: JsonStyle
-
-    @property
-    def text(self) -> str:
-        """The text exactly as given, byte order mark included."""
-        return self.bom + self.body
+#: A task definition file, parsed.
+TaskDefinitionDocument = JsonDocument
 
 
 class EcsRequest(NamedTuple):
-    """What the operator asks for; None keeps what the definition already has."""
+    """What the operator asks for; None keeps what the definition already has.
+
+    ``fips_agent`` asks for the FIPS Agent instead of the proxy (and takes
+    none of the proxy's options); ``from_fips_agent`` allows moving an Agent
+    on a FIPS Agent image back to the standard image and the proxy.
+    """
 
     image_tag: Optional[str] = None
     agent_container: Optional[str] = None
     port_range_start: Optional[int] = None
-    allow_fips_agent: bool = False
+    from_fips_agent: bool = False
+    fips_agent: bool = False
+
+    def options_beside_fips_agent(self) -> list[str]:
+        """The proxy's options given with ``fips_agent``, as the command line spells them."""
+        given = (
+            ("--image-tag", self.image_tag),
+            ("--port-range-start", self.port_range_start),
+            ("--from-fips-agent", self.from_fips_agent or None),
+        )
+        return [option for option, value in given if value is not None] if self.fips_agent else []
 
 
-class FipsAgentImage(FipsSetupError):
-    """The Agent container runs a FIPS Agent image, which needs no proxy."""
+class EcsRefusal(DocumentError):
+    """The definition is valid, but the edit asked for cannot be made to it as it is."""
 
     code = "precondition"
 
 
 class EcsEdit(NamedTuple):
-    """The new definition text and what changed; ``text`` is the input when nothing did."""
+    """The new definition text and what changed; ``text`` is the input when nothing did.
+
+    ``sidecar_image`` and ``port_range_start`` are None for the FIPS Agent.
+    """
 
     text: str
     data: Any
@@ -138,8 +141,11 @@ class EcsEdit(NamedTuple):
     advice: list[Advice]
     secrets: frozenset[str]
     agent_container: str
-    sidecar_image: str
-    port_range_start: int
+    agent_image: Any
+    sidecar_image: Optional[str]
+    port_range_start: Optional[int]
+    fips_agent: bool
+    form: str
 
     @property
     def changed(self) -> bool:
@@ -153,298 +159,22 @@ class EcsEdit(NamedTuple):
 
 def parse_task_definition(text: str) -> TaskDefinitionDocument:
     """Parse a task definition file's text. Raises DocumentError with line and column."""
-    bom = BOM if text.startswith(BOM) else ""
-    body = text[len(bom) :]
-    if not body.strip():
-        raise DocumentError("is empty; expected an ECS task definition (a JSON object)", line=1)
-    try:
-        data = json.loads(body, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
-    except json.JSONDecodeError as exc:
-        raise _json_error(exc, body) from None
-    except _DuplicateKey as exc:
-        raise DocumentError(
-            f"invalid task definition: the key {exc.key!r} is given twice in one object;"
-            " remove one of them",
-            line=_second_line_of(body, exc.key),
-        ) from None
-    except _NotJson as exc:
-        where = re.search(r"[:\[,]\s*" + re.escape(str(exc)), body)
-        line = body.count("\n", 0, where.end()) + 1 if where else None
-        raise DocumentError(f"invalid JSON, {exc} is not a JSON value", line=line) from None
-    return TaskDefinitionDocument(bom=bom, body=body, data=data, style=JsonStyle.detect(body))
-
-
-def _json_error(exc: json.JSONDecodeError, body: str) -> DocumentError:
-    """A one-line error with line and column, worded the same on every Python.
-
-    Python's own words for a trailing comma changed in 3.13 (and so did the
-    place it reports), so that one is recognised here.
-    """
-    pos = exc.pos
-    comma = None
-    if body[pos : pos + 1] == ",":
-        comma = pos
-    else:
-        before = body[:pos].rstrip()
-        if before.endswith(",") and body[pos : pos + 1] in ("}", "]"):
-            comma = len(before) - 1
-    if comma is not None:
-        after = body[comma + 1 :].lstrip()[:1]
-        if after in ("}", "]"):
-            line = body.count("\n", 0, comma) + 1
-            column = comma - (body.rfind("\n", 0, comma) + 1) + 1
-            return DocumentError(
-                f"invalid JSON, a comma before {after!r} (column {column}); remove it",
-                line=line,
-            )
-    return DocumentError(f"invalid JSON, {exc.msg} (column {exc.colno})", line=exc.lineno)
-
-
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-class _NotJson(ValueError):
-    """NaN or Infinity: Python reads them, JSON (and the AWS CLI) does not."""
-
-
-def _no_constants(word: str) -> Any:
-    raise _NotJson(word)
-
-
-def _second_line_of(body: str, key: str) -> Optional[int]:
-    """The line of the second ``"key":`` in ``body``, when the key appears exactly twice."""
-    pattern = re.compile(re.escape(json.dumps(key)) + r"\s*:")
-    matches = list(pattern.finditer(body))
-    if len(matches) != 2:
-        return None
-    return body.count("\n", 0, matches[1].start()) + 1
+    return parse_json(
+        text, expected="an ECS task definition (a JSON object) or a list of container definitions"
+    )
 
 
 def _line_of_container(body: str, name: str) -> Optional[int]:
     """The line of a container's ``"name": NAME``, when it appears exactly once."""
-    pattern = re.compile(r'"name"\s*:\s*' + re.escape(json.dumps(name, ensure_ascii=False)))
+    key = r'"[nN]ame"\s*:\s*'
+    pattern = re.compile(key + re.escape(json.dumps(name, ensure_ascii=False)))
     matches = list(pattern.finditer(body))
     if len(matches) != 1:
-        pattern = re.compile(r'"name"\s*:\s*' + re.escape(json.dumps(name)))
+        pattern = re.compile(key + re.escape(json.dumps(name)))
         matches = list(pattern.finditer(body))
     if len(matches) != 1:
         return None
     return body.count("\n", 0, matches[0].start()) + 1
-
-
-# -- writing: the input's own text wherever a value did not change --------
-
-
-class _Span(NamedTuple):
-    """Where a value sits in the input text, at what depth, and its parts."""
-
-    start: int
-    end: int
-    depth: int
-    value: Any
-    members: Optional[dict[str, _Span]] = None
-    items: Optional[list[_Span]] = None
-
-
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
-
-
-def _spans(body: str) -> _Span:
-    """The span tree of a JSON text that ``json.loads`` already accepted."""
-    decoder = json.JSONDecoder()
-
-    def skip(pos: int) -> int:
-        match = _WHITESPACE.match(body, pos)
-        return match.end() if match else pos
-
-    def parse(pos: int, depth: int) -> _Span:
-        pos = skip(pos)
-        opening = body[pos]
-        if opening not in "{[":
-            value, end = decoder.raw_decode(body, pos)
-            return _Span(pos, end, depth, value)
-        closing = "}" if opening == "{" else "]"
-        members: dict[str, _Span] = {}
-        items: list[_Span] = []
-        at = skip(pos + 1)
-        while body[at] != closing:
-            if opening == "{":
-                key, at = decoder.raw_decode(body, at)
-                at = skip(at) + 1  # the colon
-                members[key] = child = parse(at, depth + 1)
-            else:
-                child = parse(at, depth + 1)
-                items.append(child)
-            at = skip(child.end)
-            if body[at] == ",":
-                at = skip(at + 1)
-        if opening == "{":
-            value = {key: span.value for key, span in members.items()}
-            return _Span(pos, at + 1, depth, value, members=members)
-        return _Span(pos, at + 1, depth, [span.value for span in items], items=items)
-
-    return parse(0, 0)
-
-
-def _is_flat(value: Any) -> bool:
-    """True for a scalar, or an object or array of scalars (an env entry, a port)."""
-    parts = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
-    return not any(isinstance(part, (dict, list)) for part in parts)
-
-
-class _JsonWriter:
-    """Write edited data in the input's layout, reusing the text of unchanged values.
-
-    A value equal to the one at the same place in the input is copied from
-    the input (moved left one level when the describe wrapper is taken off);
-    a changed object or array keeps its one-line or multi-line layout; new
-    values follow their siblings (a flat new item among one-line items is one
-    line too) or the file's indentation.
-    """
-
-    def __init__(self, doc: TaskDefinitionDocument) -> None:
-        self.body = doc.body
-        self.style = doc.style
-        indent = doc.style.indent
-        self.multiline = indent is not None
-        self.unit = indent if isinstance(indent, str) else " " * (indent or 0)
-        self.newline = doc.style.newline
-        self.inline_separators = (",", ":") if doc.style.compact else (", ", ": ")
-
-    def render(self, data: Any, *, unwrapped: bool) -> str:
-        root = _spans(self.body)
-        if unwrapped and root.members is not None:
-            outer = root.members
-            root = outer[_WRAPPER_KEY]
-            if root.members is not None and "tags" not in root.members and "tags" in outer:
-                root = root._replace(members={**root.members, "tags": outer["tags"]})
-        text = self.emit(data, root, 0, inline=not self.multiline)
-        return text + (self.newline if self.style.final_newline else "")
-
-    def emit(self, value: Any, span: Optional[_Span], depth: int, inline: bool) -> str:
-        if span is not None and strict_equal(value, span.value):
-            return self.moved(self.body[span.start : span.end], depth - span.depth)
-        if isinstance(value, dict) and span is not None and span.members is not None:
-            inline = inline or self.is_inline(span)
-            parts = [
-                (self.key(key), self.emit(item, span.members.get(key), depth + 1, inline))
-                for key, item in value.items()
-            ]
-            return self.container("{", "}", parts, depth, inline)
-        if isinstance(value, list) and span is not None and span.items is not None:
-            inline = inline or self.is_inline(span)
-            items_inline = inline or (
-                bool(span.items) and all(self.is_single_line(item) for item in span.items)
-            )
-            texts = []
-            unused = list(span.items)
-            for index, item in enumerate(value):
-                donor = next((s for s in unused if strict_equal(item, s.value)), None)
-                if donor is None and index < len(span.items) and span.items[index] in unused:
-                    donor = span.items[index]
-                if donor is not None:
-                    unused.remove(donor)
-                one_line = inline or (items_inline and _is_flat(item))
-                texts.append(("", self.emit(item, donor, depth + 1, one_line)))
-            return self.container("[", "]", texts, depth, inline)
-        return self.fresh(value, depth, inline)
-
-    def container(
-        self, opening: str, closing: str, parts: list[tuple[str, str]], depth: int, inline: bool
-    ) -> str:
-        if not parts:
-            return opening + closing
-        if inline:
-            comma, colon = self.inline_separators
-            joined = comma.join(f"{key}{colon}{text}" if key else text for key, text in parts)
-            return opening + joined + closing
-        inner = self.newline + self.unit * (depth + 1)
-        joined = ("," + inner).join(f"{key}: {text}" if key else text for key, text in parts)
-        return opening + inner + joined + self.newline + self.unit * depth + closing
-
-    def fresh(self, value: Any, depth: int, inline: bool) -> str:
-        if inline or not self.multiline or not isinstance(value, (dict, list)):
-            return json.dumps(
-                value, ensure_ascii=self.style.ensure_ascii, separators=self.inline_separators
-            )
-        text = json.dumps(value, indent=self.style.indent, ensure_ascii=self.style.ensure_ascii)
-        return text.replace("\n", self.newline + self.unit * depth)
-
-    def key(self, key: str) -> str:
-        return json.dumps(key, ensure_ascii=self.style.ensure_ascii)
-
-    def is_single_line(self, span: _Span) -> bool:
-        return "\n" not in self.body[span.start : span.end]
-
-    def is_inline(self, span: _Span) -> bool:
-        """A one-line object or array with contents (an empty one takes the file's layout)."""
-        has_parts = bool(span.members) or bool(span.items)
-        return has_parts and self.is_single_line(span)
-
-    def moved(self, text: str, levels: int) -> str:
-        """``text`` with its continuation lines moved by ``levels`` indentation units."""
-        if levels == 0 or "\n" not in text or not self.unit:
-            return text
-        first, *rest = text.split("\n")
-        if levels > 0:
-            rest = [self.unit * levels + line for line in rest]
-        else:
-            cut = self.unit * -levels
-            rest = [line[len(cut) :] if line.startswith(cut) else line for line in rest]
-        return "\n".join([first, *rest])
-
-
-# -- images ---------------------------------------------------------------
-
-
-def image_repository(image: str) -> str:
-    """The repository part of an image reference (no tag, no digest)."""
-    reference = image.split("@", 1)[0]
-    colon = reference.rfind(":")
-    if colon > reference.rfind("/"):
-        reference = reference[:colon]
-    return reference
-
-
-def image_tag(image: str) -> Optional[str]:
-    """The tag of an image reference, or None."""
-    reference = image.split("@", 1)[0]
-    colon = reference.rfind(":")
-    return reference[colon + 1 :] if colon > reference.rfind("/") else None
-
-
-def is_agent_image(image: str) -> bool:
-    """True for the Datadog Agent image from any registry or mirror.
-
-    ``datadog/agent``, ``public.ecr.aws/datadog/agent``, ``gcr.io/datadoghq/agent``,
-    ``docker.io/datadog/agent``, ``<account>.dkr.ecr.<region>.amazonaws.com/datadog/agent``,
-    with any tag or digest; not ``datadog/cluster-agent`` or other images.
-    """
-    parts = image_repository(image).lower().split("/")
-    return len(parts) >= 2 and parts[-1] == "agent" and parts[-2] in _AGENT_REPOSITORY_OWNERS
-
-
-def is_fips_proxy_image(image: str) -> bool:
-    """True for the FIPS proxy image from any registry or mirror."""
-    return image_repository(image).lower().split("/")[-1] == SIDECAR_NAME
-
-
-def is_fips_agent_image(image: str) -> bool:
-    """True for an Agent image of the FIPS flavour (a ``-fips`` tag, as the Helm chart uses)."""
-    tag = image_tag(image)
-    return tag is not None and "fips" in tag.lower().split("-")[1:]
 
 
 # -- the transformation ---------------------------------------------------
@@ -453,44 +183,117 @@ def is_fips_agent_image(image: str) -> bool:
 class _Context:
     """The definition being edited, the record of changes and the file's text for lines."""
 
-    def __init__(self, body: str) -> None:
+    def __init__(self, body: str, form: str) -> None:
         self.body = body
+        self.form = form
         self.changes: list[str] = []
 
     def error(self, message: str, container: Optional[str] = None) -> DocumentError:
         line = _line_of_container(self.body, container) if container is not None else None
         return DocumentError(message, line=line)
 
+    def refusal(self, message: str, container: str) -> EcsRefusal:
+        return EcsRefusal(message, line=_line_of_container(self.body, container))
+
+    def item(self, index: int) -> str:
+        """How messages name the container definition at ``index``."""
+        if self.form == FORM_TASK_DEFINITION:
+            return f"containerDefinitions[{index}]"
+        return f"item {index} of the list"
+
 
 def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> EcsEdit:
-    """Add or update the FIPS proxy sidecar and point the Agent container at it.
+    """Set up the FIPS proxy sidecar, or with ``request.fips_agent`` the FIPS Agent.
 
-    Raises SettingError for an unacceptable request, FipsAgentImage for a
-    FIPS Agent image (unless ``request.allow_fips_agent``), and DocumentError
-    for a definition that cannot be changed safely (with the line where known).
+    Raises SettingError for an unacceptable request, EcsRefusal when the
+    definition does not allow the edit as it stands (a FIPS Agent image
+    without ``from_fips_agent``, an image pinned by digest...), and
+    DocumentError for a definition that cannot be changed safely (with the
+    line where known).
     """
-    if request.image_tag is not None:
-        check_image_tag(request.image_tag)
-    if request.port_range_start is not None:
-        check_port_range_start(request.port_range_start)
-    ctx = _Context(doc.body)
-    data = _unwrap(copy.deepcopy(doc.data), ctx)
+    _check_request(request)
+    form = _form_of(doc.data)
+    ctx = _Context(doc.body, form)
+    data = _read(copy.deepcopy(doc.data), ctx)
     containers = _containers(data, ctx)
     sidecar_index = _find_sidecar(containers, ctx)
     agent_index = _find_agent(containers, request.agent_container, sidecar_index, ctx)
     agent = containers[agent_index]
-    advice: list[Advice] = []
-    if is_fips_agent_image(agent["image"]):
-        message = (
-            f"the Agent container {agent['name']!r} runs {agent['image']}, a FIPS Agent"
-            " image: it is FIPS-compliant itself and needs no proxy"
-        )
-        if not request.allow_fips_agent:
-            raise FipsAgentImage(
-                f"{message}. Keep it (the vendor's recommended method), or pass"
-                " --allow-fips-agent to add the proxy anyway"
-            )
-        advice.append(Advice("fips-agent", message))
+    sidecar_image: Optional[str] = None
+    start: Optional[int] = None
+    if request.fips_agent:
+        advice = _move_to_fips_agent(containers, agent_index, sidecar_index, ctx)
+        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with"))
+    else:
+        advice = _leave_fips_agent(agent, request, ctx)
+        sidecar_image, start = _add_proxy(data, containers, sidecar_index, agent, request, ctx)
+        advice.extend(task_advice(data, agent, form))
+    output = _written(data, form)
+    text = doc.text
+    if ctx.changes:
+        unwrap = _WRAPPER_KEY if _is_wrapper(doc.data) else None
+        text = write_like(doc, output, unwrap=unwrap, lifted=("tags",))
+    return EcsEdit(
+        text=text,
+        data=output,
+        changes=ctx.changes,
+        advice=advice,
+        secrets=frozenset(secret_values(_api_spelled(doc.data, form)) | secret_values(data)),
+        agent_container=agent["name"],
+        agent_image=agent["image"],
+        sidecar_image=sidecar_image,
+        port_range_start=start,
+        fips_agent=request.fips_agent,
+        form=form,
+    )
+
+
+def _check_request(request: EcsRequest) -> None:
+    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    if conflict:
+        raise SettingError(conflict)
+    if request.image_tag is not None:
+        check_image_tag(request.image_tag)
+    if request.port_range_start is not None:
+        check_port_range_start(request.port_range_start)
+
+
+def _form_of(data: Any) -> str:
+    if isinstance(data, list):
+        return FORM_CLOUDFORMATION if is_cloudformation(data) else FORM_CONTAINER_DEFINITIONS
+    return FORM_TASK_DEFINITION
+
+
+def _read(data: Any, ctx: _Context) -> dict[str, Any]:
+    """The definition as a task definition in the ECS API's spelling, whatever its form."""
+    if ctx.form == FORM_TASK_DEFINITION:
+        return _unwrap(data, ctx)
+    if ctx.form == FORM_CLOUDFORMATION:
+        data = to_api_spelling(data)
+    return {"containerDefinitions": data}
+
+
+def _written(data: dict[str, Any], form: str) -> Any:
+    """The edited definition in the form it came in (a task definition comes out unwrapped)."""
+    if form == FORM_TASK_DEFINITION:
+        return data
+    containers = data["containerDefinitions"]
+    return to_cloudformation_spelling(containers) if form == FORM_CLOUDFORMATION else containers
+
+
+def _api_spelled(data: Any, form: str) -> Any:
+    return to_api_spelling(data) if form == FORM_CLOUDFORMATION else data
+
+
+def _add_proxy(
+    data: dict[str, Any],
+    containers: list[dict[str, Any]],
+    sidecar_index: Optional[int],
+    agent: dict[str, Any],
+    request: EcsRequest,
+    ctx: _Context,
+) -> tuple[str, int]:
+    """Add or update the sidecar and point the Agent at it: the sidecar's image and first port."""
     sidecar = containers[sidecar_index] if sidecar_index is not None else None
     start = _port_range_start(request, agent, sidecar, ctx)
     _check_port_conflicts(containers, sidecar_index, start, ctx)
@@ -513,35 +316,168 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
         ],
         ctx,
     )
-    if not ctx.changes:
-        text = doc.text
-    else:
-        text = doc.bom + _JsonWriter(doc).render(data, unwrapped=_is_wrapper(doc.data))
-        _verify(text, data)
-    advice.extend(task_advice(data, agent))
-    return EcsEdit(
-        text=text,
-        data=data,
-        changes=ctx.changes,
-        advice=advice,
-        secrets=frozenset(secret_values(doc.data) | secret_values(data)),
-        agent_container=agent["name"],
-        sidecar_image=sidecar["image"],
-        port_range_start=start,
-    )
+    return sidecar["image"], start
 
 
-def _verify(text: str, data: Any) -> None:
-    """Refuse to return text that would not read back as exactly ``data``."""
-    try:
-        again = json.loads(text[len(BOM) :] if text.startswith(BOM) else text)
-    except ValueError:
-        again = None
-    if not strict_equal(again, data):
-        raise DocumentError(
-            "refusing to write: the new task definition would not read back as intended;"
-            " please report this"
+# -- the FIPS Agent and back ----------------------------------------------
+
+
+def _leave_fips_agent(agent: dict[str, Any], request: EcsRequest, ctx: _Context) -> list[Advice]:
+    """Before adding the proxy: an Agent on a FIPS Agent image goes back to the standard one.
+
+    Only with ``request.from_fips_agent``; otherwise raises EcsRefusal.
+    """
+    image = agent["image"]
+    if not isinstance(image, str) or not is_fips_agent_image(image):
+        return []
+    name = agent["name"]
+    if not request.from_fips_agent:
+        raise ctx.refusal(
+            f"the Agent container {name!r} runs {image}, a FIPS Agent image: it is"
+            " FIPS-compliant itself and needs no proxy. Keep it (the vendor's recommended"
+            " method), or run again with --from-fips-agent to move this task back to the"
+            " standard Agent image and the FIPS proxy sidecar",
+            container=name,
         )
+    _switch_image(agent, to_fips=False, ctx=ctx)
+    return [
+        Advice(
+            "fips-proxy-phased-out",
+            f"the Agent container {name!r} goes back to the standard Agent image with the"
+            " fips-proxy sidecar; the vendor recommends the FIPS Agent instead"
+            " (fips-setup ecs --fips-agent)",
+        )
+    ]
+
+
+def _move_to_fips_agent(
+    containers: list[dict[str, Any]], agent_index: int, sidecar_index: Optional[int], ctx: _Context
+) -> list[Advice]:
+    """The Agent on its FIPS image; no sidecar, no references to it, no DD_FIPS_* variables."""
+    agent = containers[agent_index]
+    advice = _switch_image(agent, to_fips=True, ctx=ctx)
+    if sidecar_index is not None:
+        sidecar = containers[sidecar_index]
+        name = sidecar["name"]
+        _check_no_volumes_from(containers, name, ctx)
+        del containers[sidecar_index]
+        ctx.changes.append(f"removed container {name} ({sidecar['image']})")
+        for container in containers:
+            _drop_references(container, name, ctx)
+    _remove_fips_variables(agent, ctx)
+    return advice
+
+
+def _switch_image(agent: dict[str, Any], *, to_fips: bool, ctx: _Context) -> list[Advice]:
+    """Give the Agent container the FIPS (or the standard) variant of its image.
+
+    The registry, repository and version stay; an image pinned by digest, or
+    not given as a plain reference, is refused. Returns warnings about the
+    version.
+    """
+    name, image = agent["name"], agent["image"]
+    variant = "FIPS Agent" if to_fips else "standard Agent"
+    if not isinstance(image, str) or "${" in image:
+        shown = image if isinstance(image, str) else json.dumps(image, ensure_ascii=False)
+        raise ctx.refusal(
+            f"the Agent container {name!r}: its image is {shown}, computed by a template or"
+            f" by CloudFormation, so fips-setup cannot change its tag; set the {variant} image"
+            " where it is defined and run again",
+            container=name,
+        )
+    if is_fips_agent_image(image) == to_fips:
+        return []
+    tag = image_tag(image) or IMPLICIT_TAG
+    new_tag = fips_tag(tag) if to_fips else standard_tag(tag)
+    if image_digest(image) is not None:
+        raise ctx.refusal(
+            f"the Agent container {name!r} runs {image}, pinned by digest: the {variant} image"
+            f" has another digest, which fips-setup cannot know; replace the image with the"
+            f" {variant} image's tag ({image_repository(image)}:{new_tag}) or digest, and run"
+            " again",
+            container=name,
+        )
+    advice: list[Advice] = []
+    if to_fips:
+        parts = new_tag.lower().split("-")
+        if "full" in parts and older_than(tag, FIPS_FULL_MIN_VERSION):
+            raise ctx.refusal(
+                f"the Agent container {name!r} runs {image}: there is no FIPS variant of the"
+                f" -full image before {shown_version(FIPS_FULL_MIN_VERSION)}; use"
+                f" {shown_version(FIPS_FULL_MIN_VERSION)} or newer, or the image without -full,"
+                " and run again",
+                container=name,
+            )
+        if older_than(tag, FIPS_AGENT_MIN_VERSION):
+            advice.append(
+                Advice(
+                    "fips-agent-version",
+                    f"the Agent container {name!r} runs version {tag}: the FIPS Agent is"
+                    f" supported from {shown_version(FIPS_AGENT_MIN_VERSION)}; choose a newer"
+                    " version",
+                )
+            )
+    new = with_tag(image, new_tag)
+    agent["image"] = new
+    ctx.changes.append(f"{name}: set image {new} (was {image})")
+    return advice
+
+
+def _check_no_volumes_from(containers: list[dict[str, Any]], sidecar: str, ctx: _Context) -> None:
+    for container in containers:
+        sources = container.get("volumesFrom")
+        if not isinstance(sources, list) or container["name"] == sidecar:
+            continue
+        if any(isinstance(s, dict) and s.get("sourceContainer") == sidecar for s in sources):
+            raise ctx.refusal(
+                f"container {container['name']!r} mounts volumes from the {sidecar} sidecar"
+                " (volumesFrom), which the FIPS Agent does not need; remove that entry and"
+                " run again",
+                container=container["name"],
+            )
+
+
+def _drop_references(container: dict[str, Any], sidecar: str, ctx: _Context) -> None:
+    """Remove ``dependsOn`` and ``links`` entries naming the removed sidecar."""
+    removed = []
+    depends = container.get("dependsOn")
+    if isinstance(depends, list):
+        kept = [
+            d for d in depends if not (isinstance(d, dict) and d.get("containerName") == sidecar)
+        ]
+        if len(kept) != len(depends):
+            _replace_list(container, "dependsOn", kept)
+            removed.append(f"dependsOn {sidecar}")
+    links = container.get("links")
+    if isinstance(links, list):
+        kept = [
+            link for link in links if not (isinstance(link, str) and link.split(":")[0] == sidecar)
+        ]
+        if len(kept) != len(links):
+            _replace_list(container, "links", kept)
+            removed.append(f"links {sidecar}")
+    if removed:
+        ctx.changes.append(f"{container['name']}: removed {', '.join(removed)}")
+
+
+def _remove_fips_variables(agent: dict[str, Any], ctx: _Context) -> None:
+    env = _environment(agent, ctx)
+    names = [entry["name"] for entry in env if entry["name"].startswith(FIPS_VARIABLE_PREFIX)]
+    if names:
+        kept = [entry for entry in env if not entry["name"].startswith(FIPS_VARIABLE_PREFIX)]
+        _replace_list(agent, "environment", kept)
+        ctx.changes.append(f"{agent['name']}: removed {', '.join(names)}")
+
+
+def _replace_list(container: dict[str, Any], key: str, items: list[Any]) -> None:
+    """Set a container's list; a list this edit emptied goes altogether."""
+    if items:
+        container[key] = items
+    else:
+        del container[key]
+
+
+# -- reading the definition -----------------------------------------------
 
 
 def _is_wrapper(data: Any) -> bool:
@@ -552,7 +488,8 @@ def _is_wrapper(data: Any) -> bool:
 def _unwrap(data: Any, ctx: _Context) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise DocumentError(
-            f"the top level is {describe(data)}, not an ECS task definition (a JSON object)",
+            f"the top level is {describe(data)}, not an ECS task definition (a JSON object)"
+            " or a list of container definitions",
             line=1,
         )
     if _is_wrapper(data):
@@ -586,6 +523,8 @@ def _containers(data: dict[str, Any], ctx: _Context) -> list[dict[str, Any]]:
     containers = data.get("containerDefinitions")
     if containers is None:
         raise ctx.error("has no containerDefinitions; is it an ECS task definition?")
+    if containers == [] and ctx.form != FORM_TASK_DEFINITION:
+        raise DocumentError("the list of container definitions is empty", line=1)
     if not isinstance(containers, list) or not containers:
         raise ctx.error(
             f"containerDefinitions is {describe(containers) if containers != [] else 'empty'},"
@@ -594,25 +533,41 @@ def _containers(data: dict[str, Any], ctx: _Context) -> list[dict[str, Any]]:
     seen: set[str] = set()
     for index, container in enumerate(containers):
         if not isinstance(container, dict):
-            raise ctx.error(
-                f"containerDefinitions[{index}] is {describe(container)}, not an object"
-            )
+            raise ctx.error(f"{ctx.item(index)} is {describe(container)}, not an object")
         name = container.get("name")
         if not isinstance(name, str) or not name:
-            raise ctx.error(f"containerDefinitions[{index}] has no name")
+            raise ctx.error(f"{ctx.item(index)} has no name")
         if name in seen:
             raise ctx.error(f"two containers are named {name!r}; ECS needs unique names")
         seen.add(name)
-        if not isinstance(container.get("image"), str):
+        image = container.get("image")
+        if image is None:
             raise ctx.error(f"container {name!r} has no image", container=name)
+        # CloudFormation may compute an image ({"Fn::Sub": ...}); it is left alone.
+        if not isinstance(image, str) and ctx.form != FORM_CLOUDFORMATION:
+            raise ctx.error(
+                f"container {name!r}: image is {describe(image)}, not an image reference",
+                container=name,
+            )
     return containers
+
+
+def _plain_image(container: dict[str, Any]) -> str:
+    """The container's image reference, or "" when it is computed (CloudFormation)."""
+    image = container["image"]
+    return image if isinstance(image, str) else ""
+
+
+def is_fips_proxy_image(image: str) -> bool:
+    """True for the FIPS proxy image from any registry or mirror."""
+    return image_repository(image).lower().split("/")[-1] == SIDECAR_NAME
 
 
 def _find_sidecar(containers: list[dict[str, Any]], ctx: _Context) -> Optional[int]:
     found = [
         index
         for index, container in enumerate(containers)
-        if container["name"] == SIDECAR_NAME or is_fips_proxy_image(container["image"])
+        if container["name"] == SIDECAR_NAME or is_fips_proxy_image(_plain_image(container))
     ]
     if len(found) > 1:
         names = ", ".join(repr(containers[index]["name"]) for index in found)
@@ -620,10 +575,11 @@ def _find_sidecar(containers: list[dict[str, Any]], ctx: _Context) -> Optional[i
     if not found:
         return None
     sidecar = containers[found[0]]
-    if not is_fips_proxy_image(sidecar["image"]):
+    if not is_fips_proxy_image(_plain_image(sidecar)):
         raise ctx.error(
-            f"a container is named {SIDECAR_NAME!r} but runs {sidecar['image']}, not the FIPS"
-            " proxy image; rename or remove it",
+            f"a container is named {SIDECAR_NAME!r} but runs"
+            f" {_plain_image(sidecar) or 'a computed image'}, not the FIPS proxy image;"
+            " rename or remove it",
             container=sidecar["name"],
         )
     return found[0]
@@ -649,7 +605,7 @@ def _find_agent(
     found = [
         index
         for index, container in enumerate(containers)
-        if index != sidecar_index and is_agent_image(container["image"])
+        if index != sidecar_index and is_agent_image(_plain_image(container))
     ]
     if not found:
         raise ctx.error(
@@ -896,11 +852,21 @@ def _set_environment(
 # -- advice and secrets ---------------------------------------------------
 
 
-def task_advice(data: dict[str, Any], agent: dict[str, Any]) -> list[Advice]:
-    """Warnings about the task definition that the edit does not fix."""
+def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[Advice]:
+    """Warnings about a definition for the proxy that the edit does not fix."""
     advice = []
     mode = data.get("networkMode")
-    if mode in (None, "bridge", "none"):
+    if form != FORM_TASK_DEFINITION:
+        advice.append(
+            Advice(
+                "network-mode",
+                "networkMode is set where these container definitions are used (the"
+                " aws_ecs_task_definition resource, the CloudFormation TaskDefinition), not in"
+                " this file: it must be awsvpc or host, so that the containers of the task share"
+                " 127.0.0.1 and the Agent reaches the proxy",
+            )
+        )
+    elif mode in (None, "bridge", "none"):
         shown = "not set (bridge on EC2)" if mode is None else mode
         advice.append(
             Advice(
@@ -909,6 +875,16 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any]) -> list[Advice]:
                 " 127.0.0.1, so the Agent cannot reach the proxy; use awsvpc or host",
             )
         )
+    advice.extend(_site_advice(agent, "the FIPS proxy only forwards to"))
+    return advice
+
+
+def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
+    """A warning when the Agent container's DD_SITE is not the US1-FED site.
+
+    ``rule`` ends the message: "the FIPS proxy only forwards to" (the site follows).
+    """
+    advice = []
     site = None
     for entry in agent.get("environment", []):
         if entry.get("name") == "DD_SITE":
@@ -921,15 +897,14 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any]) -> list[Advice]:
             Advice(
                 "site-not-fed",
                 f"DD_SITE is not set on the Agent container {agent['name']!r} (the Agent's"
-                f" default is datadoghq.com); the FIPS proxy only forwards to {FED_SITE}",
+                f" default is datadoghq.com); {rule} {FED_SITE}",
             )
         )
     elif isinstance(site, str) and site.strip().lower() != FED_SITE:
         advice.append(
             Advice(
                 "site-not-fed",
-                f"DD_SITE is {site} on the Agent container {agent['name']!r}; the FIPS proxy"
-                f" only forwards to {FED_SITE}",
+                f"DD_SITE is {site} on the Agent container {agent['name']!r}; {rule} {FED_SITE}",
             )
         )
     return advice
@@ -955,18 +930,3 @@ def secret_values(data: Any) -> set[str]:
         for item in data:
             found |= secret_values(item)
     return found
-
-
-def mask_secrets(text: str, secrets: frozenset[str]) -> str:
-    """``text`` (JSON) with every string literal equal to a secret replaced by the mask."""
-    if not secrets:
-        return text
-
-    def replace(match: re.Match[str]) -> str:
-        try:
-            value = json.loads(match.group(0))
-        except ValueError:
-            return match.group(0)
-        return f'"{MASK}"' if value in secrets else match.group(0)
-
-    return _STRING_LITERAL.sub(replace, text)

@@ -47,6 +47,7 @@ class DocumentError(FipsSetupError):
         """The same error, its message naming the file ``path``."""
         located = DocumentError(self.located(str(path)), line=self.line)
         located.path = str(path)
+        located.code = self.code  # a refusal (``precondition``) stays one
         return located
 
 

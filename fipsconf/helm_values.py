@@ -1,11 +1,16 @@
-"""The ``fips`` settings of a Datadog Helm chart ``values.yaml``: validate, edit, advise.
+"""A Datadog Helm chart ``values.yaml`` for the FIPS proxy or the FIPS Agent: edit, advise.
 
 The chart (``charts/datadog``) adds the ``fips-proxy`` sidecar to the Agent
 pods when ``fips.enabled`` is true, and passes ``fips.port``,
 ``fips.use_https`` and ``fips.local_address`` to the Agent as
-``DD_FIPS_*`` variables. Helm reads values case-sensitively, so keys are
-matched exactly: ``FIPS:`` is not ``fips:``. The edit goes through the same
-byte-preserving engine as ``datadog.yaml`` (:mod:`fipsconf.yamledit`).
+``DD_FIPS_*`` variables. With ``useFIPSAgent`` true it instead runs the
+FIPS Agent images (``-fips`` appended to each image tag; an image given by
+digest is used as it is) and adds no sidecar, whatever ``fips.enabled``
+says (DataDog/helm-charts ``charts/datadog/templates/_helpers.tpl``:
+``image-path``, ``should-enable-fips-proxy``). Helm reads values
+case-sensitively, so keys are matched exactly: ``FIPS:`` is not ``fips:``.
+The edits go through the same byte-preserving engine as ``datadog.yaml``
+(:mod:`fipsconf.yamledit`).
 """
 
 from __future__ import annotations
@@ -15,6 +20,13 @@ from typing import Any, NamedTuple, Optional
 
 from ruamel.yaml.nodes import MappingNode, Node
 
+from fipsconf.agent_images import (
+    FIPS_AGENT_MIN_VERSION,
+    is_fips_tag,
+    older_than,
+    shown_version,
+    standard_tag,
+)
 from fipsconf.datadog_yaml import (
     DEFAULT_PORT_RANGE_START,
     FED_SITE,
@@ -56,18 +68,38 @@ PRODUCTS_BY_OFFSET = (
 _IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
 #: Keys under ``fips`` that the chart reads (a case variant is a likely typo).
 _CHART_FIPS_KEYS = ("enabled", "use_https", "port", "portRange", "local_address", "image")
+#: The chart's switch to the FIPS Agent images.
+FIPS_AGENT_KEY = "useFIPSAgent"
+#: The chart's components whose ``image.tag`` gets ``-fips`` under useFIPSAgent.
+_IMAGE_COMPONENTS = ("agents", "clusterAgent", "clusterChecksRunner")
 
 
 class HelmRequest(NamedTuple):
-    """What the operator asks for in the chart values; None leaves a value as it is."""
+    """What the operator asks for in the chart values; None leaves a value as it is.
+
+    ``fips_agent`` asks for the FIPS Agent instead of the proxy sidecar (and
+    takes none of the sidecar's options); ``from_fips_agent`` allows moving
+    a chart on the FIPS Agent back to the sidecar.
+    """
 
     port: Optional[int] = None
     local_address: Optional[str] = None
     image_tag: Optional[str] = None
-    allow_fips_agent: bool = False
+    from_fips_agent: bool = False
+    fips_agent: bool = False
+
+    def options_beside_fips_agent(self) -> list[str]:
+        """The sidecar's options given with ``fips_agent``, as the command line spells them."""
+        given = (
+            ("--port", self.port),
+            ("--local-address", self.local_address),
+            ("--image-tag", self.image_tag),
+            ("--from-fips-agent", self.from_fips_agent or None),
+        )
+        return [option for option, value in given if value is not None] if self.fips_agent else []
 
     def assignments(self) -> list[Assignment]:
-        """The key paths and values this request sets in ``values.yaml``."""
+        """The key paths and values the proxy sidecar's request sets in ``values.yaml``."""
         out = [
             Assignment(("fips", "enabled"), True),
             Assignment(("fips", "use_https"), False),
@@ -82,9 +114,9 @@ class HelmRequest(NamedTuple):
 
 
 class FipsAgentConflict(FipsSetupError):
-    """``useFIPSAgent`` is on: the chart deploys no sidecar, so the edit would do nothing.
+    """The values do not allow the edit as they stand (``useFIPSAgent`` on, for the proxy).
 
-    ``line`` is the 1-based line of the ``useFIPSAgent`` key.
+    ``line`` is the 1-based line of the key at fault.
     """
 
     code = "precondition"
@@ -134,12 +166,19 @@ def helm_truthy(value: Any) -> bool:
 
 
 def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
-    """Turn the FIPS proxy sidecar on in a parsed chart ``values.yaml``.
+    """Turn the FIPS proxy sidecar, or with ``request.fips_agent`` the FIPS Agent, on.
 
     Raises SettingError for an unacceptable request, FipsAgentConflict when
-    ``useFIPSAgent`` is on (unless ``request.allow_fips_agent``), and
-    DocumentError (with its line) for a document that cannot be edited safely.
+    the values do not allow the edit (``useFIPSAgent`` on without
+    ``request.from_fips_agent``; an image tag that is a FIPS tag already, for
+    the FIPS Agent), and DocumentError (with its line) for a document that
+    cannot be edited safely.
     """
+    if request.fips_agent:
+        conflict = fips_agent_conflict(request.options_beside_fips_agent())
+        if conflict:
+            raise SettingError(conflict)
+        return _edit_for_fips_agent(doc)
     if request.port is not None:
         check_port_range_start(request.port, setting="fips.port")
     if request.local_address is not None:
@@ -147,48 +186,136 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     if request.image_tag is not None:
         check_image_tag(request.image_tag)
     advice: list[Advice] = []
+    assignments = request.assignments()
     fips_agent = _fips_agent_entry(doc)
     if fips_agent is not None:
         line, value = fips_agent
         shown = f"the string {value!r}, which Helm treats as true" if isinstance(value, str) else ""
-        setting = f"useFIPSAgent is {shown or 'true'}"
-        if not request.allow_fips_agent:
+        if not request.from_fips_agent:
             raise FipsAgentConflict(
-                f"{setting}: the chart then runs the FIPS Agent images, which are"
-                " FIPS-compliant themselves and need no proxy, and adds no fips-proxy"
-                " sidecar, so fips.enabled would do nothing. Keep useFIPSAgent (the"
-                " vendor's recommended method), or pass --allow-fips-agent to set the"
-                " fips values anyway",
+                f"{FIPS_AGENT_KEY} is {shown or 'true'}: the chart then runs the FIPS Agent"
+                " images, which are FIPS-compliant themselves and need no proxy, and adds no"
+                " fips-proxy sidecar. Keep it (the vendor's recommended method), or run again"
+                " with --from-fips-agent to move this chart back to the standard Agent images"
+                f" and the FIPS proxy sidecar ({FIPS_AGENT_KEY}: false)",
                 line=line,
             )
+        assignments.insert(0, Assignment((FIPS_AGENT_KEY,), False))
         advice.append(
             Advice(
-                "fips-agent",
-                f"{setting} (line {line}): the chart runs the FIPS Agent images and adds"
-                " no fips-proxy sidecar, so the fips values take effect only once"
-                " useFIPSAgent is false",
+                "fips-proxy-phased-out",
+                f"{FIPS_AGENT_KEY} becomes false (line {line}): the chart goes back to the"
+                " standard Agent images with the fips-proxy sidecar; the vendor recommends"
+                " the FIPS Agent instead (fips-setup helm --fips-agent)",
             )
         )
-    result = set_values(doc, request.assignments(), keys_match=exact_keys)
+    result = set_values(doc, assignments, keys_match=exact_keys)
     advice.extend(chart_advice(result.document))
     return HelmEdit(result=result, advice=advice)
+
+
+def fips_agent_conflict(options: list[str]) -> Optional[str]:
+    """What to say when proxy options (as spelled) come with ``--fips-agent``; None if none do."""
+    if not options:
+        return None
+    return f"{', '.join(options)} cannot be used with --fips-agent: the FIPS Agent needs no proxy"
+
+
+def _edit_for_fips_agent(doc: YamlDocument) -> HelmEdit:
+    """``useFIPSAgent: true``, and ``fips.enabled: false`` where the sidecar was on.
+
+    The other ``fips`` values stay: the chart ignores them under
+    ``useFIPSAgent``, and they serve again on the way back.
+    """
+    data = doc.data if isinstance(doc.data, dict) else {}
+    _refuse_fips_tags(doc)
+    assignments = []
+    if data.get(FIPS_AGENT_KEY) is not True:
+        assignments.append(Assignment((FIPS_AGENT_KEY,), True))
+    fips = data.get("fips")
+    if isinstance(fips, dict) and helm_truthy(fips.get("enabled")):
+        assignments.append(Assignment(("fips", "enabled"), False))
+    result = set_values(doc, assignments, keys_match=exact_keys)
+    return HelmEdit(result=result, advice=fips_agent_advice(result.document))
+
+
+def _component_image(data: Any, component: str) -> dict[Any, Any]:
+    """``COMPONENT.image`` of the values (agents, clusterAgent...), or {}."""
+    part = data.get(component) if isinstance(data, dict) else None
+    image = part.get("image") if isinstance(part, dict) else None
+    return image if isinstance(image, dict) else {}
+
+
+def _refuse_fips_tags(doc: YamlDocument) -> None:
+    """Refuse an image tag that is a FIPS tag already: the chart would append -fips again."""
+    for component in _IMAGE_COMPONENTS:
+        tag = _component_image(doc.data, component).get("tag")
+        if isinstance(tag, str) and is_fips_tag(tag):
+            raise FipsAgentConflict(
+                f"{component}.image.tag is {tag}, a FIPS image tag already: with"
+                f" {FIPS_AGENT_KEY} the chart appends -fips to the tag ({tag}-fips, an image"
+                f" that does not exist); set {component}.image.tag to {standard_tag(tag)}"
+                " and run again",
+                line=_line_at(doc.root, (component, "image", "tag")) or 1,
+            )
+
+
+def fips_agent_advice(doc: YamlDocument) -> list[Advice]:
+    """Warnings about chart values that defeat or limit the FIPS Agent images."""
+    data = doc.data if isinstance(doc.data, dict) else {}
+    advice = []
+    for component in _IMAGE_COMPONENTS:
+        image = _component_image(data, component)
+        if image.get("digest"):
+            line = _line_at(doc.root, (component, "image", "digest"))
+            advice.append(
+                Advice(
+                    "image-digest",
+                    f"{component}.image.digest is set (line {line}): the chart uses an image"
+                    " digest as it is and appends -fips only to tags, so this image stays the"
+                    " one the digest names; set the digest of its FIPS image, or remove the"
+                    " digest",
+                )
+            )
+    tag = _component_image(data, "agents").get("tag")
+    if isinstance(tag, str) and older_than(tag, FIPS_AGENT_MIN_VERSION):
+        advice.append(
+            Advice(
+                "fips-agent-version",
+                f"agents.image.tag is {tag}: the FIPS Agent is supported from"
+                f" {shown_version(FIPS_AGENT_MIN_VERSION)}; choose a newer version",
+            )
+        )
+    advice.extend(_site_advice(data, "the FIPS Agent is supported only on"))
+    advice.extend(_fips_agent_key_spelling_advice(doc))
+    return advice
+
+
+def _line_at(root: Optional[Node], path: tuple[str, ...]) -> Optional[int]:
+    """The 1-based line of the key at ``path`` (exact keys), when the path exists."""
+    node = root
+    line = None
+    for key in path:
+        if not isinstance(node, MappingNode):
+            return None
+        for key_node, value_node in node.value:
+            if scalar_key(key_node) == key:
+                line, node = int(key_node.start_mark.line) + 1, value_node
+                break
+        else:
+            return None
+    return line
 
 
 def _fips_agent_entry(doc: YamlDocument) -> Optional[tuple[int, Any]]:
     """The line and value of a top-level ``useFIPSAgent`` that Helm reads as true."""
     if not isinstance(doc.root, MappingNode) or not isinstance(doc.data, dict):
         return None
-    value = doc.data.get("useFIPSAgent")
+    value = doc.data.get(FIPS_AGENT_KEY)
     if not helm_truthy(value):
         return None
-    return _key_line(doc.root, "useFIPSAgent"), value
-
-
-def _key_line(mapping: MappingNode, key: str) -> int:
-    for key_node, _ in mapping.value:
-        if scalar_key(key_node) == key:
-            return int(key_node.start_mark.line) + 1
-    return int(mapping.start_mark.line) + 1
+    line = _line_at(doc.root, (FIPS_AGENT_KEY,))
+    return line or int(doc.root.start_mark.line) + 1, value
 
 
 def _mapping_at(node: Optional[Node], key: str) -> Optional[MappingNode]:
@@ -207,18 +334,55 @@ def chart_advice(doc: YamlDocument) -> list[Advice]:
     assert isinstance(fips, dict)
     advice = _no_sidecar_advice(data)
     advice.extend(_port_range_advice(fips))
+    tag = _component_image(data, "agents").get("tag")
+    if isinstance(tag, str) and is_fips_tag(tag):
+        advice.append(
+            Advice(
+                "fips-agent-image",
+                f"agents.image.tag is {tag}, a FIPS Agent image: it ignores the proxy settings,"
+                f" so the sidecar does nothing for it; set agents.image.tag to"
+                f" {standard_tag(tag)} to use the proxy, or use the FIPS Agent with"
+                " fips-setup helm --fips-agent",
+            )
+        )
+    advice.extend(_site_advice(data, "the FIPS proxy only forwards to"))
+    advice.extend(_key_spelling_advice(doc))
+    advice.extend(_fips_agent_key_spelling_advice(doc))
+    return advice
+
+
+def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:
+    """A warning when ``datadog.site`` is set to another site than US1-FED.
+
+    ``rule`` is the middle of the message: "the FIPS proxy only forwards to".
+    """
     datadog = data.get("datadog")
     site = datadog.get("site") if isinstance(datadog, dict) else None
     if isinstance(site, str) and site.strip() and site.strip().lower() != FED_SITE:
-        advice.append(
+        return [
             Advice(
                 "site-not-fed",
-                f"datadog.site is {site}; the FIPS proxy only forwards to {FED_SITE}:"
-                f" set datadog.site: {FED_SITE}",
+                f"datadog.site is {site}; {rule} {FED_SITE}: set datadog.site: {FED_SITE}",
             )
+        ]
+    return []
+
+
+def _fips_agent_key_spelling_advice(doc: YamlDocument) -> list[Advice]:
+    """Top-level keys spelled like ``useFIPSAgent`` in another case, which the chart ignores."""
+    if not isinstance(doc.root, MappingNode):
+        return []
+    return [
+        Advice(
+            "key-ignored",
+            f"{text} (line {key_node.start_mark.line + 1}) is not read by the chart: Helm keys"
+            f" are case-sensitive, the chart reads {FIPS_AGENT_KEY}",
         )
-    advice.extend(_key_spelling_advice(doc))
-    return advice
+        for key_node, _ in doc.root.value
+        if (text := scalar_key(key_node)) is not None
+        and text != FIPS_AGENT_KEY
+        and text.lower() == FIPS_AGENT_KEY.lower()
+    ]
 
 
 def _no_sidecar_advice(data: dict[Any, Any]) -> list[Advice]:
@@ -367,5 +531,5 @@ def fips_values(data: Any) -> dict[str, Any]:
         "portRange": fips.get("portRange", CHART_DEFAULT_PORT_RANGE),
         "local_address": fips.get("local_address", "127.0.0.1"),
         "image_tag": image.get("tag"),
-        "useFIPSAgent": data.get("useFIPSAgent", False) if isinstance(data, dict) else False,
+        FIPS_AGENT_KEY: data.get(FIPS_AGENT_KEY, False) if isinstance(data, dict) else False,
     }

@@ -1,4 +1,4 @@
-"""``fips-setup helm`` and ``fips-setup ecs``: a values.yaml or task definition, edited.
+"""``fips-setup helm`` and ``fips-setup ecs``: a values.yaml or ECS definition, edited.
 
 Both read one file, compute the new text with :mod:`fipsconf` and then, by
 destination: ``--in-place`` rewrites the file atomically (owner and mode
@@ -21,7 +21,15 @@ from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import Advice
-from fipsconf.ecs_taskdef import EcsEdit, EcsRequest, edit_task_definition, parse_task_definition
+from fipsconf.ecs_taskdef import (
+    FORM_CLOUDFORMATION,
+    FORM_CONTAINER_DEFINITIONS,
+    FORM_TASK_DEFINITION,
+    EcsEdit,
+    EcsRequest,
+    edit_task_definition,
+    parse_task_definition,
+)
 from fipsconf.errors import DocumentError
 from fipsconf.helm_values import (
     FipsAgentConflict,
@@ -168,7 +176,7 @@ def _same_file(target: Optional[Path], source: Path) -> bool:
 def helm_values(
     path: Path, request: HelmRequest, destination: Destination, *, dry_run: bool
 ) -> ContainerResult:
-    """Enable the FIPS proxy sidecar in a Helm chart ``values.yaml``."""
+    """Enable the FIPS proxy sidecar, or the FIPS Agent, in a Helm chart ``values.yaml``."""
     before, mode = _read_source(path, "Helm values file")
     try:
         doc = parse_yaml(decode_utf8(before))
@@ -187,7 +195,11 @@ def helm_values(
         _helm_edited(edit),
         dry_run=dry_run,
         apply_hint="apply it with helm upgrade RELEASE datadog/datadog -f {file}",
-        noun="the FIPS proxy sidecar is already enabled as requested",
+        noun=(
+            "the chart already runs the FIPS Agent (useFIPSAgent: true, no fips-proxy sidecar)"
+            if request.fips_agent
+            else "the FIPS proxy sidecar is already enabled as requested"
+        ),
     )
 
 
@@ -205,7 +217,11 @@ def _helm_edited(edit: HelmEdit) -> _Edited:
 def ecs_task_definition(
     path: Path, request: EcsRequest, destination: Destination, *, dry_run: bool
 ) -> ContainerResult:
-    """Add the FIPS proxy sidecar to an ECS task definition and point the Agent at it."""
+    """Set up the FIPS proxy sidecar, or the FIPS Agent, in ECS container definitions.
+
+    The file is a task definition, ``describe-task-definition`` output, or a
+    bare list of container definitions (Terraform, CloudFormation).
+    """
     before, mode = _read_source(path, "task definition (JSON)")
     try:
         doc = parse_task_definition(decode_utf8(before))
@@ -221,9 +237,23 @@ def ecs_task_definition(
         destination,
         _ecs_edited(edit),
         dry_run=dry_run,
-        apply_hint="register it with aws ecs register-task-definition --cli-input-json file://{file}",
-        noun="the task definition already has the FIPS proxy sidecar as requested",
+        apply_hint=_ECS_APPLY_HINTS[edit.form],
+        noun=(
+            "the Agent container already runs the FIPS Agent, without the proxy"
+            if request.fips_agent
+            else "the Agent container already uses the FIPS proxy sidecar as requested"
+        ),
     )
+
+
+#: How to put an edited file to use, by the form it was read in.
+_ECS_APPLY_HINTS = {
+    FORM_TASK_DEFINITION: (
+        "register it with aws ecs register-task-definition --cli-input-json file://{file}"
+    ),
+    FORM_CONTAINER_DEFINITIONS: "apply it with the task definition that reads it (terraform apply)",
+    FORM_CLOUDFORMATION: "deploy it with the stack that reads it (a CloudFormation stack update)",
+}
 
 
 def _ecs_edited(edit: EcsEdit) -> _Edited:
@@ -232,7 +262,10 @@ def _ecs_edited(edit: EcsEdit) -> _Edited:
         changes=edit.changes,
         advice=edit.advice,
         details={
+            "form": edit.form,
+            "fips_agent": edit.fips_agent,
             "agent_container": edit.agent_container,
+            "agent_image": edit.agent_image,
             "sidecar_image": edit.sidecar_image,
             "port_range_start": edit.port_range_start,
         },

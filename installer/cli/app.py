@@ -229,11 +229,19 @@ OutputOption = Annotated[
         help="Write the result to PATH. Without this or --in-place: print it on stdout.",
     ),
 ]
-AllowFipsAgentOption = Annotated[
+FipsAgentOption = Annotated[
     bool,
     typer.Option(
+        "--fips-agent",
+        help="Move to the FIPS Agent instead (the vendor's recommended method): no proxy.",
+    ),
+]
+FromFipsAgentOption = Annotated[
+    bool,
+    typer.Option(
+        "--from-fips-agent",
         "--allow-fips-agent",
-        help="Set up the proxy even though the FIPS Agent (which needs none) is in use.",
+        help="Move from the FIPS Agent back to the proxy sidecar (refused without it).",
     ),
 ]
 
@@ -265,11 +273,12 @@ def helm(
             "--image-tag", metavar="TAG", help="fips.image.tag: the fips-proxy image version."
         ),
     ] = None,
-    allow_fips_agent: AllowFipsAgentOption = False,
+    fips_agent: FipsAgentOption = False,
+    from_fips_agent: FromFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Enable the FIPS proxy sidecar in a Helm values file (fips.enabled, fips.use_https)."""
+    """Enable the FIPS proxy sidecar in Helm values, or the FIPS Agent with --fips-agent."""
     _one_destination(in_place, output)
     _exit(
         commands.helm_command(
@@ -279,7 +288,8 @@ def helm(
             port=port,
             local_address=local_address,
             image_tag=image_tag,
-            allow_fips_agent=allow_fips_agent,
+            from_fips_agent=from_fips_agent,
+            fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
         )
@@ -292,7 +302,8 @@ def ecs(
         Path,
         typer.Argument(
             metavar="TASKDEF.json",
-            help="An ECS task definition, or aws ecs describe-task-definition output.",
+            help="An ECS task definition, aws ecs describe-task-definition output, or a"
+            " list of container definitions (Terraform, CloudFormation).",
         ),
     ],
     in_place: InPlaceOption = False,
@@ -321,11 +332,12 @@ def ecs(
             help="First of the proxy's 16 ports (default: the definition's own, else 9803).",
         ),
     ] = None,
-    allow_fips_agent: AllowFipsAgentOption = False,
+    fips_agent: FipsAgentOption = False,
+    from_fips_agent: FromFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Add the fips-proxy sidecar to an ECS task definition and point the Agent at it."""
+    """Add the fips-proxy sidecar to ECS container definitions, or the FIPS Agent image."""
     _one_destination(in_place, output)
     _exit(
         commands.ecs_command(
@@ -335,7 +347,8 @@ def ecs(
             image_tag=image_tag,
             agent_container=agent_container,
             port_range_start=port_range_start,
-            allow_fips_agent=allow_fips_agent,
+            from_fips_agent=from_fips_agent,
+            fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
         )

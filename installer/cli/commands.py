@@ -14,6 +14,7 @@ from fipsconf.errors import FipsSetupError
 from installer.cli.render import (
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     left_changed,
     show_document,
     show_failure,
@@ -23,6 +24,12 @@ from installer.cli.render import (
 )
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
+
+
+def usage_failure(message: str, *, as_json: bool) -> int:
+    """Show a usage error found after parsing (options that do not go together)."""
+    show_failure(message, "usage", as_json=as_json)
+    return EXIT_USAGE
 
 
 def run_and_render(
@@ -182,20 +189,25 @@ def helm_command(
     port: Optional[int],
     local_address: Optional[str],
     image_tag: Optional[str],
-    allow_fips_agent: bool,
+    from_fips_agent: bool,
+    fips_agent: bool,
     dry_run: bool,
     as_json: bool,
 ) -> int:
     """``fips-setup helm``."""
-    from fipsconf.helm_values import HelmRequest
+    from fipsconf.helm_values import HelmRequest, fips_agent_conflict
     from installer.containers import Destination, helm_values
 
     request = HelmRequest(
         port=port,
         local_address=local_address,
         image_tag=image_tag,
-        allow_fips_agent=allow_fips_agent,
+        from_fips_agent=from_fips_agent,
+        fips_agent=fips_agent,
     )
+    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    if conflict:
+        return usage_failure(conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: helm_values(values, request, destination, dry_run=dry_run)
@@ -210,20 +222,26 @@ def ecs_command(
     image_tag: Optional[str],
     agent_container: Optional[str],
     port_range_start: Optional[int],
-    allow_fips_agent: bool,
+    from_fips_agent: bool,
+    fips_agent: bool,
     dry_run: bool,
     as_json: bool,
 ) -> int:
     """``fips-setup ecs``."""
     from fipsconf.ecs_taskdef import EcsRequest
+    from fipsconf.helm_values import fips_agent_conflict
     from installer.containers import Destination, ecs_task_definition
 
     request = EcsRequest(
         image_tag=image_tag,
         agent_container=agent_container,
         port_range_start=port_range_start,
-        allow_fips_agent=allow_fips_agent,
+        from_fips_agent=from_fips_agent,
+        fips_agent=fips_agent,
     )
+    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    if conflict:
+        return usage_failure(conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: ecs_task_definition(taskdef, request, destination, dry_run=dry_run)

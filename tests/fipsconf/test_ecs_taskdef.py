@@ -1,25 +1,22 @@
-"""The ECS editor's helpers: image recognition, layout detection, secrets."""
+"""The ECS editor's helpers: image recognition, secrets, the layout of a changed file."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from fipsconf.agent_images import image_repository, image_tag, is_agent_image
 from fipsconf.ecs_taskdef import (
     DEFAULT_FIPS_PROXY_TAG,
     EcsRequest,
-    JsonStyle,
     edit_task_definition,
-    image_repository,
-    image_tag,
-    is_agent_image,
-    is_fips_agent_image,
     is_fips_proxy_image,
-    mask_secrets,
     parse_task_definition,
     secret_values,
 )
+from fipsconf.errors import SettingError
 from fipsconf.redact import MASK
 
 
@@ -67,38 +64,11 @@ def test_image_parts() -> None:
     assert image_tag("datadog/fips-proxy:1.1.17@sha256:00") == "1.1.17"
     assert is_fips_proxy_image("public.ecr.aws/datadog/fips-proxy:1.1.29")
     assert not is_fips_proxy_image("haproxy:2.8")
-    assert is_fips_agent_image("public.ecr.aws/datadog/agent:7.65.0-fips")
-    assert is_fips_agent_image("datadog/agent:7.65.0-fips-jmx")
-    assert not is_fips_agent_image("datadog/agent:7.65.0")
-    assert not is_fips_agent_image("datadog/agent:fips")  # a tag, not a suffix
 
 
 def test_the_default_tag_is_the_documented_one() -> None:
     # The vendor documentation's ECS example runs datadog/fips-proxy:1.1.17.
     assert DEFAULT_FIPS_PROXY_TAG == "1.1.17"
-
-
-@pytest.mark.parametrize(
-    ("text", "indent", "newline", "final", "compact"),
-    [
-        ('{\n    "a": 1\n}\n', 4, "\n", True, False),
-        ('{\n  "a": [\n    1\n  ]\n}', 2, "\n", False, False),
-        ('{\r\n\t"a": 1\r\n}\r\n', "\t", "\r\n", True, False),
-        ('{"a": 1, "b": 2}', None, "\n", False, False),
-        ('{"a":1,"b":2}\n', None, "\n", True, True),
-        ('{\n"a": 1\n}\n', 0, "\n", True, False),
-    ],
-)
-def test_layout_is_detected(
-    text: str, indent: object, newline: str, final: bool, compact: bool
-) -> None:
-    style = JsonStyle.detect(text)
-    assert (style.indent, style.newline, style.final_newline, style.compact) == (
-        indent,
-        newline,
-        final,
-        compact,
-    )
 
 
 def test_secret_environment_values_are_found() -> None:
@@ -118,15 +88,6 @@ def test_secret_environment_values_are_found() -> None:
         ]
     }
     assert secret_values(data) == {"k" * 32, "abc", "ghp_x", "tok1"}
-
-
-def test_masking_replaces_whole_string_literals_only() -> None:
-    text = '{"value": "abc", "other": "abcdef", "escaped": "\\u0061bc", "n": "x\\"abc"}'
-    masked = mask_secrets(text, frozenset({"abc"}))
-    assert masked == (
-        f'{{"value": "{MASK}", "other": "abcdef", "escaped": "{MASK}", "n": "x\\"abc"}}'
-    )
-    assert mask_secrets(text, frozenset()) == text
 
 
 def test_the_edit_keeps_secrets_in_the_file_and_masks_them_for_display() -> None:
@@ -175,3 +136,32 @@ def test_a_tab_indented_describe_output_moves_left_one_level() -> None:
     assert '"environment": [{"name": "DD_FIPS_ENABLED", "value": "true"}, ' in lines[7]
     assert lines[8] == "\t\t{"  # the new sidecar, in the file's indentation
     assert json.loads(edit.text)["containerDefinitions"][0]["name"] == agent["name"]
+
+
+def test_to_the_fips_agent_back_to_the_proxy_and_again() -> None:
+    golden = Path(__file__).parent / "golden_ecs"
+    proxied = (golden / "fips-agent-proxied-depends-on" / "input.json").read_text()
+    fips = edit_task_definition(parse_task_definition(proxied), EcsRequest(fips_agent=True))
+    back = edit_task_definition(parse_task_definition(fips.text), EcsRequest(from_fips_agent=True))
+    containers = {c["name"]: c for c in json.loads(back.text)["containerDefinitions"]}
+    agent = containers["datadog-agent"]
+    assert agent["image"] == "public.ecr.aws/datadog/agent:7.66.1"
+    assert {"name": "DD_FIPS_ENABLED", "value": "true"} in agent["environment"]
+    assert containers["fips-proxy"]["essential"] is True
+    assert back.changes[0] == (
+        "datadog-agent: set image public.ecr.aws/datadog/agent:7.66.1"
+        " (was public.ecr.aws/datadog/agent:7.66.1-fips)"
+    )
+    again = edit_task_definition(parse_task_definition(back.text), EcsRequest(fips_agent=True))
+    assert again.text == fips.text
+
+
+def test_the_fips_agent_takes_none_of_the_proxy_options() -> None:
+    text = json.dumps({"containerDefinitions": [{"name": "a", "image": "datadog/agent:7"}]})
+    for request in (
+        EcsRequest(fips_agent=True, image_tag="1.1.29"),
+        EcsRequest(fips_agent=True, from_fips_agent=True),
+    ):
+        with pytest.raises(SettingError, match="cannot be used with --fips-agent"):
+            edit_task_definition(parse_task_definition(text), request)
+    assert EcsRequest(image_tag="1.1.29").options_beside_fips_agent() == []

@@ -14,7 +14,21 @@ import pytest
 from fipsconf.ecs_taskdef import EcsRequest, edit_task_definition, parse_task_definition
 
 GOLDEN = Path(__file__).parent / "golden_ecs"
-SOURCES = ["describe-output-fargate", "ec2-daemon-task", "sidecar-exists-outdated"]
+SOURCES = [
+    "describe-output-fargate",
+    "ec2-daemon-task",
+    "sidecar-exists-outdated",
+    "fips-agent-proxied-depends-on",
+    "fips-agent-bridge-links",
+    "container-definitions-proxy",
+    "container-definitions-fips-agent",
+    "cloudformation-proxy",
+    "cloudformation-fips-agent",
+]
+
+
+def request_of(name: str) -> EcsRequest:
+    return EcsRequest(**json.loads((GOLDEN / name / "request.json").read_text()))
 
 
 def leaves_inline(data: Any, indent: int, level: int = 0) -> str:
@@ -47,7 +61,7 @@ LAYOUTS: dict[str, Callable[[Any], str]] = {
 
 def canonical(name: str) -> Any:
     edit = edit_task_definition(
-        parse_task_definition((GOLDEN / name / "input.json").read_text()), EcsRequest()
+        parse_task_definition((GOLDEN / name / "input.json").read_text()), request_of(name)
     )
     return edit.data
 
@@ -57,14 +71,14 @@ def canonical(name: str) -> Any:
 def test_every_layout_gives_the_same_definition(source: str, layout: str) -> None:
     data = json.loads((GOLDEN / source / "input.json").read_text())
     text = LAYOUTS[layout](data)
-    edit = edit_task_definition(parse_task_definition(text), EcsRequest())
+    edit = edit_task_definition(parse_task_definition(text), request_of(source))
     assert json.loads(edit.text.lstrip("\ufeff")) == canonical(source)
     assert edit.text.startswith("\ufeff") == text.startswith("\ufeff")
     assert edit.text.endswith("\n") == text.endswith("\n")
     assert ("\r\n" in edit.text) == ("\r\n" in text)
     if text.isascii():
         assert edit.text.isascii()
-    again = edit_task_definition(parse_task_definition(edit.text), EcsRequest())
+    again = edit_task_definition(parse_task_definition(edit.text), request_of(source))
     assert not again.changed and again.text == edit.text
 
 

@@ -72,10 +72,36 @@ def test_use_fips_agent_true_is_refused_with_its_line(excerpt: str) -> None:
     message = caught.value.located("values.yaml")
     assert message.startswith(f"values.yaml:{line}: useFIPSAgent is true")
     assert "need no proxy" in message
-    assert "--allow-fips-agent" in message
-    allowed = edit_helm_values(parse_yaml(before), HelmRequest(allow_fips_agent=True))
-    assert allowed.result.changed
-    assert allowed.advice[0].code == "fips-agent"
+    assert "--from-fips-agent" in message
+    back = edit_helm_values(parse_yaml(before), HelmRequest(from_fips_agent=True))
+    assert back.result.text == (
+        excerpt.replace("\n  enabled: false\n", "\n  enabled: true\n", 1)
+    )  # useFIPSAgent: false again, the sidecar on: the excerpt as the chart ships it, enabled
+    assert [c.dotted for c in back.result.changes] == ["useFIPSAgent", "fips.enabled"]
+    assert back.advice[0].code == "fips-proxy-phased-out"
+
+
+def test_the_fips_agent_on_the_chart_block_changes_one_line(excerpt: str) -> None:
+    edit = edit_helm_values(parse_yaml(excerpt), HelmRequest(fips_agent=True))
+    assert edit.result.text == excerpt.replace("useFIPSAgent: false", "useFIPSAgent: true", 1)
+    assert edit.advice == []
+
+
+def test_to_the_fips_agent_and_back_gives_the_same_file() -> None:
+    proxied = (Path(__file__).parent / "golden_helm/full-values-file/expected.yaml").read_text()
+    fips = enable(proxied, fips_agent=True)
+    assert fips != proxied
+    assert enable(fips, from_fips_agent=True) == proxied
+    assert enable(enable(fips, from_fips_agent=True), fips_agent=True) == fips
+
+
+@pytest.mark.parametrize(
+    "request_fields",
+    [{"port": 10000}, {"local_address": "::1"}, {"image_tag": "1.1.29"}, {"from_fips_agent": True}],
+)
+def test_the_fips_agent_takes_none_of_the_sidecar_options(request_fields: dict[str, Any]) -> None:
+    with pytest.raises(SettingError, match="cannot be used with --fips-agent"):
+        enable("fips:\n  enabled: true\n", fips_agent=True, **request_fields)
 
 
 def test_the_excerpt_appended_to_a_whole_values_file_is_found(excerpt: str) -> None:

@@ -118,7 +118,7 @@ def test_helm_output_and_options(
     assert (status, doc["changed"]) == (0, False)
 
 
-def test_helm_fips_agent_refusal_and_override(
+def test_helm_refuses_the_proxy_on_the_fips_agent_unless_moving_back(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = tmp_path / "values.yaml"
@@ -129,9 +129,14 @@ def test_helm_fips_agent_refusal_and_override(
     assert "need no proxy" in err and err.count("\n") == 1
     status, doc = run_json(capsys, "helm", str(path), "--in-place")
     assert (status, doc["failed"], doc["error"]) == (1, True, "precondition")
-    status, doc = run_json(capsys, "helm", str(path), "--in-place", "--allow-fips-agent")
-    assert (status, doc["changed"]) == (0, True)
-    assert "useFIPSAgent is true" in doc["warnings"][0]
+    assert path.read_text() == "useFIPSAgent: true\nfips:\n  enabled: false\n  portRange: 16\n"
+    for spelling in ("--from-fips-agent", "--allow-fips-agent"):  # the older spelling too
+        status, doc = run_json(capsys, "helm", str(path), "--dry-run", spelling)
+        assert (status, doc["changed"]) == (0, True)
+        assert doc["changes"] == [
+            "set useFIPSAgent: false, fips.enabled: true, fips.use_https: false"
+        ]
+        assert doc["warnings"][0].startswith("useFIPSAgent becomes false (line 1)")
 
 
 def test_ecs_documented_pipeline(
@@ -160,6 +165,135 @@ def test_ecs_options(taskdef: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert ports == list(range(10000, 10016))
     status, doc = run_json(capsys, *args)
     assert (status, doc["changed"]) == (0, False)
+
+
+def test_helm_fips_agent_then_nothing(values: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    values.write_text(VALUES.replace("enabled: false", "enabled: true"))
+    status, doc = run_json(capsys, "helm", str(values), "--in-place", "--fips-agent")
+    assert (status, doc["changed"], doc["failed"]) == (0, True, False)
+    assert doc["changes"] == ["set fips.enabled: false, useFIPSAgent: true"]
+    assert (doc["settings"]["useFIPSAgent"], doc["settings"]["enabled"]) == (True, False)
+    assert values.read_text() == VALUES + "\nuseFIPSAgent: true\n"
+    status, doc = run_json(capsys, "helm", str(values), "--in-place", "--fips-agent")
+    assert (status, doc["changed"], doc["diff"], doc["actions"]) == (0, False, [], [])
+    assert "already runs the FIPS Agent" in doc["msg"]
+
+
+def test_ecs_fips_agent_then_nothing(
+    taskdef: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    new = tmp_path / "new.json"
+    args = ("ecs", str(taskdef), "--output", str(new), "--fips-agent")
+    status, doc = run_json(capsys, *args)
+    assert (status, doc["changed"], doc["fips_agent"], doc["form"]) == (
+        0,
+        True,
+        True,
+        "task-definition",
+    )
+    assert (doc["agent_image"], doc["sidecar_image"], doc["port_range_start"]) == (
+        "public.ecr.aws/datadog/agent:7-fips",
+        None,
+        None,
+    )
+    assert "register-task-definition" in doc["msg"] and doc["warnings"] == []
+    assert json.loads(new.read_text())["containerDefinitions"][0]["image"].endswith(":7-fips")
+    status, doc = run_json(capsys, *args)
+    assert (status, doc["changed"]) == (0, False)
+    status, doc = run_json(capsys, "ecs", str(new), "--in-place", "--fips-agent")
+    assert (status, doc["changed"]) == (0, False)
+    assert "already runs the FIPS Agent" in doc["msg"]
+
+
+def test_ecs_moves_back_from_the_fips_agent_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "td.json"
+    task = {
+        "family": "dd",
+        "networkMode": "awsvpc",
+        "containerDefinitions": [
+            {"name": "datadog-agent", "image": "public.ecr.aws/datadog/agent:7.70.0-fips"}
+        ],
+    }
+    path.write_text(json.dumps(task, indent=2) + "\n")
+    status, out, err = run(capsys, "ecs", str(path), "--in-place")
+    assert (status, out) == (1, "")
+    assert err.startswith(f"error: {path}:6: the Agent container 'datadog-agent' runs")
+    assert "--from-fips-agent" in err and err.count("\n") == 1
+    status, doc = run_json(capsys, "ecs", str(path), "--in-place")
+    assert (status, doc["error"]) == (1, "precondition")
+    for spelling in ("--from-fips-agent", "--allow-fips-agent"):
+        status, doc = run_json(capsys, "ecs", str(path), "--dry-run", spelling)
+        assert (status, doc["changed"]) == (0, True)
+        assert doc["agent_image"] == "public.ecr.aws/datadog/agent:7.70.0"
+        assert doc["sidecar_image"] == "datadog/fips-proxy:1.1.17"
+    assert json.loads(path.read_text()) == task
+
+
+def test_ecs_refuses_an_image_pinned_by_digest(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "td.json"
+    image = "public.ecr.aws/datadog/agent@sha256:" + "0f" * 32
+    path.write_text(json.dumps({"containerDefinitions": [{"name": "dd", "image": image}]}))
+    status, out, err = run(capsys, "ecs", str(path), "--in-place", "--fips-agent")
+    assert (status, out) == (1, "")
+    assert err.startswith(f"error: {path}:1: the Agent container 'dd' runs {image}, pinned by")
+    assert "public.ecr.aws/datadog/agent:latest-fips" in err and err.count("\n") == 1
+
+
+TERRAFORM = [
+    {
+        "name": "datadog-agent",
+        "image": "public.ecr.aws/datadog/agent:7.70.0",
+        "environment": [{"name": "DD_SITE", "value": "ddog-gov.com"}],
+        "secrets": [{"name": "DD_API_KEY", "valueFrom": "${dd_api_key_arn}"}],
+    }
+]
+
+
+def test_ecs_a_terraform_list_comes_back_a_list(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    path = tmp_path / "containers.json"
+    path.write_text(json.dumps(TERRAFORM, indent=2) + "\n")
+    status = main(["ecs", str(path)])
+    captured = capsysbinary.readouterr()
+    assert status == 0
+    printed = json.loads(captured.out)
+    assert [c["name"] for c in printed] == ["datadog-agent", "fips-proxy"]
+    assert printed[1]["memoryReservation"] == 64  # no task-level memory in this file
+    assert b"networkMode is set where these container definitions are used" in captured.err
+    status = main(["ecs", str(path), "--in-place", "--fips-agent"])
+    captured = capsysbinary.readouterr()
+    assert status == 0 and b"terraform apply" in captured.out
+    assert json.loads(path.read_text())[0]["image"].endswith(":7.70.0-fips")
+
+
+def test_ecs_masks_secrets_spelled_as_cloudformation_spells_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "containers.json"
+    containers = [
+        {
+            "Name": "datadog-agent",
+            "Image": "public.ecr.aws/datadog/agent:7",
+            "Environment": [{"Name": "DD_API_KEY", "Value": API_KEY}],
+        }
+    ]
+    path.write_text(json.dumps(containers, indent=2))
+    for extra in (("--dry-run",), ("--dry-run", "--json"), ("--json",), ()):
+        for mode in ((), ("--fips-agent",)):
+            status, out, err = run(capsys, "ecs", str(path), *extra, *mode)
+            assert API_KEY not in out + err, (extra, mode)
+            assert status == (1 if extra == () else 0), (extra, mode)
+    status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--fips-agent")
+    assert (status, doc["form"]) == (0, "cloudformation-container-definitions")
+    assert "CloudFormation stack update" in doc["msg"]
+    assert json.loads(path.read_text())[0]["Environment"] == [
+        {"Name": "DD_API_KEY", "Value": API_KEY}
+    ]
 
 
 @pytest.mark.parametrize("command", ["helm", "ecs"])
@@ -241,6 +375,10 @@ def test_failures_exit_1(
         ("helm",),
         ("ecs", "{taskdef}", "--port-range-start", "many"),
         ("helm", "{values}", "--unknown"),
+        ("helm", "{values}", "--fips-agent", "--port", "10000"),
+        ("helm", "{values}", "--from-fips-agent", "--fips-agent"),
+        ("ecs", "{taskdef}", "--fips-agent", "--image-tag", "1.1.29"),
+        ("ecs", "{taskdef}", "--port-range-start", "10000", "--fips-agent"),
     ],
 )
 def test_usage_errors_exit_2(
