@@ -71,7 +71,14 @@ class Fleet:
             host.write_file(AUTHORIZED_KEYS, public, mode=0o600)
         self.collections = self.dir / "collections"
         self._ansible(
-            ["ansible-galaxy", "collection", "install", "-p", str(self.collections), str(collection)]
+            [
+                "ansible-galaxy",
+                "collection",
+                "install",
+                "-p",
+                str(self.collections),
+                str(collection),
+            ]
         )
         self.inventory = self.dir / "inventory.ini"
         self.write_inventory()
@@ -112,7 +119,9 @@ class Fleet:
             "ANSIBLE_CONFIG": str(self.dir / "ansible.cfg"),
         }
 
-    def _ansible(self, argv: Sequence[str], timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    def _ansible(
+        self, argv: Sequence[str], timeout: float = 600
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             list(argv),
             env=self._env(),
@@ -170,4 +179,3 @@ def ansible_prerequisites() -> List[str]:
     missing += [f"no {tool} (openssh-client, netcat-openbsd)" for tool in ("ssh", "ssh-keygen", "nc")
                 if shutil.which(tool) is None]  # fmt: skip
     return missing
-

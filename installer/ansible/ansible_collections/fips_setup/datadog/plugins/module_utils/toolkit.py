@@ -89,9 +89,7 @@ def verified(path: str, sha256: str) -> bool:
     """True when ``path`` is root's regular file (not a link) with this SHA-256."""
     try:
         info = os.lstat(path)
-        return (
-            stat.S_ISREG(info.st_mode) and info.st_uid == 0 and file_sha256(path) == sha256
-        )
+        return stat.S_ISREG(info.st_mode) and info.st_uid == 0 and file_sha256(path) == sha256
     except OSError:
         return False
 

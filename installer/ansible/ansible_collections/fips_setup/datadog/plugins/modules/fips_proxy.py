@@ -143,7 +143,8 @@ dry_run:
   returned: success
   type: bool
 error:
-  description: A stable code for the failure (C(precondition), C(package), C(service), C(step-failed)...).
+  description:
+    - A stable code for the failure (C(precondition), C(package), C(service), C(step-failed)...).
   returned: failure
   type: str
   sample: precondition
@@ -209,11 +210,10 @@ def main() -> None:
         path = ready_toolkit(sha256, module.params["_toolkit_src"])
         if path is None:
             module.exit_json(changed=False, toolkit_missing=True, msg="the toolkit must be sent")
+            return
         if module.check_mode:
             args.append("--dry-run")
-        returncode, document = run_toolkit(
-            module.run_command, toolkit_python(), path, sha256, args
-        )
+        returncode, document = run_toolkit(module.run_command, toolkit_python(), path, sha256, args)
     except ToolkitError as exc:
         module.fail_json(msg=str(exc))
     result, warnings = proxy_result(document, returncode, module._diff)

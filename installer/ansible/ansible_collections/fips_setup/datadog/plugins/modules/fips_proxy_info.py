@@ -75,7 +75,10 @@ status:
     packages:
       description: Installed version of each Datadog package, or null.
       type: dict
-      sample: {"datadog-agent": "7.52.0", "datadog-fips-proxy": "1.1.17", "datadog-fips-agent": null}
+      sample:
+        datadog-agent: 7.52.0
+        datadog-fips-proxy: 1.1.17
+        datadog-fips-agent: null
     services:
       description: For each service, whether it is active and enabled at boot.
       type: dict
@@ -83,7 +86,7 @@ status:
     effective:
       description: The C(fips) settings the Agent uses (file, defaults and overrides applied).
       type: dict
-      sample: {"enabled": true, "https": false, "port_range_start": 9803, "local_address": "localhost"}
+      sample: {"enabled": true, "https": false, "port_range_start": 9803, "local_address": "::1"}
     sources:
       description: Where each effective setting comes from.
       type: dict
@@ -133,6 +136,8 @@ doctor:
           type: str
 """
 
+from typing import Any, Dict
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.fips_setup.datadog.plugins.module_utils.toolkit import (
     DEFAULT_CONFIG,
@@ -163,8 +168,9 @@ def main() -> None:
         path = ready_toolkit(sha256, module.params["_toolkit_src"])
         if path is None:
             module.exit_json(changed=False, toolkit_missing=True, msg="the toolkit must be sent")
+            return
         python = toolkit_python()
-        result = {"changed": False}
+        result: Dict[str, Any] = {"changed": False}
         returncode, document = run_toolkit(
             module.run_command, python, path, sha256, ["status", *config]
         )
