@@ -23,6 +23,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 TOOLKIT_DIR = "/var/lib/fips-setup"
 AGENT_PYTHON = "/opt/datadog-agent/embedded/bin/python3"
 DEFAULT_CONFIG = "/etc/datadog-agent/datadog.yaml"
+#: Who must own the toolkit's folder and copy, and run it.
+ROOT_UID = 0
 #: ``fips-setup`` exit statuses (docs/cli.md).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -59,7 +61,7 @@ def private_folder(path: str = TOOLKIT_DIR) -> str:
     Raises ToolkitError: not root, or the folder is a link, not a folder, or
     someone else's or writable by others (never used then: code run as root is at stake).
     """
-    if os.geteuid() != 0:
+    if os.geteuid() != ROOT_UID:
         raise ToolkitError("fips-setup runs as root on the managed host: add 'become: true'")
     try:
         os.mkdir(path, 0o700)
@@ -70,7 +72,7 @@ def private_folder(path: str = TOOLKIT_DIR) -> str:
     info = os.lstat(path)
     if not stat.S_ISDIR(info.st_mode):
         raise ToolkitError(f"{path} is not a folder (a link or a file?): remove it and run again")
-    if info.st_uid != 0 or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if info.st_uid != ROOT_UID or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise ToolkitError(
             f"{path} must be root's and writable by nobody else (it is uid {info.st_uid},"
             f" mode {stat.S_IMODE(info.st_mode):o}): fix or remove it and run again"
@@ -89,7 +91,7 @@ def verified(path: str, sha256: str) -> bool:
     """True when ``path`` is root's regular file (not a link) with this SHA-256."""
     try:
         info = os.lstat(path)
-        return stat.S_ISREG(info.st_mode) and info.st_uid == 0 and file_sha256(path) == sha256
+        return stat.S_ISREG(info.st_mode) and info.st_uid == ROOT_UID and file_sha256(path) == sha256
     except OSError:
         return False
 
