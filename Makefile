@@ -58,8 +58,8 @@ unit-all: unit
 # The end-to-end scenarios on booted systemd test hosts (tests/e2e/README.md).
 # They need root and the Debian packages of tests/e2e/debian-packages.txt;
 # without them they skip saying why, except in CI (FIPS_SETUP_CI=1), where
-# they fail.
-e2e: .venv-NEW/stamp
+# they fail. The Ansible scenarios run from .venv-ansible.
+e2e: .venv-NEW/stamp .venv-ansible/stamp
 	.venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
 
 # `pip install .` (not editable) in a fresh environment gives a working
