@@ -91,7 +91,8 @@ def verified(path: str, sha256: str) -> bool:
     """True when ``path`` is root's regular file (not a link) with this SHA-256."""
     try:
         info = os.lstat(path)
-        return stat.S_ISREG(info.st_mode) and info.st_uid == ROOT_UID and file_sha256(path) == sha256
+        ours = stat.S_ISREG(info.st_mode) and info.st_uid == ROOT_UID
+        return ours and file_sha256(path) == sha256
     except OSError:
         return False
 
