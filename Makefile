@@ -8,10 +8,15 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)))
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
+# The Ansible collection (built into COLLECTION_TGZ by `make dist`).
+COLLECTION_SRC := installer/ansible/ansible_collections/fips_setup/datadog
+COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' $(COLLECTION_SRC)/galaxy.yml)
+COLLECTION_TGZ := dist/fips_setup-datadog-$(COLLECTION_VERSION).tar.gz
 
-.PHONY: test host-packages lint unit unit-old unit-new unit-all installcheck e2e demo try bench zipapp dist clean
+.PHONY: test host-packages lint unit unit-old unit-new unit-all installcheck e2e demo try bench \
+	zipapp dist clean collection ansible-sanity
 
-test: host-packages lint unit installcheck e2e
+test: host-packages lint unit ansible-sanity installcheck e2e
 
 # The Debian packages the tests and the demo need: installed when run as
 # root, otherwise the one command to run is printed and make stops.
@@ -58,8 +63,9 @@ unit-all: unit
 # The end-to-end scenarios on booted systemd test hosts (tests/e2e/README.md).
 # They need root and the Debian packages of tests/e2e/debian-packages.txt
 # (host-packages installs them); through make a missing prerequisite fails
-# them, it never lets them pass by skipping.
-e2e: host-packages .venv-NEW/stamp
+# them, it never lets them pass by skipping. The Ansible scenarios run from
+# .venv-ansible.
+e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp
 	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
 
 # `pip install .` (not editable) in a fresh environment gives a working
@@ -97,7 +103,7 @@ bench:
 # pure-Python dependencies only, resolved for the oldest interpreter.
 zipapp: dist/fips-setup.pyz
 
-dist/fips-setup.pyz: pyproject.toml $(shell git ls-files fipsconf installer 2>/dev/null)
+dist/fips-setup.pyz: pyproject.toml $(shell git ls-files fipsconf installer 2>/dev/null | grep -v '^installer/ansible/')
 	@test -x "$(PY_OLD)" || { echo "make: no Python 3.9 found" >&2; exit 1; }
 	rm -rf build/pyz && mkdir -p build/pyz dist
 	"$(PY_OLD)" -m pip install -q --no-compile --target build/pyz --no-binary charset-normalizer .
@@ -111,7 +117,7 @@ dist/fips-setup.pyz: pyproject.toml $(shell git ls-files fipsconf installer 2>/d
 # The zipapp and the one-step script carrying its checksum, for publishing at
 # PUBLISH_URL (the script downloads the zipapp from there unless FIPS_SETUP_PYZ is set).
 PUBLISH_URL ?=
-dist: dist/fips-setup.pyz
+dist: dist/fips-setup.pyz $(COLLECTION_TGZ)
 	sum=$$(sha256sum dist/fips-setup.pyz | cut -d' ' -f1); \
 	url="$(if $(PUBLISH_URL),$(PUBLISH_URL)/fips-setup.pyz,)"; \
 	sed -e "s|^FIPS_SETUP_PYZ_SHA256=\"\"|FIPS_SETUP_PYZ_SHA256=\"$$sum\"|" \
@@ -120,5 +126,41 @@ dist: dist/fips-setup.pyz
 	grep -q "^FIPS_SETUP_PYZ_SHA256=\"[0-9a-f]\{64\}\"" dist/install_script_agent7.sh
 	@echo "dist/install_script_agent7.sh carries the zipapp's SHA-256"
 
+# The Ansible collection fips_setup.datadog (docs/ansible.md). Ansible runs on the
+# controller from its own environment: ansible-core 2.20+ needs Python 3.12+.
+PY_ANSIBLE ?= $(PY_NEW)
+# ansible-test bootstraps pip in each sanity environment with a script it downloads
+# from a host this network does not reach; it takes a copy from its cache instead.
+ANSIBLE_TEST_GET_PIP = $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(shell \
+	.venv-ansible/bin/python -c 'from ansible_test._internal.python_requirements import get_venv_packages as g; print(g(type("P", (), {"version": "3.13"})())["pip"])' 2>/dev/null)).py
+
+.venv-ansible/stamp: installer/ansible/requirements.txt
+	@test -x "$(PY_ANSIBLE)" || { echo "make: no Python 3.12+ for Ansible (PY_ANSIBLE='$(PY_ANSIBLE)')" >&2; exit 1; }
+	rm -rf .venv-ansible
+	"$(PY_ANSIBLE)" -m venv .venv-ansible
+	.venv-ansible/bin/python -m pip install -q --upgrade pip
+	.venv-ansible/bin/python -m pip install -q -r installer/ansible/requirements.txt
+	touch $@
+
+# The collection's own rules (docs, argument specs, imports, pylint, yamllint...):
+# every ansible-test sanity test, without containers (--local), for the controller's
+# Python and for 3.9, the oldest Python a managed host runs the modules with.
+ansible-sanity: .venv-ansible/stamp
+	mkdir -p $(dir $(ANSIBLE_TEST_GET_PIP))
+	cp scripts/ansible_test_get_pip.py $(ANSIBLE_TEST_GET_PIP)
+	cd $(COLLECTION_SRC) && PATH="$(CURDIR)/.venv-ansible/bin:$(dir $(PY_OLD)):$$PATH" \
+	  ansible-test sanity --local --python 3.13 --color no
+	cd $(COLLECTION_SRC) && PATH="$(CURDIR)/.venv-ansible/bin:$(dir $(PY_OLD)):$$PATH" \
+	  ansible-test sanity --local --python 3.9 --color no --test compile --test import
+
+# The collection tarball, carrying the zipapp (files/fips-setup.pyz).
+collection: $(COLLECTION_TGZ)
+
+$(COLLECTION_TGZ): dist/fips-setup.pyz .venv-ansible/stamp $(shell git ls-files $(COLLECTION_SRC) 2>/dev/null)
+	rm -rf build/collection && mkdir -p build/collection/files dist
+	tar -C $(COLLECTION_SRC) --exclude=__pycache__ --exclude=tests/output -cf - . | tar -C build/collection -xf -
+	cp dist/fips-setup.pyz build/collection/files/fips-setup.pyz
+	.venv-ansible/bin/ansible-galaxy collection build build/collection --output-path dist --force
+
 clean:
-	rm -rf .venv-OLD .venv-NEW .venv-bench build dist *.egg-info
+	rm -rf .venv-OLD .venv-NEW .venv-bench .venv-ansible build dist *.egg-info

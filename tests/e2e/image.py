@@ -32,6 +32,7 @@ IMAGE_PACKAGES = (
     "haproxy",
     "iproute2",
     "nftables",
+    "openssh-server",
     "passwd",
     "procps",
     "python3",

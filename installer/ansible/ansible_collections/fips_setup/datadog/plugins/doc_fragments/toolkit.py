@@ -1,0 +1,36 @@
+# Copyright: fips-setup contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0.txt)
+"""Documentation shared by the modules that run the fips-setup toolkit."""
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    """The toolkit's requirements, the C(config) option and the common attributes."""
+
+    DOCUMENTATION = r"""
+options:
+  config:
+    description:
+      - The Agent's C(datadog.yaml) on the managed host.
+    type: path
+    default: /etc/datadog-agent/datadog.yaml
+requirements:
+  - On the managed host, the Datadog Agent 7.45 or newer (its embedded Python runs the
+    toolkit), or a Python 3.9 or newer; root (C(become=true)).
+  - Nothing on the controller besides ansible-core and this collection.
+notes:
+  - The collection carries the fips-setup toolkit (a self-contained zipapp). The action plugin
+    copies it to a managed host that lacks it, into C(/var/lib/fips-setup/) (a folder of root's,
+    mode 0700) under a name that carries its SHA-256, and the module checks that checksum before
+    every run, so a stale or altered copy never runs.
+  - Secrets (C(api_key), C(app_key)) are masked in every result, diff and message.
+attributes:
+  action:
+    description: The action plugin copies the toolkit to a managed host that lacks it.
+    support: full
+  platform:
+    description: Linux hosts with apt, yum/dnf or zypper and systemd, Upstart or SysV init.
+    support: full
+    platforms: posix
+"""

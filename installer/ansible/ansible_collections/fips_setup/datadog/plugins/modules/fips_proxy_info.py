@@ -1,0 +1,190 @@
+#!/usr/bin/python
+# Copyright: fips-setup contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0.txt)
+"""The fips_proxy_info module: what fips-setup status and doctor report about a host."""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: fips_proxy_info
+short_description: Report the Datadog Agent FIPS Proxy's state and health on a host
+version_added: 0.1.0
+description:
+  - Returns what C(fips-setup status) reports (package versions, services, the C(fips) settings
+    and where each comes from, C(DD_FIPS_*) overrides, the proxy configuration, who holds the
+    proxy's ports) and what C(fips-setup doctor) finds (each troubleshooting check of the
+    vendor's documentation, with its finding and fix), for a play to show or assert on.
+  - Changes nothing on the host. A failing doctor check is a result (RV(doctor.failed)), not a
+    failed task.
+options:
+  doctor:
+    description:
+      - Run C(fips-setup doctor) too. Without it RV(doctor) is not returned.
+    type: bool
+    default: true
+  agent_check:
+    description:
+      - Let doctor run the Agent's own connectivity check (C(datadog-agent diagnose)), which
+        can take several seconds. V(false) passes C(--no-agent-check).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - fips_setup.datadog.toolkit
+attributes:
+  check_mode:
+    description: Runs the same in check mode (it changes nothing anyway).
+    support: full
+  diff_mode:
+    description: Nothing to show, it changes nothing.
+    support: none
+seealso:
+  - module: fips_setup.datadog.fips_proxy
+author:
+  - fips-setup maintainers (@fips-setup)
+"""
+
+EXAMPLES = r"""
+- name: Check every host's FIPS proxy
+  fips_setup.datadog.fips_proxy_info:
+  become: true
+  register: fips
+
+- name: Show the checks that did not pass
+  ansible.builtin.debug:
+    msg: "{{ item.id }}: {{ item.finding }} (fix: {{ item.fix }})"
+  loop: "{{ fips.doctor.checks | rejectattr('status', 'in', ['pass', 'skip', 'info']) }}"
+  when: fips.doctor.available
+
+- name: Stop when doctor found a failure
+  ansible.builtin.assert:
+    that: not fips.doctor.failed
+    fail_msg: "{{ fips.doctor.msg }}"
+  when: fips.doctor.available
+"""
+
+RETURN = r"""
+status:
+  description:
+    - The C(fips-setup status --json) document (without C(changed)/C(failed)); see docs/cli.md.
+  returned: success
+  type: dict
+  contains:
+    msg:
+      description: A one-line summary.
+      type: str
+    packages:
+      description: Installed version of each Datadog package, or null.
+      type: dict
+      sample:
+        datadog-agent: 7.52.0
+        datadog-fips-proxy: 1.1.17
+        datadog-fips-agent: null
+    services:
+      description: For each service, whether it is active and enabled at boot.
+      type: dict
+      sample: {"datadog-fips-proxy": {"active": true, "enabled": true}}
+    effective:
+      description: The C(fips) settings the Agent uses (file, defaults and overrides applied).
+      type: dict
+      sample: {"enabled": true, "https": false, "port_range_start": 9803, "local_address": "::1"}
+    sources:
+      description: Where each effective setting comes from.
+      type: dict
+    overrides:
+      description: C(DD_FIPS_*) variables that override C(datadog.yaml).
+      type: list
+      elements: dict
+    proxy_config:
+      description: The proxy configuration file, its owner and mode.
+      type: dict
+    ports:
+      description: Listeners on the proxy's 16 ports, with their process.
+      type: list
+      elements: dict
+doctor:
+  description: What C(fips-setup doctor --json) found.
+  returned: when O(doctor=true)
+  type: dict
+  contains:
+    available:
+      description: False when the toolkit on the host has no C(doctor) command.
+      type: bool
+    failed:
+      description: True when a check failed (warnings alone do not fail).
+      type: bool
+      returned: when RV(doctor.available)
+    msg:
+      description: A one-line summary.
+      type: str
+    checks:
+      description: Each check, in order.
+      type: list
+      elements: dict
+      returned: when RV(doctor.available)
+      contains:
+        id:
+          description: The check's stable identifier.
+          type: str
+        status:
+          description: One of V(pass), V(warn), V(fail), V(skip), V(info).
+          type: str
+        finding:
+          description: What the check saw.
+          type: str
+        fix:
+          description: What to do about it.
+          type: str
+"""
+
+from typing import Any, Dict
+
+from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.fips_setup.datadog.plugins.module_utils.toolkit import (
+    DEFAULT_CONFIG,
+    INTERNAL_OPTIONS,
+    ToolkitError,
+    doctor_facts,
+    ready_toolkit,
+    run_toolkit,
+    status_facts,
+    toolkit_python,
+)
+
+
+def main() -> None:
+    """Run ``fips-setup status`` and ``doctor`` on the managed host."""
+    module = AnsibleModule(
+        argument_spec={
+            "config": {"type": "path", "default": DEFAULT_CONFIG},
+            "doctor": {"type": "bool", "default": True},
+            "agent_check": {"type": "bool", "default": True},
+            **INTERNAL_OPTIONS,
+        },
+        supports_check_mode=True,
+    )
+    sha256 = module.params["_toolkit_sha256"]
+    config = ["--config", module.params["config"]]
+    try:
+        path = ready_toolkit(sha256, module.params["_toolkit_src"])
+        if path is None:
+            module.exit_json(changed=False, toolkit_missing=True, msg="the toolkit must be sent")
+            return
+        python = toolkit_python()
+        result: Dict[str, Any] = {"changed": False}
+        returncode, document = run_toolkit(
+            module.run_command, python, path, sha256, ["status", *config]
+        )
+        result["status"] = status_facts(document, returncode)
+        if module.params["doctor"]:
+            no_agent_check = [] if module.params["agent_check"] else ["--no-agent-check"]
+            returncode, document = run_toolkit(
+                module.run_command, python, path, sha256, ["doctor", *config, *no_agent_check]
+            )
+            result["doctor"] = doctor_facts(document, returncode)
+    except ToolkitError as exc:
+        module.fail_json(msg=str(exc))
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The Ansible collection on three booted hosts at once (apt, dnf, zypper), for real (issue 12).
+
+Ansible runs from ``.venv-ansible`` with the collection installed from the
+tarball ``make dist`` builds, over its real ``ssh`` connection to sshd in each
+host, and plays ``docs/ansible/fips-proxy.yml``, the example playbook of the
+documentation. The hosts have only the Agent: the collection brings the toolkit.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable, Dict, Iterator, List
+
+import pytest
+
+from .fleet import Fleet, PlaybookRun, ansible_prerequisites, build_collection
+from .harness import API_KEY, DATADOG_YAML, Harness
+from .host import TestHost
+from .util import skip_or_fail
+
+pytestmark = pytest.mark.e2e
+
+MakeHost = Callable[..., TestHost]
+MakeFleet = Callable[..., Fleet]
+FAMILIES = ("debian", "rhel", "suse")
+PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
+PROXY_BINARY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
+SERVICES = ("datadog-agent", "datadog-fips-proxy")
+ALL_AT_ONCE = {"fips_proxy_batch": "100%"}
+
+
+@pytest.fixture(scope="session")
+def collection_tarball(e2e_harness: Harness) -> Path:
+    missing = ansible_prerequisites()
+    if missing:
+        skip_or_fail("; ".join(missing))
+    return build_collection()
+
+
+@pytest.fixture
+def make_fleet(
+    make_host: MakeHost, collection_tarball: Path, e2e_harness: Harness
+) -> Iterator[MakeFleet]:
+    """A factory: ``make_fleet("debian", "rhel")`` boots one host per family, as one inventory."""
+    fleets: List[Fleet] = []
+
+    def factory(*families: str) -> Fleet:
+        hosts = {family: make_host(family=family) for family in families}
+        fleet = Fleet(hosts, collection_tarball, e2e_harness.workdir)
+        fleets.append(fleet)
+        return fleet
+
+    try:
+        yield factory
+    finally:
+        for fleet in fleets:
+            fleet.close()
+
+
+def start_times(fleet: Fleet) -> Dict[str, Dict[str, int]]:
+    return {
+        name: {unit: host.service_start_timestamp(unit) for unit in SERVICES}
+        for name, host in fleet.hosts.items()
+    }
+
+
+def assert_ran(run: PlaybookRun, changed: int, hosts: Dict[str, TestHost]) -> None:
+    assert run.returncode == 0, run.output[-6000:]
+    recap = run.recap()
+    for name in hosts:
+        assert recap[name]["failed"] == 0 and recap[name]["unreachable"] == 0, recap
+        assert recap[name]["changed"] == changed, (name, recap, run.output[-6000:])
+    assert API_KEY not in run.output
+
+
+def doctor_lines(run: PlaybookRun) -> Dict[str, str]:
+    """The report play's verdict per host (``doctor ok: ...``, ``doctor not available: ...``)."""
+    found = re.findall(r'ok: \[(\w+)\] => \{\s*"msg": "(doctor [^"]*)"', run.output)
+    return dict(found)
+
+
+def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet) -> None:
+    fleet = make_fleet(*FAMILIES)
+    hosts = fleet.hosts
+    originals = {name: host.read_bytes(DATADOG_YAML) for name, host in hosts.items()}
+    fresh = start_times(fleet)
+
+    # --check --diff on fresh hosts: the diff of each datadog.yaml, and nothing changes
+    check = fleet.playbook("--check", "--diff", extra_vars=ALL_AT_ONCE)
+    assert_ran(check, changed=1, hosts=hosts)
+    assert check.output.count(f"--- before: {DATADOG_YAML}") == 3, check.output[-6000:]
+    assert check.output.count("+  enabled: true\n+  https: false") == 3
+    for name, host in hosts.items():
+        assert host.read_bytes(DATADOG_YAML) == originals[name]
+        assert not host.exists(PROXY_CFG) and not host.exists(PROXY_BINARY)
+    assert start_times(fleet) == fresh
+
+    # the first run: every host changes, then sends through its proxy
+    first = fleet.playbook(extra_vars=ALL_AT_ONCE)
+    assert_ran(first, changed=1, hosts=hosts)
+    for host in hosts.values():
+        assert host.is_active("datadog-fips-proxy")
+        assert "\nfips:\n  enabled: true\n  https: false\n" in host.read_file(DATADOG_YAML)
+        host.wait_for_intake(lambda s: len(s.via_proxy()) >= 3, what="payloads via the proxy")
+    assert set(doctor_lines(first)) == set(hosts), first.output[-4000:]
+
+    # the second run, with -vvv: nothing changes, nothing restarts, no API key shown
+    configured = start_times(fleet)
+    second = fleet.playbook("-vvv", extra_vars=ALL_AT_ONCE)
+    assert_ran(second, changed=0, hosts=hosts)
+    assert start_times(fleet) == configured
+    # -vvv shows the ssh connection and each module's whole result: still no API key
+    assert "ESTABLISH SSH CONNECTION FOR USER: root" in second.output
+    for name in hosts:
+        assert re.search(
+            rf'ok: \[{name}\] => \{{\n\s+"actions": \[\],\n\s+"agent_version"', second.output
+        )
+
+    # state: disabled puts each host back: direct again, the proxy stopped
+    back = fleet.playbook(extra_vars={**ALL_AT_ONCE, "fips_proxy_state": "disabled"})
+    assert_ran(back, changed=1, hosts=hosts)
+    for host in hosts.values():
+        assert not host.is_active("datadog-fips-proxy")
+        assert "\nfips:\n  enabled: false\n  https: false\n" in host.read_file(DATADOG_YAML)
+        direct = len(host.intake_stats().direct())
+        host.wait_for_intake(lambda s, n=direct: len(s.direct()) >= n + 3, what="direct again")
+    print(
+        f"\nthree hosts: check {check.seconds:.1f} s, first run {first.seconds:.1f} s,"
+        f" second run (-vvv) {second.seconds:.1f} s, disable {back.seconds:.1f} s"
+    )
+
+
+def test_a_port_clash_stops_the_rollout_at_that_host(make_fleet: MakeFleet) -> None:
+    fleet = make_fleet(*FAMILIES)
+    clash = fleet.hosts["rhel"]
+    clash.run(
+        ["systemd-run", "--unit=squatter", "python3", "-m", "http.server", "9806",
+         "--bind", "127.0.0.1"]
+    )  # fmt: skip
+    clash.wait_for_port(9806)
+    fleet.write_inventory(order=["rhel", "debian", "suse"])
+    originals = {name: host.read_bytes(DATADOG_YAML) for name, host in fleet.hosts.items()}
+
+    run = fleet.playbook(extra_vars={"fips_proxy_batch": "1"})
+    assert run.returncode != 0
+    recap = run.recap()
+    assert recap["rhel"]["failed"] == 1, recap
+    assert all(recap.get(name, {}).get("changed", 0) == 0 for name in fleet.hosts), recap
+    assert "port 9806 (pid " in run.output
+    assert "python3 -m http.server 9806 --bind 127.0.0.1" in run.output
+    assert "Traceback" not in run.output
+    for name, host in fleet.hosts.items():
+        assert host.read_bytes(DATADOG_YAML) == originals[name], name
+        assert not host.exists(PROXY_CFG) and not host.exists(PROXY_BINARY), name
+    for name in ("debian", "suse"):  # never reached: not even the toolkit was sent
+        assert not fleet.hosts[name].exists("/var/lib/fips-setup"), name
