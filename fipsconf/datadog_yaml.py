@@ -157,8 +157,8 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
     return slots
 
 
-def _get(mapping: Any, key: str) -> Any:
-    """A key's value looked up as the Agent does (case-insensitively)."""
+def agent_setting(mapping: Any, key: str) -> Any:
+    """A key's value looked up as the Agent does (case-insensitively); None when absent."""
     if not isinstance(mapping, dict):
         return None
     for found, value in mapping.items():
@@ -174,7 +174,7 @@ def _is_set(value: Any) -> bool:
 def proxy_advice(data: Any) -> list[Advice]:
     """Warnings for settings that defeat or are ignored by the FIPS proxy."""
     advice: list[Advice] = []
-    site = _get(data, "site")
+    site = agent_setting(data, "site")
     if not _is_set(site):
         advice.append(
             Advice(
@@ -191,7 +191,7 @@ def proxy_advice(data: Any) -> list[Advice]:
                 f" site: {FED_SITE}",
             )
         )
-    if _is_set(_get(data, "proxy")):
+    if _is_set(agent_setting(data, "proxy")):
         advice.append(
             Advice(
                 "proxy-ignored",
@@ -239,8 +239,8 @@ def fips_settings(data: Any) -> dict[str, Any]:
 
 def explicit_fips_settings(data: Any) -> dict[str, Any]:
     """The ``fips`` settings a parsed ``datadog.yaml`` sets itself (not left to defaults)."""
-    block = _get(data, "fips")
+    block = agent_setting(data, "fips")
     if not isinstance(block, dict):
         return {}
-    found = {key: _get(block, key) for key in _FIPS_DEFAULTS}
+    found = {key: agent_setting(block, key) for key in _FIPS_DEFAULTS}
     return {key: value for key, value in found.items() if value is not None}
