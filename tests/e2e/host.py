@@ -122,6 +122,10 @@ class IntakeStats:
         """Payloads relayed by the FIPS proxy's metrics backend."""
         return [r for r in self.series if r["sni"] == PROXY_METRICS_SNI]
 
+    def sent_by(self, package: str) -> List[Dict[str, Any]]:
+        """Payloads the stand-in ``package`` sent (``datadog-agent`` or ``datadog-fips-agent``)."""
+        return [r for r in self.series if r.get("package") == package]
+
 
 @dataclass(frozen=True)
 class AgentState:
@@ -129,6 +133,7 @@ class AgentState:
 
     pid: int
     version: str
+    package: str  # datadog-agent or datadog-fips-agent
     endpoint: str
     fips: bool
     next_seq: int
@@ -147,6 +152,7 @@ class AgentState:
         return cls(
             pid=data["pid"],
             version=data["version"],
+            package=data.get("package", "datadog-agent"),
             endpoint=data["endpoint"],
             fips=data["fips"],
             next_seq=data["next_seq"],
@@ -402,6 +408,28 @@ class TestHost:
             raw.stdout.decode(errors="replace"),
             raw.stderr.decode(errors="replace"),
         )
+
+    def add_sudo_user(self, name: str = "deployer") -> str:
+        """A login user allowed every command through sudo without a password; its name."""
+        self.run(["useradd", "--create-home", "--shell", "/bin/bash", name])
+        self.write_file(f"/etc/sudoers.d/{name}", f"{name} ALL=(ALL) NOPASSWD: ALL\n", mode=0o440)
+        return name
+
+    def installed_version(self, package: str) -> Optional[str]:
+        """``epoch:version-release`` of an installed package (dpkg or rpm), or None."""
+        if self.family == "debian":
+            argv = [
+                "dpkg-query",
+                "--show",
+                "--showformat",
+                "${db:Status-Abbrev}|${Version}",
+                package,
+            ]
+            out = self.run(argv, check=False).stdout
+            return out.split("|", 1)[1] if out.startswith("ii") else None
+        argv = ["rpm", "--query", "--queryformat", "%{EPOCH}:%{VERSION}-%{RELEASE}", package]
+        result = self.run(argv, check=False)
+        return result.stdout.strip() if result.returncode == 0 else None
 
     # -- files -------------------------------------------------------------------
 
