@@ -138,8 +138,13 @@ def install(
         config_contents=created if options.dry_run else None,
         no_restart=install_only,
     )
+    after = Plan()
     try:
         enabled = enable(host, enable_options, progress)
+        # enable restarts the Agent when it changes datadog.yaml; a stopped Agent (left by
+        # a run with DD_INSTALL_ONLY) is started as well.
+        if _plan_agent_start(host, after, False, install_only, warnings) and not options.dry_run:
+            after.execute(progress)
     except PlanFailed as exc:
         undone = _undo(plan, options.dry_run)
         if undone:
@@ -149,11 +154,11 @@ def install(
         _undo(plan, options.dry_run)
         raise
     return CommandResult(
-        changed=plan.changes_anything() or enabled.changed,
+        changed=plan.changes_anything() or enabled.changed or after.changes_anything(),
         msg=enabled.msg,
         diff=_merged(diff, enabled.diff),
         warnings=warnings + enabled.warnings,
-        actions=plan.records() + enabled.actions,
+        actions=plan.records() + enabled.actions + after.records(),
         details=enabled.details,
         dry_run=options.dry_run,
     )

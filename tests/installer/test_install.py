@@ -218,6 +218,9 @@ def test_install_only_in_fips_mode_configures_and_starts_nothing(new_host: FakeH
     assert not new_host.system.active.get("datadog-fips-proxy")
     assert not new_host.system.active["datadog-agent"]
     assert "fips:\n  enabled: true" in Path(CONFIG).read_text()
+    started = run_install(new_host, ENV)  # a later run without DD_INSTALL_ONLY starts both
+    assert new_host.system.active["datadog-fips-proxy"] and new_host.system.active["datadog-agent"]
+    assert started.actions[-1]["description"] == "start datadog-agent and check that it is running"
 
 
 def test_the_fips_agent_reports_directly_to_the_fed_site(new_host: FakeHost) -> None:
