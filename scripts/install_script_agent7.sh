@@ -166,7 +166,7 @@ read_settings() {
     if ! [[ "$PIN" =~ ^[0-9]+(\.[0-9]+)?(~[A-Za-z0-9.]+)?(-[0-9]+)?$ ]]; then
       die 2 "DD_AGENT_MINOR_VERSION=${PIN} is not a version like 52, 52.1 or 53.0~rc.1"
     fi
-    check_minimum "$(minor_of "$PIN")" "DD_AGENT_MINOR_VERSION=${PIN}"
+    check_minimum 2 "$(minor_of "$PIN")" "DD_AGENT_MINOR_VERSION=${PIN}"
   fi
   SITE=${DD_SITE:-}
   if [ -n "$SITE" ] && ! [[ "$SITE" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then
@@ -198,14 +198,15 @@ read_settings() {
   read_repository_settings
 }
 
-# check_minimum MINOR WHAT: the FIPS proxy and the FIPS Agent each need a minimum Agent.
+# check_minimum STATUS MINOR WHAT [ADVICE]: the FIPS proxy and the FIPS Agent each need a
+# minimum Agent; below it, stop with STATUS (2 for a variable, 1 for the host or repository).
 check_minimum() {
-  local minor=$1 what=$2
+  local status=$1 minor=$2 what=$3 advice=${4:+; $4}
   if [ "$FIPS" = on ] && [ "$minor" -lt "$PROXY_MIN_MINOR" ]; then
-    die 2 "${what}: the FIPS proxy needs Agent 7.${PROXY_MIN_MINOR} or newer"
+    die "$status" "${what}: the FIPS proxy needs Agent 7.${PROXY_MIN_MINOR} or newer${advice}"
   fi
   if [ "$FLAVOR" = "$FIPS_AGENT_PACKAGE" ] && [ "$minor" -lt "$FIPS_AGENT_MIN_MINOR" ]; then
-    die 2 "${what}: the FIPS Agent is supported from 7.${FIPS_AGENT_MIN_MINOR}"
+    die "$status" "${what}: the FIPS Agent is supported from 7.${FIPS_AGENT_MIN_MINOR}${advice}"
   fi
 }
 
@@ -617,7 +618,9 @@ choose_versions() {
     [ -n "$SIGNING_KEYS" ] || warn "the repository has no ${SIGNING_KEYS_PACKAGE}: Datadog's key rotations will need this script again"
   fi
   TARGET=""
+  local upgrade="set DD_UPGRADE_AGENT=true or DD_AGENT_MINOR_VERSION to upgrade it; nothing was changed"
   if [ "$NO_AGENT_INSTALL" = on ]; then
+    check_minimum 1 "$(minor_of "$INSTALLED")" "DD_NO_AGENT_INSTALL keeps ${FLAVOR} $(upstream "$INSTALLED")" "nothing was changed"
     say "DD_NO_AGENT_INSTALL: ${FLAVOR} $(upstream "$INSTALLED") is left as it is"
     return
   fi
@@ -626,11 +629,12 @@ choose_versions() {
     TARGET=$(printf '%s\n' "$versions" | resolve_pin "$PIN") \
       || die 1 "DD_AGENT_MINOR_VERSION=${PIN}: the repository has no ${FLAVOR} 7.${PIN} (newest: $(upstream "$(printf '%s\n' "$versions" | newest)")); nothing was changed"
   elif [ -n "$INSTALLED" ] && [ "$UPGRADE" = off ]; then
+    check_minimum 1 "$(minor_of "$INSTALLED")" "the installed ${FLAVOR} $(upstream "$INSTALLED")" "$upgrade"
     return
   else
     TARGET=$(printf '%s\n' "$versions" | newest)
   fi
-  check_minimum "$(minor_of "$TARGET")" "${FLAVOR} $(upstream "$TARGET") (the version the repository offers)"
+  check_minimum 1 "$(minor_of "$TARGET")" "${FLAVOR} $(upstream "$TARGET") from the repository" "nothing was changed"
   if [ -n "$INSTALLED" ] && version_lt "$TARGET" "$INSTALLED"; then
     die 1 "${FLAVOR} $(upstream "$INSTALLED") is installed, newer than $(upstream "$TARGET"): this script does not downgrade; nothing was changed"
   fi

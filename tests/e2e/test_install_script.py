@@ -252,6 +252,11 @@ def test_versions_resolve_on_the_repository_and_upgrades_happen_only_when_asked(
     assert status == 1, output
     assert "the repository has no datadog-agent 7.51 (newest: 7.53.0~rc.1)" in output
     assert host_state(host) == before
+    # fips-setup is fetched and checked before the Agent is installed, not after.
+    unchecked = {"FIPS_SETUP_PYZ": None, "FIPS_SETUP_PYZ_URL": f"file://{TOOLKIT_PYZ}"}
+    status, output = run_script(host, {**direct, **unchecked})
+    assert status == 1 and "carries no fips-setup checksum" in output, output
+    assert host_state(host) == before
 
     # A pin resolves to the exact package (epoch and release); FIPS mode off starts the Agent.
     status, output = run_script(host, {**direct, "DD_AGENT_MINOR_VERSION": "52"})
@@ -285,17 +290,30 @@ def test_versions_resolve_on_the_repository_and_upgrades_happen_only_when_asked(
 
 
 def test_install_only_starts_nothing_and_a_later_run_starts_both(
-    make_host: MakeHost, run_script: RunScript
+    make_host: MakeHost, e2e_harness: Harness, run_script: RunScript
 ) -> None:
     host = bare_host(make_host, "debian")
-    status, output = run_script(host, {"DD_INSTALL_ONLY": "true"})
+    only = {"DD_INSTALL_ONLY": "true", "DD_TAGS": None, "DD_HOST_TAGS": "team:fed,older:name"}
+    status, output = run_script(host, only)
     assert status == 0, output
     assert host.installed_version("datadog-agent") == "1:7.50.3-1"
     assert host.installed_version("datadog-fips-proxy") == "1:1.1.17-1"
-    assert "\nfips:\n  enabled: true\n" in host.read_file(DATADOG_YAML)
+    text = host.read_file(DATADOG_YAML)
+    assert "\nfips:\n  enabled: true\n" in text
+    assert '\ntags: ["team:fed", "older:name"]\n' in text  # DD_HOST_TAGS, Datadog's older name
     assert host.exists(PROXY_CFG)
     assert not host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
     assert host.intake_stats().count == 0
+
+    # An upgrade's package scripts restart the Agent (its datadog.yaml exists now): stopped again.
+    assert host.repo is not None
+    host.repo.add([e2e_harness.packages.agent("7.52.1", "deb")])
+    host.repo.publish(e2e_harness.trusted_key)
+    status, output = run_script(host, {**only, "DD_UPGRADE_AGENT": "1"})
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.52.1-1"
+    assert "DD_INSTALL_ONLY: stopping datadog-agent, which its package started" in output
+    assert not host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
 
     status, output = run_script(host)
     assert status == 0, output

@@ -393,6 +393,7 @@ def test_which_version_gets_installed(env: dict[str, str], target: str) -> None:
         ({"FAKE_INSTALLED": "1:7.52.1-1", "DD_AGENT_MINOR_VERSION": "50"}, "this script does not downgrade"),
         ({"FAKE_LISTING": "datadog-agent 1:7.44.0-1", "DD_FIPS_MODE": "1"}, "the FIPS proxy needs Agent 7.45 or newer"),
         ({"FAKE_LISTING": "datadog-fips-agent 1:7.64.0-1", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "supported from 7.65"),
+        ({"FAKE_INSTALLED": "1:7.44.1-1", "DD_FIPS_MODE": "1"}, "the installed datadog-agent 7.44.1: the FIPS proxy needs Agent 7.45 or newer; set DD_UPGRADE_AGENT=true"),
         ({"FAKE_LISTING": "datadog-agent 1:7.52.1-1", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "has no datadog-fips-agent"),
     ],
 )  # fmt: skip
