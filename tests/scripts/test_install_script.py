@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -685,6 +686,13 @@ def test_plain_http_is_never_fetched(tmp_path: Path) -> None:
     result = call(f'fetch http://127.0.0.1:9/x "{tmp_path}/x"')
     assert result.returncode != 0
     assert 'Protocol "http" not supported' in result.stderr or "disabled" in result.stderr
+
+
+def test_the_documentation_lists_every_variable_the_script_reads() -> None:
+    doc = (REPO / "docs" / "install-script.md").read_text()
+    read = set(re.findall(r"\b(DD_[A-Z0-9_]+|TESTING_[A-Z_]+|REPO_URL)\b", SCRIPT.read_text()))
+    assert len(read) > 50
+    assert sorted(name for name in read if f"`{name}`" not in doc) == []
 
 
 def test_shellcheck_is_clean() -> None:
