@@ -443,7 +443,7 @@ $EXTRA_FINGERPRINTS}"
   base=$(keys_base)
   mkdir -m 700 "$WORK/keys" "$WORK/gnupg"
   : > "$WORK/keys/fingerprints"
-  KEY_FILES=""
+  KEY_FILES=()
   for name in $names; do
     file="$WORK/keys/${name}.public"
     if ! fetch "${base}/${name}.public" "$file" 2>"$WORK/fetch.err"; then
@@ -456,12 +456,11 @@ $EXTRA_FINGERPRINTS}"
     fingerprints=$(check_key_file "$file" "$allowed") \
       || die 1 "the signing key ${base}/${name}.public is not trusted; nothing was changed"
     printf '%s\n' "$fingerprints" >> "$WORK/keys/fingerprints"
-    KEY_FILES="${KEY_FILES:+$KEY_FILES }$file"
+    KEY_FILES+=("$file")
   done
   say "signing keys checked: $(sort -u "$WORK/keys/fingerprints" | tr '\n' ' ')"
   if [ "$FAMILY" = debian ]; then  # the checked keys as a keyring apt reads (signed-by=)
-    # shellcheck disable=SC2086  # KEY_FILES: paths in $WORK, no spaces
-    gpg_work --import $KEY_FILES 2>/dev/null
+    gpg_work --import "${KEY_FILES[@]}" 2>/dev/null
     # shellcheck disable=SC2046
     gpg_work --export $(sort -u "$WORK/keys/fingerprints") > "$WORK/datadog-archive-keyring.gpg"
   fi
@@ -553,8 +552,7 @@ probe_versions() {  # probe_versions PACKAGE...: lines "PACKAGE VERSION"
     rhel)
       local probe="$WORK/yum"
       mkdir -p "$probe/repos"
-      # shellcheck disable=SC2086
-      rpm_repo_file $KEY_FILES > "$probe/repos/datadog.repo"
+      rpm_repo_file "${KEY_FILES[@]}" > "$probe/repos/datadog.repo"
       local tool
       tool=$(yum_tool)
       for package in "$@"; do
@@ -568,9 +566,8 @@ probe_versions() {  # probe_versions PACKAGE...: lines "PACKAGE VERSION"
       local root="$WORK/zypp-root" key
       mkdir -p "$root/etc/zypp/repos.d"
       rpm --root "$root" --initdb  # its own rpm database: the keys are trusted there only
-      for key in $KEY_FILES; do rpm --root "$root" --import "$key"; done
-      # shellcheck disable=SC2086
-      rpm_repo_file $KEY_FILES > "$root/etc/zypp/repos.d/datadog.repo"
+      for key in "${KEY_FILES[@]}"; do rpm --root "$root" --import "$key"; done
+      rpm_repo_file "${KEY_FILES[@]}" > "$root/etc/zypp/repos.d/datadog.repo"
       logged zypper --non-interactive --root "$root" refresh datadog \
         || die 1 "cannot read the Datadog repository $(repo_base suse "$ARCH"): $(log_tail)"
       for package in "$@"; do
@@ -664,7 +661,7 @@ configure_repository() {
     *)
       local key installed=() file=/etc/yum.repos.d/datadog.repo
       mkdir -p "$RPM_KEY_DIR"
-      for key in $KEY_FILES; do
+      for key in "${KEY_FILES[@]}"; do
         put "$key" "$RPM_KEY_DIR/$(basename "$key")"
         rpm --import "$RPM_KEY_DIR/$(basename "$key")"
         installed+=("$RPM_KEY_DIR/$(basename "$key")")
@@ -757,7 +754,9 @@ cleanup() {
 main() {
   become_root
   read_settings
-  WORK=$(mktemp -d "${TMPDIR:-/tmp}/fips-setup-install.XXXXXXXX")
+  local tmp=${TMPDIR:-/tmp}
+  [[ "$tmp" != *[[:space:]]* ]] || tmp=/tmp  # its paths go into repository files
+  WORK=$(mktemp -d "${tmp}/fips-setup-install.XXXXXXXX")
   trap cleanup EXIT
   trap 'exit 130' INT
   trap 'exit 143' TERM
