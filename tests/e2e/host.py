@@ -553,6 +553,14 @@ class TestHost:
         """Upgrade installed packages to the repository's newest version."""
         return self._package_command("upgrade", names, check=check, refresh=refresh)
 
+    def remove_packages(self, *names: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Remove installed packages (not purge: a Debian purge deletes /etc/datadog-agent)."""
+        return self._package_command("remove", names, check=check, refresh=False)
+
+    def exact_package(self, name: str, version: str) -> str:
+        """``name`` at exactly ``version`` (epoch:version-release) in the family's syntax."""
+        return f"{name}-{version}" if self.family == "rhel" else f"{name}={version}"
+
     def _package_command(
         self, action: str, names: Sequence[str], *, check: bool, refresh: bool
     ) -> subprocess.CompletedProcess[str]:
@@ -567,6 +575,9 @@ class TestHost:
             ("rhel", "upgrade"): ["dnf", "--assumeyes", "upgrade"],
             ("suse", "install"): ["zypper", "--non-interactive", "install"],
             ("suse", "upgrade"): ["zypper", "--non-interactive", "update"],
+            ("debian", "remove"): ["apt-get", "remove", "--yes"],  # remove, never purge
+            ("rhel", "remove"): ["dnf", "--assumeyes", "remove"],
+            ("suse", "remove"): ["zypper", "--non-interactive", "remove"],
         }[(self.family, action)]
         return self.run([*argv, *names], check=check, env={"DEBIAN_FRONTEND": "noninteractive"})
 

@@ -127,6 +127,41 @@ def test_a_proxy_upgrade_ships_a_new_example_and_keeps_the_config(
     host.wait_for_port(9804)
 
 
+@pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
+def test_the_fips_agent_replaces_the_agent_and_back_by_hand(
+    make_host: MakeHost, family: str
+) -> None:
+    """What a move to the FIPS Agent does with the package managers, and its way back."""
+    host = make_host(family=family, fips_agent_versions=("7.65.2",))
+    # The proxy's package stays installed throughout, as on a proxied host (and zypper
+    # cannot cache an rpm database left with no package at all, which no real host has).
+    host.install_packages("datadog-fips-proxy")
+    assert host.run(["datadog-agent", "status"]).stdout.count("FIPS Mode: disabled") == 1
+    clash = host.install_packages("datadog-fips-agent", check=False)
+    assert clash.returncode != 0  # no Replaces: the two packages' files clash
+    assert host.installed_version("datadog-fips-agent") is None
+
+    host.remove_packages("datadog-agent")
+    assert host.exists(DATADOG_YAML)  # removed, not purged: the configuration stays
+    host.install_packages("datadog-fips-agent")
+    assert host.is_active("datadog-agent")  # same service, started on the kept datadog.yaml
+    assert "FIPS Mode: enabled" in host.run(["datadog-agent", "status"]).stdout
+    stats = host.wait_for_intake(
+        lambda s: len(s.sent_by("datadog-fips-agent")) >= 3, what="the FIPS Agent's payloads"
+    )
+    assert {r["sni"] for r in stats.sent_by("datadog-fips-agent")} == {DIRECT_SNI}
+    assert host.agent_stats().package == "datadog-fips-agent"
+
+    host.remove_packages("datadog-fips-agent")
+    host.install_packages(host.exact_package("datadog-agent", "1:7.50.3-1"), refresh=False)
+    assert host.installed_version("datadog-agent") == "1:7.50.3-1"
+    assert "FIPS Mode: disabled" in host.run(["datadog-agent", "status"]).stdout
+    host.wait_for_intake(
+        lambda s: len(s.sent_by("datadog-agent")) > len(stats.sent_by("datadog-agent")) + 3,
+        what="the Agent's payloads again",
+    )
+
+
 def test_environment_overrides_win_over_datadog_yaml(make_host: MakeHost) -> None:
     host = make_host(family="debian", proxy_repo=False)
     assert "\nfips:" not in host.read_file(DATADOG_YAML)  # only the commented template
