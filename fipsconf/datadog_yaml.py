@@ -157,8 +157,8 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
     return slots
 
 
-def _get(mapping: Any, key: str) -> Any:
-    """A key's value looked up as the Agent does (case-insensitively)."""
+def agent_setting(mapping: Any, key: str) -> Any:
+    """A key's value looked up as the Agent does (case-insensitively); None when absent."""
     if not isinstance(mapping, dict):
         return None
     for found, value in mapping.items():
@@ -173,8 +173,8 @@ def _is_set(value: Any) -> bool:
 
 def proxy_advice(data: Any) -> list[Advice]:
     """Warnings for settings that defeat or are ignored by the FIPS proxy."""
-    advice = site_advice(_get(data, "site"))
-    if _is_set(_get(data, "proxy")):
+    advice = site_advice(agent_setting(data, "site"))
+    if _is_set(agent_setting(data, "proxy")):
         advice.append(
             Advice(
                 "proxy-ignored",
@@ -244,10 +244,10 @@ def fips_settings(data: Any) -> dict[str, Any]:
 
 def explicit_fips_settings(data: Any) -> dict[str, Any]:
     """The ``fips`` settings a parsed ``datadog.yaml`` sets itself (not left to defaults)."""
-    block = _get(data, "fips")
+    block = agent_setting(data, "fips")
     if not isinstance(block, dict):
         return {}
-    found = {key: _get(block, key) for key in _FIPS_DEFAULTS}
+    found = {key: agent_setting(block, key) for key in _FIPS_DEFAULTS}
     return {key: value for key, value in found.items() if value is not None}
 
 

@@ -1,8 +1,11 @@
-"""The settings a new host's datadog.yaml gets from the install environment.
+"""The settings a new host gets from the install environment.
 
-The one-step install reads ``DD_API_KEY``, ``DD_SITE``, ``DD_HOSTNAME``,
-``DD_ENV``, ``DD_TAGS`` and ``DD_FIPS_MODE``; this module turns them into
-validated assignments for the editor (never into ``sed`` expressions).
+The one-step install reads the variables of Datadog's own install script
+(``DD_API_KEY``, ``DD_SITE``, ``DD_URL``, ``DD_HOSTNAME``, ``DD_ENV``,
+``DD_TAGS`` or its older name ``DD_HOST_TAGS``, ``DD_APP_KEY``,
+``DD_FIPS_MODE``, ``DD_AGENT_FLAVOR``, ``DD_INSTALL_ONLY`` and the Cloud
+Security switches); this module checks them and turns them into validated
+assignments for the editor (never into ``sed`` expressions).
 """
 
 from __future__ import annotations
@@ -14,17 +17,26 @@ from fipsconf.datadog_yaml import FED_SITE
 from fipsconf.errors import SettingError
 from fipsconf.yamledit import Assignment
 
+AGENT_FLAVOR = "datadog-agent"
+#: The FIPS Agent: its own FIPS-validated module, no proxy, US1-FED only.
+FIPS_AGENT_FLAVOR = "datadog-fips-agent"
+FLAVORS = (AGENT_FLAVOR, FIPS_AGENT_FLAVOR)
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no", ""}
 _API_KEY = re.compile(r"[A-Za-z0-9]{32}\Z")
+_APP_KEY = re.compile(r"[A-Za-z0-9]{40}\Z")
 _PRINTABLE_LINE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
+_SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
+_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
 
 
-def fips_mode(value: Optional[str]) -> bool:
-    """``DD_FIPS_MODE``: 1/true/yes is on, 0/false/no/empty (or unset) is off.
+def flag(
+    name: str, value: Optional[str], *, on: str = "to turn it on", off: str = "to leave it off"
+) -> bool:
+    """A yes/no variable: 1/true/yes is on, 0/false/no/empty (or unset) is off.
 
-    Anything else raises SettingError: a typo must not decide an operator's
-    compliance posture either way.
+    Anything else raises SettingError naming the variable: a typo must not
+    decide what gets installed or started, either way.
     """
     normalized = (value or "").strip().lower()
     if normalized in _TRUE:
@@ -32,13 +44,32 @@ def fips_mode(value: Optional[str]) -> bool:
     if normalized in _FALSE:
         return False
     raise SettingError(
-        f"DD_FIPS_MODE={value!r} is not understood; use 1, true or yes to install the FIPS"
-        " proxy, 0, false, no or nothing not to"
+        f"{name}={value!r} is not understood; use 1, true or yes {on}, 0, false, no or"
+        f" nothing {off}"
     )
 
 
+def fips_mode(value: Optional[str]) -> bool:
+    """``DD_FIPS_MODE``, read by :func:`flag`: a typo must not decide compliance either way."""
+    return flag("DD_FIPS_MODE", value, on="to install the FIPS proxy", off="not to")
+
+
+def agent_flavor(value: Optional[str]) -> str:
+    """``DD_AGENT_FLAVOR``: ``datadog-agent`` (the default) or ``datadog-fips-agent``.
+
+    Raises SettingError for any other flavor of Datadog's script.
+    """
+    flavor = (value or "").strip() or AGENT_FLAVOR
+    if flavor not in FLAVORS:
+        raise SettingError(
+            f"DD_AGENT_FLAVOR={value!r} is not supported: this installs {AGENT_FLAVOR} (the"
+            f" default) and {FIPS_AGENT_FLAVOR} (the FIPS Agent)"
+        )
+    return flavor
+
+
 class NewHostSettings(NamedTuple):
-    """The values a new datadog.yaml gets."""
+    """The values a new datadog.yaml gets, and the warnings reading them gave."""
 
     api_key: Optional[str]
     site: Optional[str]
@@ -46,11 +77,15 @@ class NewHostSettings(NamedTuple):
     env: Optional[str]
     tags: list[str]
     fips: bool
+    app_key: Optional[str] = None
+    dd_url: Optional[str] = None
+    flavor: str = AGENT_FLAVOR
+    warnings: tuple[str, ...] = ()
 
     def assignments(self) -> list[Assignment]:
         """Assignments for the keys that have a value."""
         out = []
-        for key in ("api_key", "site", "hostname", "env"):
+        for key in ("api_key", "app_key", "site", "dd_url", "hostname", "env"):
             value = getattr(self, key)
             if value is not None:
                 out.append(Assignment((key,), value))
@@ -67,24 +102,78 @@ def settings_from_environment(
     ``api_key``: the key when read from a file instead of ``DD_API_KEY``.
     """
     fips = fips_mode(environment.get("DD_FIPS_MODE"))
+    flavor = agent_flavor(environment.get("DD_AGENT_FLAVOR"))
+    if fips and flavor == FIPS_AGENT_FLAVOR:
+        raise SettingError(
+            f"DD_FIPS_MODE with DD_AGENT_FLAVOR={FIPS_AGENT_FLAVOR}: one or the other. The FIPS"
+            " Agent encrypts with its own FIPS-validated module and needs no FIPS proxy;"
+            " unset DD_FIPS_MODE for the FIPS Agent, or DD_AGENT_FLAVOR for the Agent with"
+            " the proxy"
+        )
     key = api_key if api_key is not None else environment.get("DD_API_KEY")
     key = key.strip() if key else None
     if key is not None and not _API_KEY.match(key):
         raise SettingError(
             "DD_API_KEY does not look like a Datadog API key (32 letters and digits)"
         )
-    site = (environment.get("DD_SITE") or "").strip() or None
-    if fips and site is None:
-        site = FED_SITE
-    if fips and site != FED_SITE:
+    app_key = (environment.get("DD_APP_KEY") or "").strip() or None
+    if app_key is not None and not _APP_KEY.match(app_key):
         raise SettingError(
-            f"DD_SITE={site} with DD_FIPS_MODE: the FIPS proxy only forwards to {FED_SITE}"
+            "DD_APP_KEY does not look like a Datadog application key (40 letters and digits)"
         )
-    values = {}
-    for name in ("DD_HOSTNAME", "DD_ENV"):
-        value = (environment.get(name) or "").strip() or None
-        if value is not None and not _PRINTABLE_LINE.match(value):
-            raise SettingError(f"{name} contains control characters")
-        values[name] = value
-    tags = [tag for tag in re.split(r"[,\s]+", environment.get("DD_TAGS") or "") if tag]
-    return NewHostSettings(key, site, values["DD_HOSTNAME"], values["DD_ENV"], tags, fips)
+    site = _site(environment.get("DD_SITE"), fips, flavor)
+    warnings: list[str] = []
+    dd_url = _text(environment, "DD_URL")
+    if dd_url is not None and fips:
+        warnings.append(
+            "DD_URL is ignored with DD_FIPS_MODE: with fips.enabled the Agent sends to the FIPS"
+            " proxy and ignores dd_url"
+        )
+        dd_url = None
+    if dd_url is not None and not _URL.match(dd_url):
+        raise SettingError(f"DD_URL={dd_url!r} is not an http(s):// URL")
+    return NewHostSettings(
+        key,
+        site,
+        _text(environment, "DD_HOSTNAME"),
+        _text(environment, "DD_ENV"),
+        _tags(environment, warnings),
+        fips,
+        app_key=app_key,
+        dd_url=dd_url,
+        flavor=flavor,
+        warnings=tuple(warnings),
+    )
+
+
+def _site(value: Optional[str], fips: bool, flavor: str) -> Optional[str]:
+    site = (value or "").strip() or None
+    if site is not None and not _SITE.match(site):
+        raise SettingError(f"DD_SITE={site!r} is not a site name like {FED_SITE}")
+    if fips or flavor == FIPS_AGENT_FLAVOR:
+        what = "DD_FIPS_MODE: the FIPS proxy" if fips else f"{FIPS_AGENT_FLAVOR}: the FIPS Agent"
+        if site is None:
+            return FED_SITE
+        if site != FED_SITE:
+            raise SettingError(f"DD_SITE={site} with {what} only sends to {FED_SITE}")
+    return site
+
+
+def _text(environment: Mapping[str, str], name: str) -> Optional[str]:
+    value = (environment.get(name) or "").strip() or None
+    if value is not None and not _PRINTABLE_LINE.match(value):
+        raise SettingError(f"{name} contains control characters")
+    return value
+
+
+def _tags(environment: Mapping[str, str], warnings: list[str]) -> list[str]:
+    """``DD_TAGS``, else ``DD_HOST_TAGS`` (the older name Datadog's script still reads)."""
+    tags = environment.get("DD_TAGS") or ""
+    older = environment.get("DD_HOST_TAGS") or ""
+    if tags.strip() and older.strip() and _split(tags) != _split(older):
+        warnings.append("DD_HOST_TAGS is ignored: DD_TAGS is set too and wins")
+    return _split(tags if tags.strip() else older)
+
+
+def _split(text: str) -> list[str]:
+    return [tag for tag in re.split(r"[,\s]+", text) if tag]

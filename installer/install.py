@@ -1,8 +1,12 @@
-"""``fips-setup install``: a new host's datadog.yaml, then (in FIPS mode) ``enable``.
+"""``fips-setup install``: a new host's configuration, then ``enable`` or a started Agent.
 
-Run by the one-step install script after it installed the Agent package.
-The API key comes from the environment (``DD_API_KEY``) or a file
-(``DD_API_KEY_FILE``), never from the command line.
+Run by the one-step install script after it installed the Agent package:
+``datadog.yaml`` from the package's example (and, when asked, Cloud
+Security's ``system-probe.yaml`` / ``security-agent.yaml``, and
+``install_info``); then in FIPS mode ``enable``, otherwise (the FIPS Agent
+included) the Agent started. ``DD_INSTALL_ONLY`` starts nothing. The API key
+comes from the environment (``DD_API_KEY``) or a file (``DD_API_KEY_FILE``),
+never from the command line.
 """
 
 from __future__ import annotations
@@ -12,19 +16,22 @@ from typing import Mapping, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import template_slots
 from fipsconf.errors import DocumentError, SettingError
-from fipsconf.new_host import NewHostSettings, settings_from_environment
+from fipsconf.new_host import FIPS_AGENT_FLAVOR, NewHostSettings, flag, settings_from_environment
 from fipsconf.redact import REDACTOR
+from fipsconf.security_configs import security_request
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from fipsconf.yamledit import case_insensitive_keys, set_values
-from installer.enable import EnableOptions, enable, require_root
+from installer.enable import EnableOptions, enable, require_root, restart_and_confirm
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import atomic_write, read_bytes
 from installer.host import Host
 from installer.interrupts import Interrupted
 from installer.journal import Journal, locked_run
+from installer.new_host_files import INSTALLED_BY, plan_install_info, plan_security_files
 from installer.plan import Plan, PlanFailed, PlanInterrupted, Progress, Step
 from installer.proxy import proxy_ownership
 from installer.results import CommandResult, FileDiff, Template
+from installer.services import AGENT_SERVICE, NoInit, service_manager_for
 from installer.undo import UndoContext, file_undo
 
 DATADOG_YAML = "/etc/datadog-agent/datadog.yaml"
@@ -48,8 +55,9 @@ def read_settings(environment: Mapping[str, str]) -> NewHostSettings:
         except OSError as exc:
             raise FileAccessError(f"DD_API_KEY_FILE {key_file}: {exc.strerror}") from None
     settings = settings_from_environment(environment, api_key)
-    if settings.api_key:
-        REDACTOR.register(settings.api_key)
+    for secret in (settings.api_key, settings.app_key):
+        if secret:
+            REDACTOR.register(secret)
     return settings
 
 
@@ -74,10 +82,10 @@ def new_datadog_yaml(example: str, settings: NewHostSettings) -> str:
 def install(
     host: Host, options: InstallOptions, progress: Optional[Progress] = None
 ) -> CommandResult:
-    """Create datadog.yaml if absent, then enable the FIPS proxy in FIPS mode.
+    """Create the new host's files if absent, then enable the FIPS proxy or start the Agent.
 
-    Raises FipsSetupError; a failure after datadog.yaml was created removes it.
-    A real run holds the run lock and journals every step, its own and enable's.
+    Raises FipsSetupError; a failure undoes what this run created. A real run
+    holds the run lock and journals every step, its own and enable's.
     """
     require_root(host, options.dry_run)
     if options.dry_run:
@@ -93,6 +101,7 @@ def _install(
     journal: Optional[Journal],
 ) -> CommandResult:
     settings = read_settings(options.environment)
+    install_only = flag("DD_INSTALL_ONLY", options.environment.get("DD_INSTALL_ONLY"))
     config = options.config or host.path(DATADOG_YAML)
     plan = Plan(UndoContext(host))
     created: Optional[bytes] = None
@@ -111,54 +120,113 @@ def _install(
             )
         )
     warnings = [] if created is not None else [f"{config} exists: kept as it is"]
+    warnings += settings.warnings
+    installed_by = options.environment.get(INSTALLED_BY) or None
+    for files in (
+        plan_security_files(host, security_request(options.environment)),
+        plan_install_info(host, installed_by),
+    ):
+        for step in files.steps:
+            plan.add(step)
+        diff += files.diff
+        warnings += files.warnings
+    started = False
+    if not settings.fips:
+        started = _plan_agent_start(host, plan, created is not None, install_only, warnings)
     if not options.dry_run:
         plan.execute(progress, journal)
     if not settings.fips:
-        done = "would be created" if options.dry_run else "created"
         return CommandResult(
             changed=plan.changes_anything(),
-            msg=f"{config} {done} (FIPS mode off)" if created else f"{config} kept (FIPS mode off)",
+            msg=_direct_message(config, settings, created is not None, started, options.dry_run),
             diff=diff,
             warnings=warnings,
             actions=plan.records(),
             dry_run=options.dry_run,
         )
     enable_options = EnableOptions(
-        config=config, dry_run=options.dry_run, config_contents=created if options.dry_run else None
+        config=config,
+        dry_run=options.dry_run,
+        config_contents=created if options.dry_run else None,
+        no_restart=install_only,
     )
+    after = Plan(UndoContext(host))
     try:
         enabled = enable(host, enable_options, progress, journal)
+        # enable restarts the Agent when it changes datadog.yaml; a stopped Agent (left by
+        # a run with DD_INSTALL_ONLY) is started as well.
+        if _plan_agent_start(host, after, False, install_only, warnings) and not options.dry_run:
+            after.execute(progress, journal)
     except PlanInterrupted as exc:
-        tail = _undo_own(plan, journal, config)
+        tail = _undo_own(plan, journal)
         raise PlanInterrupted(f"{exc}{tail}", plan.steps + exc.steps, exc.signal) from None
     except PlanFailed as exc:
-        tail = _undo_own(plan, journal, config)
+        tail = _undo_own(plan, journal)
         raise PlanFailed(f"{exc}{tail}", plan.steps + exc.steps) from None
     except Interrupted as signal:
-        tail = _undo_own(plan, journal, config)
+        tail = _undo_own(plan, journal)
         raise PlanInterrupted(f"{signal}{tail}", plan.steps, signal) from None
     except BaseException:
-        _undo_own(plan, journal, config)
+        _undo_own(plan, journal)
         raise
     return CommandResult(
-        changed=plan.changes_anything() or enabled.changed,
+        changed=plan.changes_anything() or enabled.changed or after.changes_anything(),
         msg=enabled.msg,
         diff=_merged(diff, enabled.diff),
         warnings=warnings + enabled.warnings,
-        actions=plan.records() + enabled.actions,
+        actions=plan.records() + enabled.actions + after.records(),
         details=enabled.details,
         dry_run=options.dry_run,
     )
 
 
-def _undo_own(plan: Plan, journal: Optional[Journal], config: Path) -> str:
+def _plan_agent_start(
+    host: Host, plan: Plan, created: bool, install_only: bool, warnings: list[str]
+) -> bool:
+    """Add the Agent's (re)start when it has a new datadog.yaml or is not running.
+
+    Returns True when a start was planned. With ``DD_INSTALL_ONLY`` nothing is started.
+    """
+    if install_only:
+        return False
+    services = service_manager_for(host)
+    if isinstance(services, NoInit):
+        warnings.append(f"no init system found: start {AGENT_SERVICE} yourself")
+        return False
+    if not created and services.is_active(AGENT_SERVICE):
+        return False
+    plan.add(
+        Step(
+            "restart-service",
+            f"start {AGENT_SERVICE} and check that it is running",
+            lambda: restart_and_confirm(host, services, AGENT_SERVICE),
+        )
+    )
+    return True
+
+
+def _direct_message(
+    config: Path, settings: NewHostSettings, created: bool, started: bool, dry_run: bool
+) -> str:
+    """What ``install`` did on a host that reports directly (FIPS mode off, or the FIPS Agent)."""
+    mode = "the FIPS Agent" if settings.flavor == FIPS_AGENT_FLAVOR else "FIPS mode off"
+    done = [
+        f"{config} {'would be created' if dry_run else 'created'}" if created else f"{config} kept"
+    ]
+    if started:
+        done.append(f"{AGENT_SERVICE} {'would be started' if dry_run else 'started'}")
+    return f"{', '.join(done)} ({mode})"
+
+
+def _undo_own(plan: Plan, journal: Optional[Journal]) -> str:
     """Undo install's own steps after enable failed: how that ends the message."""
-    if not any(step.status == "done" for step in plan.steps):
+    done = [step.description for step in plan.steps if step.status == "done" and step.changes]
+    if not done:
         return ""
     tail = plan.undo_done(journal)
     if "still in place" in tail:
         return tail
-    return f"; {config} was removed again"
+    return f"; undone as well: {'; '.join(reversed(done))}"
 
 
 def _merged(first: list[FileDiff], then: list[FileDiff]) -> list[FileDiff]:

@@ -51,6 +51,8 @@ def main() -> int:
             "DD_FIPS_MODE": "1",
             "DD_HOSTNAME": "demo-host",
             "DD_REPO_URL": f"file://{REPO_MOUNT}",  # the local signed mirror
+            # ...signed by the tests' key: a mirror's own key is trusted only when named
+            "DD_REPO_KEY_FINGERPRINTS": harness.trusted_key.fingerprint,
             "FIPS_SETUP_PYZ": TOOLKIT_PYZ,
             "TERM": os.environ.get("TERM", "dumb"),  # colours and spinners on a terminal
         }

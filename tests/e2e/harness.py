@@ -12,7 +12,7 @@ import re
 import shutil
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 from .host import DIRECT_SNI, TestHost
 from .image import Image
@@ -96,12 +96,17 @@ class Harness:
         bad_signature: bool = False,
         proxy_version: str = DEFAULT_PROXY_VERSION,
         repo_configured: bool = True,
+        more_agent_versions: Sequence[str] = (),
+        fips_agent_versions: Sequence[str] = (),
     ) -> TestHost:
         """Boot a host of ``family`` ("debian", "rhel" or "suse").
 
         Its own Datadog repository (``host.repo``) holds ``datadog-agent``
-        ``agent_version`` and, with ``proxy_repo``, ``datadog-fips-proxy``
-        ``proxy_version``, signed with the key the host trusts. With
+        ``agent_version`` (and ``more_agent_versions``), ``datadog-fips-agent``
+        ``fips_agent_versions``, on Debian ``datadog-signing-keys`` (the key the
+        host trusts) and, with ``proxy_repo``, ``datadog-fips-proxy``
+        ``proxy_version``, signed with the key the host trusts (with ``agent_installed``
+        the newest Agent there is installed: publish newer ones afterwards). With
         ``agent_installed``, the Agent is installed from it through the family's
         package manager, ``datadog.yaml`` is created from the example (``api_key``
         API_KEY, ``site: ddog-gov.com``, dd-agent:dd-agent, 640) and the Agent is
@@ -113,7 +118,10 @@ class Harness:
         """
         kind = "deb" if family == "debian" else "rpm"
         repo = self.new_repo()
-        repo.add([self.packages.agent(agent_version, kind)])
+        repo.add(self.packages.agent(v, kind) for v in (agent_version, *more_agent_versions))
+        repo.add(self.packages.fips_agent(v, kind) for v in fips_agent_versions)
+        if kind == "deb":
+            repo.add([self.packages.signing_keys(self.trusted_key.public_binary())])
         if proxy_repo:
             repo.add([self.packages.fips_proxy(proxy_version, kind)])
         sign_bad_now = bad_signature and not agent_installed

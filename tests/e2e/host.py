@@ -123,6 +123,10 @@ class IntakeStats:
         """Payloads relayed by the FIPS proxy's metrics backend."""
         return [r for r in self.series if r["sni"] == PROXY_METRICS_SNI]
 
+    def sent_by(self, package: str) -> List[Dict[str, Any]]:
+        """Payloads the stand-in ``package`` sent (``datadog-agent`` or ``datadog-fips-agent``)."""
+        return [r for r in self.series if r.get("package") == package]
+
 
 @dataclass(frozen=True)
 class AgentState:
@@ -130,6 +134,7 @@ class AgentState:
 
     pid: int
     version: str
+    package: str  # datadog-agent or datadog-fips-agent
     endpoint: str
     fips: bool
     next_seq: int
@@ -148,6 +153,7 @@ class AgentState:
         return cls(
             pid=data["pid"],
             version=data["version"],
+            package=data.get("package", "datadog-agent"),
             endpoint=data["endpoint"],
             fips=data["fips"],
             next_seq=data["next_seq"],
@@ -447,6 +453,28 @@ class TestHost:
             raw.stderr.decode(errors="replace"),
         )
 
+    def add_sudo_user(self, name: str = "deployer") -> str:
+        """A login user allowed every command through sudo without a password; its name."""
+        self.run(["useradd", "--create-home", "--shell", "/bin/bash", name])
+        self.write_file(f"/etc/sudoers.d/{name}", f"{name} ALL=(ALL) NOPASSWD: ALL\n", mode=0o440)
+        return name
+
+    def installed_version(self, package: str) -> Optional[str]:
+        """``epoch:version-release`` of an installed package (dpkg or rpm), or None."""
+        if self.family == "debian":
+            argv = [
+                "dpkg-query",
+                "--show",
+                "--showformat",
+                "${db:Status-Abbrev}|${Version}",
+                package,
+            ]
+            out = self.run(argv, check=False).stdout
+            return out.split("|", 1)[1] if out.startswith("ii") else None
+        argv = ["rpm", "--query", "--queryformat", "%{EPOCH}:%{VERSION}-%{RELEASE}", package]
+        result = self.run(argv, check=False)
+        return result.stdout.strip() if result.returncode == 0 else None
+
     # -- files -------------------------------------------------------------------
 
     def read_bytes(self, path: str) -> bytes:
@@ -569,6 +597,14 @@ class TestHost:
         """Upgrade installed packages to the repository's newest version."""
         return self._package_command("upgrade", names, check=check, refresh=refresh)
 
+    def remove_packages(self, *names: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Remove installed packages (not purge: a Debian purge deletes /etc/datadog-agent)."""
+        return self._package_command("remove", names, check=check, refresh=False)
+
+    def exact_package(self, name: str, version: str) -> str:
+        """``name`` at exactly ``version`` (epoch:version-release) in the family's syntax."""
+        return f"{name}-{version}" if self.family == "rhel" else f"{name}={version}"
+
     def _package_command(
         self, action: str, names: Sequence[str], *, check: bool, refresh: bool
     ) -> subprocess.CompletedProcess[str]:
@@ -583,6 +619,9 @@ class TestHost:
             ("rhel", "upgrade"): ["dnf", "--assumeyes", "upgrade"],
             ("suse", "install"): ["zypper", "--non-interactive", "install"],
             ("suse", "upgrade"): ["zypper", "--non-interactive", "update"],
+            ("debian", "remove"): ["apt-get", "remove", "--yes"],  # remove, never purge
+            ("rhel", "remove"): ["dnf", "--assumeyes", "remove"],
+            ("suse", "remove"): ["zypper", "--non-interactive", "remove"],
         }[(self.family, action)]
         return self.run([*argv, *names], check=check, env={"DEBIAN_FRONTEND": "noninteractive"})
 

@@ -1,14 +1,19 @@
-"""Stand-in ``datadog-agent`` and ``datadog-fips-proxy`` packages, built as .deb and .rpm.
+"""Stand-in Datadog packages, built as .deb and .rpm.
 
-Sources are under ``packages/``; the packages carry the real names, paths, user,
-units and version scheme (epoch 1, release 1) of DESIGN §2. The rpm packages
-require nothing (``AutoReqProv: no``): the rpm database of the Debian-based test
-host is empty.
+``datadog-agent``, its FIPS variant ``datadog-fips-agent`` (the same program, files,
+service and paths, and like the real one no Conflicts/Replaces with
+``datadog-agent``: the two cannot both be installed because their files clash),
+``datadog-fips-proxy``, and ``datadog-signing-keys`` (deb only). Sources are under
+``packages/``; the packages carry the real names, paths, user, units and version
+scheme (epoch 1, release 1; pre-releases like ``7.53.0~rc.1``) of DESIGN §2. The
+rpm packages require nothing (``AutoReqProv: no``): the rpm database of the
+Debian-based test host is empty.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +23,11 @@ from .util import E2E_DIR, host_run, shared_dir
 
 SOURCES = E2E_DIR / "packages"
 DEFAULT_AGENT_VERSION = "7.50.3"
+DEFAULT_FIPS_AGENT_VERSION = "7.65.2"
 DEFAULT_PROXY_VERSION = "1.1.17"
+AGENT_PACKAGE = "datadog-agent"
+FIPS_AGENT_PACKAGE = "datadog-fips-agent"
+SIGNING_KEYS_KEYRING = "/opt/datadog-signing-keys/datadog-archive-keyring.gpg"
 MAINTAINER = "fips-setup e2e tests <e2e@example.invalid>"
 #: deb architecture -> rpm architecture
 RPM_ARCH = {"amd64": "x86_64", "arm64": "aarch64"}
@@ -60,7 +69,8 @@ def proxy_cfg_example(version: str) -> str:
 
 
 def _version_tuple(version: str) -> Tuple[int, ...]:
-    return tuple(int(part) for part in version.split(".")[:3])
+    """``7.50.3`` -> (7, 50, 3); a pre-release ``7.53.0~rc.1`` -> (7, 53, 0)."""
+    return tuple(int(re.sub(r"\D.*", "", part) or 0) for part in version.split(".")[:3])
 
 
 class _Stage:
@@ -107,15 +117,55 @@ class PackageBuilder:
         self.rpm_arch = RPM_ARCH.get(self.deb_arch, self.deb_arch)
         self._built: Dict[Tuple[str, str, str, str], Package] = {}
 
-    def agent(self, version: str = DEFAULT_AGENT_VERSION, kind: str = "deb") -> Package:
-        """``datadog-agent`` ``version`` (e.g. 7.44.1, 7.47.0, 7.50.3) as a deb or an rpm."""
-        cache_key = ("datadog-agent", version, kind, "")
+    def agent(
+        self, version: str = DEFAULT_AGENT_VERSION, kind: str = "deb", package: str = AGENT_PACKAGE
+    ) -> Package:
+        """``datadog-agent`` ``version`` (e.g. 7.44.1, 7.50.3, 7.53.0~rc.1) as a deb or an rpm.
+
+        ``package="datadog-fips-agent"`` builds the FIPS Agent instead (see :meth:`fips_agent`).
+        """
+        cache_key = (package, version, kind, "")
         if cache_key not in self._built:
             self._built[cache_key] = self._build(
-                self._agent_spec(version),
+                self._agent_spec(version, package),
                 kind,
-                lambda stage, unit_dir: self._agent_tree(stage, unit_dir, version),
+                lambda stage, unit_dir: self._agent_tree(stage, unit_dir, version, package),
             )
+        return self._built[cache_key]
+
+    def fips_agent(self, version: str = DEFAULT_FIPS_AGENT_VERSION, kind: str = "deb") -> Package:
+        """``datadog-fips-agent`` ``version`` (7.65 and later): the Agent's variant.
+
+        Same files, service and paths as ``datadog-agent``; its ``status`` says
+        ``FIPS Mode: enabled``, it ignores ``fips.*`` and sends straight to the
+        intake over TLS, marking its requests ``X-E2E-Package: datadog-fips-agent``.
+        """
+        return self.agent(version, kind, FIPS_AGENT_PACKAGE)
+
+    def signing_keys(self, keyring: bytes, version: str = "1.4.0", kind: str = "deb") -> Package:
+        """``datadog-signing-keys`` shipping ``keyring`` (binary), deb only, as the real one.
+
+        Its postinst copies the keyring to ``/usr/share/keyrings/datadog-archive-keyring.gpg``
+        (the file apt's ``signed-by=`` names), so key rotations reach apt.
+        """
+        if kind != "deb":
+            raise ValueError("datadog-signing-keys exists as a deb only")
+        digest = hashlib.sha256(keyring).hexdigest()[:12]
+        cache_key = ("datadog-signing-keys", version, kind, digest)
+        if cache_key not in self._built:
+            spec = _Spec(
+                name="datadog-signing-keys",
+                version=version,
+                summary="Stand-in Datadog package signing keys (fips-setup e2e tests)",
+                deb_depends="",
+                owned=("/opt/datadog-signing-keys",),
+                scripts=_scripts("datadog-signing-keys"),
+            )
+
+            def tree(stage: _Stage, unit_dir: str) -> None:
+                stage.file(SIGNING_KEYS_KEYRING, keyring)
+
+            self._built[cache_key] = self._build(spec, kind, tree, suffix=digest)
         return self._built[cache_key]
 
     def fips_proxy(
@@ -164,11 +214,12 @@ class PackageBuilder:
 
     # -- the Agent ---------------------------------------------------------------
 
-    def _agent_spec(self, version: str) -> _Spec:
+    def _agent_spec(self, version: str, package: str) -> _Spec:
+        flavor = "FIPS Agent" if package == FIPS_AGENT_PACKAGE else "Agent"
         return _Spec(
-            name="datadog-agent",
+            name=package,
             version=version,
-            summary="Stand-in Datadog Agent (fips-setup e2e tests)",
+            summary=f"Stand-in Datadog {flavor} (fips-setup e2e tests)",
             deb_depends="python3, python3-yaml",
             owned=(
                 "/opt/datadog-agent",
@@ -179,15 +230,18 @@ class PackageBuilder:
             scripts=_scripts("datadog-agent"),
         )
 
-    def _agent_tree(self, stage: _Stage, unit_dir: str, version: str) -> None:
+    def _agent_tree(self, stage: _Stage, unit_dir: str, version: str, package: str) -> None:
         src = SOURCES / "datadog-agent"
-        commit = hashlib.sha1(version.encode()).hexdigest()[:9]
+        commit = hashlib.sha1(f"{package} {version}".encode()).hexdigest()[:9]
         program = (src / "agent.py").read_text()
-        program = program.replace("@AGENT_VERSION@", version).replace("@AGENT_COMMIT@", commit)
+        for placeholder, value in (("VERSION", version), ("COMMIT", commit), ("PACKAGE", package)):
+            program = program.replace(f"@AGENT_{placeholder}@", value)
         stage.file("/opt/datadog-agent/bin/agent/agent", program.encode(), 0o755)
         stage.symlink("/opt/datadog-agent/embedded/bin/python3", "/usr/bin/python3")
         stage.symlink("/usr/bin/datadog-agent", "/opt/datadog-agent/bin/agent/agent")
         stage.file("/etc/datadog-agent/datadog.yaml.example", agent_example(version))
+        for example in ("system-probe.yaml.example", "security-agent.yaml.example"):
+            stage.file(f"/etc/datadog-agent/{example}", (src / example).read_bytes())
         stage.dir("/etc/datadog-agent/conf.d")
         stage.file(
             f"{unit_dir}/datadog-agent.service", (src / "datadog-agent.service").read_bytes()
@@ -221,8 +275,8 @@ class PackageBuilder:
             f"Version: 1:{spec.version}-1\n"
             f"Architecture: {self.deb_arch}\n"
             f"Maintainer: {MAINTAINER}\n"
-            f"Depends: {spec.deb_depends}\n"
-            "Section: utils\n"
+            + (f"Depends: {spec.deb_depends}\n" if spec.deb_depends else "")
+            + "Section: utils\n"
             "Priority: optional\n"
             f"Description: {spec.summary}\n"
         )

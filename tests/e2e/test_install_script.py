@@ -1,51 +1,65 @@
-"""The one-step install script on bare hosts (issue 5): apt, dnf and zypper, twice.
+"""The one-step install script on booted hosts (issues 5, 14 and 13's script part).
 
-A bare host knows neither the Datadog repository nor its key; the script sets
-both up from the mirror (``DD_REPO_URL``, a ``file://`` copy laid out like
-Datadog's), installs the Agent, and hands over to the fips-setup zipapp
-(``FIPS_SETUP_PYZ``) run with the Agent's python3. Meanwhile a sampler reads
-every process's command line: the API key must never appear in one, nor in
-any file the install leaves readable by others.
+A bare host knows neither the Datadog repository nor its key; the script checks
+the mirror's signing key (``DD_REPO_URL``, a ``file://`` copy laid out like
+Datadog's, signed by the tests' key: ``DD_REPO_KEY_FINGERPRINTS`` trusts it),
+resolves the Agent version against the repository, sets both up, installs the
+Agent, and hands over to the fips-setup zipapp (``FIPS_SETUP_PYZ``) run with the
+Agent's python3. It runs exactly as the README shows it, ``bash -c "$(cat
+script)"``, as root and as a user with sudo. Meanwhile a sampler reads every
+process's command line and environment: the API key must never appear in a
+command line, nor in the environment of anything but the shells, sudo and
+fips-setup, nor in any file the install leaves readable by others.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import json
+from typing import Callable, Dict, Optional
 
 import pytest
 
-from .harness import API_KEY, DATADOG_YAML
-from .host import PROXY_METRICS_SNI, TOOLKIT_PYZ, TestHost
-from .repos import REPO_MOUNT
+from .harness import API_KEY, DATADOG_YAML, Harness
+from .host import DIRECT_SNI, PROXY_METRICS_SNI, TOOLKIT_PYZ, TestHost
+from .repos import APT_SOURCE, REPO_MOUNT, YUM_REPO, ZYPP_REPO
 from .util import REPO
 
 pytestmark = pytest.mark.e2e
 
 MakeHost = Callable[..., TestHost]
 SCRIPT = (REPO / "scripts" / "install_script_agent7.sh").read_text()
-SAMPLER_KEY = "/run/sampler/key"
-SAMPLER_HITS = "/run/sampler/hits"
-SAMPLER_COUNT = "/run/sampler/count"
-SAMPLER_STOP = "/run/sampler/stop"
-# Reads /proc/*/cmdline in a loop until told to stop; the key comes from a
-# root-only file so that the sampler's own command line does not hold it.
+PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
+SECURITY_AGENT = "/etc/datadog-agent/security-agent.yaml"
+SYSTEM_PROBE = "/etc/datadog-agent/system-probe.yaml"
+INSTALL_INFO = "/etc/datadog-agent/install_info"
+SAMPLER_DIR = "/run/sampler"
+#: Processes that may hold the key in their environment: the shells running the script,
+#: sudo, the test harness's nsenter/runuser, and fips-setup itself (python3).
+MAY_HOLD_THE_KEY = {"bash", "sudo", "nsenter", "runuser", "python3"}
+# Reads /proc/*/cmdline and /proc/*/environ in a loop until told to stop; the key comes
+# from a root-only file so that the sampler's own command line does not hold it.
 SAMPLER = f"""
-import os, pathlib, time
-key = pathlib.Path("{SAMPLER_KEY}").read_bytes().strip()
-hits, rounds = [], 0
-while not os.path.exists("{SAMPLER_STOP}"):
+import json, os, pathlib, time
+key = pathlib.Path("{SAMPLER_DIR}/key").read_bytes().strip()
+argv_hits, env_hits, rounds = [], set(), 0
+while not os.path.exists("{SAMPLER_DIR}/stop"):
     rounds += 1
     for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                line = pathlib.Path(f"/proc/{{pid}}/cmdline").read_bytes()
-            except OSError:
-                continue
-            if key in line:
-                hits.append(line.replace(key, b"<KEY>").decode(errors="replace"))
+        if not pid.isdigit():
+            continue
+        try:
+            line = pathlib.Path(f"/proc/{{pid}}/cmdline").read_bytes()
+            environ = pathlib.Path(f"/proc/{{pid}}/environ").read_bytes()
+            comm = pathlib.Path(f"/proc/{{pid}}/comm").read_text().strip()
+        except OSError:
+            continue
+        if key in line:
+            argv_hits.append(line.replace(key, b"<KEY>").decode(errors="replace"))
+        if key in environ:
+            env_hits.add(comm)
     time.sleep(0.01)
-pathlib.Path("{SAMPLER_HITS}").write_text("\\n".join(hits))
-pathlib.Path("{SAMPLER_COUNT}").write_text(str(rounds))
+result = {{"argv": argv_hits, "environ": sorted(env_hits), "rounds": rounds}}
+pathlib.Path("{SAMPLER_DIR}/result.json").write_text(json.dumps(result))
 """
 ENVIRONMENT = {
     "DD_API_KEY": API_KEY,
@@ -55,22 +69,54 @@ ENVIRONMENT = {
     "DD_ENV": "prod",
     "DD_TAGS": 'team:fed,path:/srv/app,quote:"x"',
     "DD_REPO_URL": f"file://{REPO_MOUNT}",
+    "DD_RPM_REPO_GPGCHECK": "1",  # a custom repository's default is off, as in Datadog's script
     "FIPS_SETUP_PYZ": TOOLKIT_PYZ,
 }
 
 
+RunScript = Callable[..., "tuple[int, str]"]
+
+
+def bare_host(make_host: MakeHost, family: str, **options: object) -> TestHost:
+    host = make_host(family=family, agent_installed=False, repo_configured=False, **options)
+    host.install_toolkit()
+    return host
+
+
+@pytest.fixture
+def run_script(e2e_harness: Harness) -> RunScript:
+    """``bash -c "$(cat install_script_agent7.sh)"`` with ENVIRONMENT and ``env`` (None unsets).
+
+    The mirror is signed by the tests' key, trusted through DD_REPO_KEY_FINGERPRINTS.
+    Returns the exit status and the output.
+    """
+
+    def run(
+        host: TestHost, env: Optional[Dict[str, Optional[str]]] = None, user: Optional[str] = None
+    ) -> tuple[int, str]:
+        fingerprint = e2e_harness.trusted_key.fingerprint
+        wanted = {**ENVIRONMENT, "DD_REPO_KEY_FINGERPRINTS": fingerprint, **(env or {})}
+        environment = {name: value for name, value in wanted.items() if value is not None}
+        argv = ["bash", "-c", SCRIPT]
+        result = host.run(argv, env=environment, check=False, timeout=600, user=user)
+        return result.returncode, result.stdout + result.stderr
+
+    return run
+
+
 def start_sampler(host: TestHost) -> None:
-    host.run(["mkdir", "-p", "-m", "700", "/run/sampler"])
-    host.write_file(SAMPLER_KEY, API_KEY, mode=0o600)
-    host.write_file("/run/sampler/sampler.py", SAMPLER)
-    host.run(["systemd-run", "--unit=key-sampler", "python3", "/run/sampler/sampler.py"])
+    host.run(["mkdir", "-p", "-m", "700", SAMPLER_DIR])
+    host.write_file(f"{SAMPLER_DIR}/key", API_KEY, mode=0o600)
+    host.write_file(f"{SAMPLER_DIR}/sampler.py", SAMPLER)
+    host.run(["systemd-run", "--unit=key-sampler", "python3", f"{SAMPLER_DIR}/sampler.py"])
 
 
-def stop_sampler(host: TestHost) -> tuple[list[str], int]:
-    host.write_file(SAMPLER_STOP, "")
-    host.run(["sh", "-c", f"while [ ! -e {SAMPLER_COUNT} ]; do sleep 0.05; done"], timeout=20)
-    hits = [line for line in host.read_file(SAMPLER_HITS).splitlines() if line]
-    return hits, int(host.read_file(SAMPLER_COUNT))
+def stop_sampler(host: TestHost) -> dict[str, object]:
+    host.write_file(f"{SAMPLER_DIR}/stop", "")
+    result = f"{SAMPLER_DIR}/result.json"
+    host.run(["sh", "-c", f"while [ ! -e {result} ]; do sleep 0.05; done"], timeout=20)
+    data: dict[str, object] = json.loads(host.read_file(result))
+    return data
 
 
 def world_readable_files_with_the_key(host: TestHost) -> list[str]:
@@ -82,7 +128,7 @@ def world_readable_files_with_the_key(host: TestHost) -> list[str]:
     ).stdout.split()  # fmt: skip
     readable = []
     for path in found:
-        if path.startswith("/run/sampler/"):
+        if path.startswith(f"{SAMPLER_DIR}/"):
             continue
         mode = int(host.run(["stat", "-c", "%a", path]).stdout.strip(), 8)
         if mode & 0o004:
@@ -90,23 +136,59 @@ def world_readable_files_with_the_key(host: TestHost) -> list[str]:
     return readable
 
 
-def run_script(host: TestHost) -> tuple[int, str]:
-    result = host.run(["bash", "-c", SCRIPT], env=ENVIRONMENT, check=False, timeout=600)
-    return result.returncode, result.stdout + result.stderr
+def host_state(host: TestHost) -> dict[str, object]:
+    """What "nothing was changed" compares: repository setup, keys, packages, configuration."""
+    paths = [
+        APT_SOURCE,
+        YUM_REPO,
+        ZYPP_REPO,
+        DATADOG_YAML,
+        "/usr/share/keyrings/datadog-archive-keyring.gpg",
+    ]
+    state: dict[str, object] = {path: host.exists(path) for path in paths}
+    state["rpm-keys"] = host.run(["rpm", "-qa", "gpg-pubkey*"], check=False).stdout
+    state["pki"] = host.run(["ls", "/etc/pki/rpm-gpg"], check=False).stdout
+    state["packages"] = {
+        p: host.installed_version(p) for p in ("datadog-agent", "datadog-fips-agent")
+    }
+    state["tmp"] = host.run(
+        ["sh", "-c", "ls -d /tmp/fips-setup-install.* 2>/dev/null || true"]
+    ).stdout
+    # No gpg-agent the script's checks started (gpg; dnf checking the repository) lives on.
+    agents = host.run(["pgrep", "-a", "gpg-agent"], check=False).stdout.splitlines()
+    state["agents"] = [line for line in agents if "fips-setup-install" in line]
+    return state
+
+
+def fips_mode(host: TestHost) -> str:
+    status = host.run(["datadog-agent", "status"]).stdout
+    return next(
+        line.split(":", 1)[1].strip() for line in status.splitlines() if "FIPS Mode:" in line
+    )
 
 
 @pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
-def test_a_bare_host_gets_agent_and_proxy_in_one_step_twice(
-    make_host: MakeHost, family: str
+def test_a_bare_host_gets_agent_and_proxy_in_one_step_as_a_user_with_sudo_then_as_root(
+    make_host: MakeHost, run_script: RunScript, family: str
 ) -> None:
-    host = make_host(family=family, agent_installed=False, repo_configured=False)
-    host.install_toolkit()
+    host = bare_host(make_host, family)
     assert not host.exists(DATADOG_YAML)
+    operator = host.add_sudo_user()
     start_sampler(host)
+    extra = {
+        "DD_RUNTIME_SECURITY_CONFIG_ENABLED": "true",
+        "DD_COMPLIANCE_CONFIG_ENABLED": "true",
+        "https_proxy": "http://proxy.invalid:3128",  # file:// downloads do not use it
+        "no_proxy": "localhost,.internal",
+    }
 
-    status, output = run_script(host)
+    status, output = run_script(host, extra, user=operator)
     assert status == 0, output
+    assert "not root: running again with sudo" in output
+    assert "https_proxy is set: curl and the package manager go through that proxy" in output
+    assert "(no_proxy: localhost,.internal)" in output  # kept across sudo
     assert host.is_active("datadog-agent") and host.is_active("datadog-fips-proxy")
+    assert fips_mode(host) == "proxy"
     text = host.read_file(DATADOG_YAML)
     assert f"\napi_key: {API_KEY}\n" in text
     assert "\nsite: ddog-gov.com\n" in text
@@ -115,29 +197,176 @@ def test_a_bare_host_gets_agent_and_proxy_in_one_step_twice(
     assert "\nfips:\n  enabled: true\n  https: false\n" in text
     conf = host.stat(DATADOG_YAML)
     assert (conf.owner, conf.group, conf.mode) == ("dd-agent", "dd-agent", 0o640)
+    assert "runtime_security_config:\n  enabled: true\n" in host.read_file(SECURITY_AGENT)
+    assert "compliance_config:\n  enabled: true\n" in host.read_file(SECURITY_AGENT)
+    assert "runtime_security_config:\n  enabled: true\n" in host.read_file(SYSTEM_PROBE)
+    security = host.stat(SECURITY_AGENT)
+    assert (security.owner, security.group, security.mode) == ("root", "dd-agent", 0o640)
+    assert "  tool_version: install_script_agent7\n" in host.read_file(INSTALL_INFO)
+    if family == "debian":  # Datadog's key package, so that key rotations keep working
+        assert host.installed_version("datadog-signing-keys") == "1:1.4.0-1"
+    else:
+        assert "repo_gpgcheck=1\n" in host.read_file(YUM_REPO if family == "rhel" else ZYPP_REPO)
     stats = host.wait_for_intake(lambda s: len(s.via_proxy()) >= 5, what="payloads via the proxy")
     assert {r["sni"] for r in stats.series} == {PROXY_METRICS_SNI}
     assert API_KEY not in output
 
+    files = {
+        path: host.read_file(path)
+        for path in (DATADOG_YAML, SECURITY_AGENT, INSTALL_INFO, PROXY_CFG)
+    }
     restarts = {u: host.service_start_timestamp(u) for u in ("datadog-agent", "datadog-fips-proxy")}
-    status, output = run_script(host)
+    status, output = run_script(host, extra)
     assert status == 0, output
-    assert host.read_file(DATADOG_YAML) == text
+    assert "is installed and was kept" in output
+    assert {path: host.read_file(path) for path in files} == files
     assert {u: host.service_start_timestamp(u) for u in restarts} == restarts
 
-    hits, rounds = stop_sampler(host)
-    assert rounds > 50, "the sampler did not run through the installs"
-    assert hits == [], hits
+    sampled = stop_sampler(host)
+    assert isinstance(sampled["rounds"], int) and sampled["rounds"] > 50, "the sampler did not run"
+    assert sampled["argv"] == [], sampled["argv"]
+    environ = set(sampled["environ"])  # type: ignore[call-overload]
+    assert "python3" in environ  # fips-setup got it, as it must: the sampler saw that much
+    assert environ <= MAY_HOLD_THE_KEY, environ - MAY_HOLD_THE_KEY
     assert world_readable_files_with_the_key(host) == []
-    print(f"\n{family}: key never in a command line ({rounds} samples of every process)")
-
-
-def test_a_bad_fips_mode_stops_before_touching_the_host(make_host: MakeHost) -> None:
-    host = make_host(family="debian", agent_installed=False, repo_configured=False)
-    result = host.run(
-        ["bash", "-c", SCRIPT], env={**ENVIRONMENT, "DD_FIPS_MODE": "enabled"}, check=False
+    left = host_state(host)
+    assert (left["tmp"], left["agents"]) == ("", [])
+    print(
+        f"\n{family}: key in no command line, in no package manager's environment ({sampled['rounds']} samples)"
     )
-    assert result.returncode == 2
-    assert "DD_FIPS_MODE='enabled' is not understood" in result.stderr
-    assert not host.exists("/etc/apt/sources.list.d/datadog.list")
-    assert not host.exists(DATADOG_YAML)
+
+
+@pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
+def test_versions_resolve_on_the_repository_and_upgrades_happen_only_when_asked(
+    make_host: MakeHost, e2e_harness: Harness, run_script: RunScript, family: str
+) -> None:
+    host = bare_host(make_host, family, more_agent_versions=("7.52.0", "7.52.1", "7.53.0~rc.1"))
+    direct = {"DD_FIPS_MODE": None, "DD_URL": "https://app.ddog-gov.com"}
+    before = host_state(host)
+
+    # A key nobody vouched for, then a pin the repository lacks: nothing is changed.
+    status, output = run_script(host, {**direct, "DD_REPO_KEY_FINGERPRINTS": None})
+    assert status == 1 and "is not trusted; nothing was changed" in output, output
+    assert host_state(host) == before
+    status, output = run_script(host, {**direct, "DD_AGENT_MINOR_VERSION": "51"})
+    assert status == 1, output
+    assert "the repository has no datadog-agent 7.51 (newest: 7.53.0~rc.1)" in output
+    assert host_state(host) == before
+    # fips-setup is fetched and checked before the Agent is installed, not after.
+    unchecked = {"FIPS_SETUP_PYZ": None, "FIPS_SETUP_PYZ_URL": f"file://{TOOLKIT_PYZ}"}
+    status, output = run_script(host, {**direct, **unchecked})
+    assert status == 1 and "carries no fips-setup checksum" in output, output
+    assert host_state(host) == before
+
+    # A pin resolves to the exact package (epoch and release); FIPS mode off starts the Agent.
+    status, output = run_script(host, {**direct, "DD_AGENT_MINOR_VERSION": "52"})
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.52.1-1"
+    assert host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
+    assert '\ndd_url: "https://app.ddog-gov.com"\n' in host.read_file(DATADOG_YAML)
+    host.wait_for_intake(lambda s: len(s.direct()) >= 3, what="direct payloads")
+    assert fips_mode(host) == "disabled"
+
+    status, output = run_script(host, {**direct, "DD_AGENT_MINOR_VERSION": "53.0~rc.1"})
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.53.0~rc.1-1"
+
+    assert host.repo is not None
+    kind = "deb" if family == "debian" else "rpm"
+    host.repo.add([e2e_harness.packages.agent("7.54.0", kind)])
+    host.repo.publish(e2e_harness.trusted_key)
+    started = host.service_start_timestamp("datadog-agent")
+    status, output = run_script(host, direct)  # a second plain run changes nothing
+    assert status == 0, output
+    assert "datadog-agent 7.53.0~rc.1 is installed and was kept" in output
+    assert host.installed_version("datadog-agent") == "1:7.53.0~rc.1-1"
+    assert host.service_start_timestamp("datadog-agent") == started
+
+    status, output = run_script(host, {**direct, "DD_UPGRADE_AGENT": "true"})
+    assert status == 0, output
+    assert "datadog-agent upgraded from 7.53.0~rc.1 to 7.54.0" in output
+    assert host.installed_version("datadog-agent") == "1:7.54.0-1"
+    assert host.is_active("datadog-agent")
+
+
+def test_install_only_starts_nothing_and_a_later_run_starts_both(
+    make_host: MakeHost, e2e_harness: Harness, run_script: RunScript
+) -> None:
+    host = bare_host(make_host, "debian")
+    only = {"DD_INSTALL_ONLY": "true", "DD_TAGS": None, "DD_HOST_TAGS": "team:fed,older:name"}
+    status, output = run_script(host, only)
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.50.3-1"
+    assert host.installed_version("datadog-fips-proxy") == "1:1.1.17-1"
+    text = host.read_file(DATADOG_YAML)
+    assert "\nfips:\n  enabled: true\n" in text
+    assert '\ntags: ["team:fed", "older:name"]\n' in text  # DD_HOST_TAGS, Datadog's older name
+    assert host.exists(PROXY_CFG)
+    assert not host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
+    assert host.intake_stats().count == 0
+
+    # An upgrade's package scripts restart the Agent (its datadog.yaml exists now): stopped again.
+    assert host.repo is not None
+    host.repo.add([e2e_harness.packages.agent("7.52.1", "deb")])
+    host.repo.publish(e2e_harness.trusted_key)
+    status, output = run_script(host, {**only, "DD_UPGRADE_AGENT": "1"})
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.52.1-1"
+    assert "DD_INSTALL_ONLY: stopping datadog-agent, which its package started" in output
+    assert not host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
+
+    status, output = run_script(host)
+    assert status == 0, output
+    assert host.is_active("datadog-agent") and host.is_active("datadog-fips-proxy")
+    host.wait_for_intake(lambda s: len(s.via_proxy()) >= 3, what="payloads via the proxy")
+
+
+def test_an_installed_agent_gets_the_proxy_and_is_not_moved_to_the_fips_agent(
+    make_host: MakeHost, e2e_harness: Harness, run_script: RunScript
+) -> None:
+    host = make_host(family="rhel", fips_agent_versions=("7.65.2",))
+    host.install_toolkit()
+    assert host.repo is not None  # a newer Agent is published: DD_NO_AGENT_INSTALL must not take it
+    host.repo.add([e2e_harness.packages.agent("7.52.1", "rpm")])
+    host.repo.publish(e2e_harness.trusted_key)
+    no_key = {"DD_API_KEY": None, "DD_HOSTNAME": None, "DD_ENV": None, "DD_TAGS": None}
+    status, output = run_script(host, {**no_key, "DD_NO_AGENT_INSTALL": "1"})
+    assert status == 0, output
+    assert host.installed_version("datadog-agent") == "1:7.50.3-1"  # not upgraded
+    assert host.is_active("datadog-fips-proxy")
+    host.wait_for_intake(lambda s: len(s.via_proxy()) >= 3, what="payloads via the proxy")
+
+    before = (host.read_file(DATADOG_YAML), host_state(host))
+    fips_agent = {**no_key, "DD_FIPS_MODE": None, "DD_AGENT_FLAVOR": "datadog-fips-agent"}
+    status, output = run_script(host, fips_agent)
+    assert status == 1, output
+    assert "this host has datadog-agent 7.50.3 and datadog-fips-proxy 1.1.17" in output
+    assert "'fips-setup migrate'" in output and "nothing was changed" in output
+    assert (host.read_file(DATADOG_YAML), host_state(host)) == before
+    assert host.is_active("datadog-agent") and host.is_active("datadog-fips-proxy")
+
+
+@pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
+def test_the_fips_agent_flavor_on_a_bare_host(
+    make_host: MakeHost, run_script: RunScript, family: str
+) -> None:
+    host = bare_host(make_host, family, fips_agent_versions=("7.64.1", "7.65.2"))
+    flavor = {"DD_FIPS_MODE": None, "DD_AGENT_FLAVOR": "datadog-fips-agent"}
+    status, output = run_script(host, {**flavor, "DD_FIPS_MODE": "1"})
+    assert status == 2 and "one or the other" in output, output
+
+    status, output = run_script(host, flavor)
+    assert status == 0, output
+    assert host.installed_version("datadog-fips-agent") == "1:7.65.2-1"
+    assert host.installed_version("datadog-agent") is None
+    assert host.installed_version("datadog-fips-proxy") is None
+    assert fips_mode(host) == "enabled"
+    assert "\nsite: ddog-gov.com\n" in host.read_file(DATADOG_YAML)
+    stats = host.wait_for_intake(lambda s: len(s.series) >= 3, what="the FIPS Agent's payloads")
+    assert {(r["sni"], r["package"]) for r in stats.series} == {(DIRECT_SNI, "datadog-fips-agent")}
+    assert host.agent_stats().package == "datadog-fips-agent"
+
+    status, output = run_script(host, {"DD_AGENT_FLAVOR": None})  # the default flavor, FIPS mode
+    assert status == 1, output
+    assert "the FIPS Agent (datadog-fips-agent 7.65.2) is installed" in output
+    assert host.installed_version("datadog-fips-proxy") is None

@@ -22,14 +22,6 @@ PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 PROXY_ENDPOINT = "http://localhost:9804/api/v1/series"
 
 
-def installed_version(host: TestHost, package: str) -> str:
-    if host.family == "debian":
-        argv = ["dpkg-query", "--show", "--showformat", "${Version}", package]
-    else:
-        argv = ["rpm", "--query", "--queryformat", "%{EPOCH}:%{VERSION}-%{RELEASE}", package]
-    return host.run(argv).stdout.strip()
-
-
 def enable_proxy_by_hand(host: TestHost) -> None:
     """The vendor documentation's manual steps for an existing Agent."""
     host.install_packages("datadog-fips-proxy")
@@ -51,7 +43,7 @@ def test_agent_moves_from_direct_to_the_proxy_without_losing_a_payload(
     make_host: MakeHost, e2e_harness: Harness, family: str
 ) -> None:
     host = make_host(family=family)
-    assert installed_version(host, "datadog-agent") == "1:7.50.3-1"
+    assert host.installed_version("datadog-agent") == "1:7.50.3-1"
     conf = host.stat(DATADOG_YAML)
     assert (conf.owner, conf.group, conf.mode) == ("dd-agent", "dd-agent", 0o640)
     assert f"api_key: {API_KEY}" in host.read_file(DATADOG_YAML)
@@ -64,7 +56,7 @@ def test_agent_moves_from_direct_to_the_proxy_without_losing_a_payload(
 
     started = host.service_start_timestamp("datadog-agent")
     enable_proxy_by_hand(host)
-    assert installed_version(host, "datadog-fips-proxy") == "1:1.1.17-1"
+    assert host.installed_version("datadog-fips-proxy") == "1:1.1.17-1"
     assert host.service_start_timestamp("datadog-agent") > started
     assert host.is_active("datadog-fips-proxy")
     assert host.service_property("datadog-fips-proxy", "User") == "dd-agent"
@@ -128,11 +120,46 @@ def test_a_proxy_upgrade_ships_a_new_example_and_keeps_the_config(
     host.repo.publish(e2e_harness.trusted_key)
     host.upgrade_packages("datadog-fips-proxy")
 
-    assert installed_version(host, "datadog-fips-proxy") == "1:1.1.18-1"
+    assert host.installed_version("datadog-fips-proxy") == "1:1.1.18-1"
     assert host.read_file(f"{PROXY_CFG}.example") != old_example
     assert host.read_file(PROXY_CFG) == config
     assert host.service_start_timestamp("datadog-fips-proxy") > started  # restarted
     host.wait_for_port(9804)
+
+
+@pytest.mark.parametrize("family", ["debian", "rhel", "suse"])
+def test_the_fips_agent_replaces_the_agent_and_back_by_hand(
+    make_host: MakeHost, family: str
+) -> None:
+    """What a move to the FIPS Agent does with the package managers, and its way back."""
+    host = make_host(family=family, fips_agent_versions=("7.65.2",))
+    # The proxy's package stays installed throughout, as on a proxied host (and zypper
+    # cannot cache an rpm database left with no package at all, which no real host has).
+    host.install_packages("datadog-fips-proxy")
+    assert host.run(["datadog-agent", "status"]).stdout.count("FIPS Mode: disabled") == 1
+    clash = host.install_packages("datadog-fips-agent", check=False)
+    assert clash.returncode != 0  # no Replaces: the two packages' files clash
+    assert host.installed_version("datadog-fips-agent") is None
+
+    host.remove_packages("datadog-agent")
+    assert host.exists(DATADOG_YAML)  # removed, not purged: the configuration stays
+    host.install_packages("datadog-fips-agent")
+    assert host.is_active("datadog-agent")  # same service, started on the kept datadog.yaml
+    assert "FIPS Mode: enabled" in host.run(["datadog-agent", "status"]).stdout
+    stats = host.wait_for_intake(
+        lambda s: len(s.sent_by("datadog-fips-agent")) >= 3, what="the FIPS Agent's payloads"
+    )
+    assert {r["sni"] for r in stats.sent_by("datadog-fips-agent")} == {DIRECT_SNI}
+    assert host.agent_stats().package == "datadog-fips-agent"
+
+    host.remove_packages("datadog-fips-agent")
+    host.install_packages(host.exact_package("datadog-agent", "1:7.50.3-1"), refresh=False)
+    assert host.installed_version("datadog-agent") == "1:7.50.3-1"
+    assert "FIPS Mode: disabled" in host.run(["datadog-agent", "status"]).stdout
+    host.wait_for_intake(
+        lambda s: len(s.sent_by("datadog-agent")) > len(stats.sent_by("datadog-agent")) + 3,
+        what="the Agent's payloads again",
+    )
 
 
 def test_environment_overrides_win_over_datadog_yaml(make_host: MakeHost) -> None:
@@ -148,7 +175,7 @@ def test_environment_overrides_win_over_datadog_yaml(make_host: MakeHost) -> Non
 
 def test_diagnose_command_depends_on_the_agent_version(make_host: MakeHost) -> None:
     host = make_host(family="debian", agent_version="7.47.0")
-    assert installed_version(host, "datadog-agent") == "1:7.47.0-1"
+    assert host.installed_version("datadog-agent") == "1:7.47.0-1"
     old = host.run(["datadog-agent", "diagnose", "datadog-connectivity"], user="dd-agent")
     assert "PASS" in old.stdout and "https://app.ddog-gov.com" in old.stdout
     new = host.run(

@@ -149,7 +149,7 @@ def test_the_key_can_come_from_a_file(new_host: FakeHost, fs: FakeFilesystem) ->
 
 def test_a_failed_enable_removes_the_new_file(new_host: FakeHost) -> None:
     new_host.system.fail("apt-get", "install")
-    with pytest.raises(FipsSetupError, match="was removed again"):
+    with pytest.raises(FipsSetupError, match=f"undone as well: create {CONFIG} from its example"):
         run_install(new_host)
     assert not Path(CONFIG).exists()
     assert "datadog-fips-proxy" not in new_host.system.packages
@@ -161,3 +161,143 @@ def test_dry_run_on_a_new_host(new_host: FakeHost) -> None:
     assert not Path(CONFIG).exists()
     assert new_host.system.changing_commands() == []
     assert result.diff[0].before == "" and f"api_key: {API_KEY}" in result.diff[0].after
+
+
+# The stand-in Agent package's examples, read before pyfakefs hides the real files.
+SECURITY_EXAMPLES = {
+    name: (
+        Path(__file__).resolve().parents[1] / "e2e" / "packages" / "datadog-agent" / name
+    ).read_text()
+    for name in ("security-agent.yaml.example", "system-probe.yaml.example")
+}
+SECURITY_AGENT = "/etc/datadog-agent/security-agent.yaml"
+SYSTEM_PROBE = "/etc/datadog-agent/system-probe.yaml"
+INSTALL_INFO = "/etc/datadog-agent/install_info"
+DIRECT = {"DD_API_KEY": API_KEY, "DD_SITE": "datadoghq.com"}
+
+
+@pytest.fixture
+def security_examples(new_host: FakeHost, fs: FakeFilesystem) -> FakeHost:
+    for name, text in SECURITY_EXAMPLES.items():
+        fs.create_file(f"/etc/datadog-agent/{name}", contents=text)
+    return new_host
+
+
+def test_without_fips_mode_the_agent_is_started_with_its_new_file(new_host: FakeHost) -> None:
+    new_host.system.active["datadog-agent"] = False
+    result = run_install(new_host, DIRECT)
+    assert [a["kind"] for a in result.actions] == ["write-file", "restart-service"]
+    assert new_host.system.active["datadog-agent"]
+    assert result.msg == f"{CONFIG} created, datadog-agent started (FIPS mode off)"
+    again = run_install(new_host, DIRECT)
+    assert (again.changed, again.actions) == (False, [])
+    assert new_host.system.restarts["datadog-agent"] == 1
+
+
+def test_a_stopped_agent_with_its_file_is_started(make_host: HostFactory) -> None:
+    host = make_host()
+    host.system.active["datadog-agent"] = False
+    result = run_install(host, DIRECT)
+    assert result.changed and host.system.active["datadog-agent"]
+    assert result.msg == f"{CONFIG} kept, datadog-agent started (FIPS mode off)"
+
+
+def test_install_only_starts_nothing(new_host: FakeHost) -> None:
+    new_host.system.active["datadog-agent"] = False
+    result = run_install(new_host, {**DIRECT, "DD_INSTALL_ONLY": "true"})
+    assert [a["kind"] for a in result.actions] == ["write-file"]
+    assert not new_host.system.active["datadog-agent"]
+
+
+def test_install_only_in_fips_mode_configures_and_starts_nothing(new_host: FakeHost) -> None:
+    new_host.system.active["datadog-agent"] = False
+    proxied = run_install(new_host, {**ENV, "DD_INSTALL_ONLY": "1"})
+    kinds = [a["kind"] for a in proxied.actions]
+    assert "install-package" in kinds and "write-file" in kinds
+    assert not {"start-service", "restart-service", "wait-ports"} & set(kinds)
+    assert not new_host.system.active.get("datadog-fips-proxy")
+    assert not new_host.system.active["datadog-agent"]
+    assert "fips:\n  enabled: true" in Path(CONFIG).read_text()
+    started = run_install(new_host, ENV)  # a later run without DD_INSTALL_ONLY starts both
+    assert new_host.system.active["datadog-fips-proxy"] and new_host.system.active["datadog-agent"]
+    assert started.actions[-1]["description"] == "start datadog-agent and check that it is running"
+
+
+def test_the_fips_agent_reports_directly_to_the_fed_site(new_host: FakeHost) -> None:
+    new_host.system.packages = {"datadog-fips-agent": "1:7.65.2-1"}
+    new_host.system.active["datadog-agent"] = False
+    result = run_install(new_host, {"DD_API_KEY": API_KEY, "DD_AGENT_FLAVOR": "datadog-fips-agent"})
+    text = Path(CONFIG).read_text()
+    assert "site: ddog-gov.com\n" in text and "\nfips:" not in text
+    assert new_host.system.active["datadog-agent"]
+    assert "datadog-fips-proxy" not in new_host.system.packages
+    assert result.msg.endswith("(the FIPS Agent)")
+
+
+def test_dd_url_and_host_tags_reach_the_new_file(new_host: FakeHost) -> None:
+    run_install(new_host, {**DIRECT, "DD_URL": "https://relay.example:8443", "DD_HOST_TAGS": "a:b"})
+    data = parse_yaml(Path(CONFIG).read_text()).data
+    assert (data["dd_url"], data["tags"]) == ("https://relay.example:8443", ["a:b"])
+
+
+def test_cloud_security_files_come_from_their_examples(security_examples: FakeHost) -> None:
+    environment = {
+        **DIRECT,
+        "DD_RUNTIME_SECURITY_CONFIG_ENABLED": "true",
+        "DD_COMPLIANCE_CONFIG_ENABLED": "true",
+    }
+    result = run_install(security_examples, environment)
+    agent = parse_yaml(Path(SECURITY_AGENT).read_text()).data
+    probe = parse_yaml(Path(SYSTEM_PROBE).read_text()).data
+    assert agent == {
+        "runtime_security_config": {"enabled": True},
+        "compliance_config": {"enabled": True},
+    }
+    assert probe == {"runtime_security_config": {"enabled": True}}
+    for path in (SECURITY_AGENT, SYSTEM_PROBE):
+        assert ownership_of(Path(path)) == Ownership(0, AGENT_GID, 0o640)
+    assert [d.path for d in result.diff] == [CONFIG, SECURITY_AGENT, SYSTEM_PROBE]
+    assert not run_install(security_examples, environment).changed
+
+
+def test_an_existing_security_file_is_kept_and_the_missing_setting_named(
+    security_examples: FakeHost, fs: FakeFilesystem
+) -> None:
+    fs.create_file(SECURITY_AGENT, contents="compliance_config:\n  enabled: false\n")
+    result = run_install(security_examples, {**DIRECT, "DD_COMPLIANCE_CONFIG_ENABLED": "1"})
+    assert Path(SECURITY_AGENT).read_text() == "compliance_config:\n  enabled: false\n"
+    assert f"{SECURITY_AGENT} exists: kept as it is, without compliance_config.enabled: true" in (
+        result.warnings
+    )
+
+
+def test_install_info_records_the_script_once(new_host: FakeHost) -> None:
+    environment = {**DIRECT, "FIPS_SETUP_INSTALLED_BY": "install_script_agent7"}
+    run_install(new_host, environment)
+    text = Path(INSTALL_INFO).read_text()
+    assert text.startswith(
+        "---\ninstall_method:\n  tool: install_script\n  tool_version: install_script_agent7\n"
+        "  installer_version: install_script-fips-setup-"
+    )
+    assert ownership_of(Path(INSTALL_INFO)) == Ownership(0, 0, 0o644)
+    assert not run_install(new_host, environment).changed
+    with pytest.raises(FipsSetupError, match="is not a plain name"):
+        run_install(new_host, {**DIRECT, "FIPS_SETUP_INSTALLED_BY": "x\ntool: other"})
+
+
+def test_without_the_script_there_is_no_install_info(new_host: FakeHost) -> None:
+    run_install(new_host, DIRECT)
+    assert not Path(INSTALL_INFO).exists()
+
+
+def test_a_failed_enable_takes_back_every_file_this_run_made(security_examples: FakeHost) -> None:
+    security_examples.system.fail("apt-get", "install")
+    environment = {
+        **ENV,
+        "DD_RUNTIME_SECURITY_CONFIG_ENABLED": "1",
+        "FIPS_SETUP_INSTALLED_BY": "install_script_agent7",
+    }
+    with pytest.raises(FipsSetupError, match="undone as well"):
+        run_install(security_examples, environment)
+    for path in (CONFIG, SECURITY_AGENT, SYSTEM_PROBE, INSTALL_INFO):
+        assert not Path(path).exists(), path

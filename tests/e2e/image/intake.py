@@ -5,8 +5,9 @@ A TLS HTTP server (certificate from the tests' CA) on 127.0.0.1:443, where
 dnsmasq sends every ``*.ddog-gov.com`` name. It answers like the intake
 (``202`` to ``POST /api/v1/series``, ``200 {"valid": true}`` to
 ``GET /api/v1/validate``) and appends one JSON line per request to the records
-file: time, method, path, Host header, TLS SNI, the payload's ``seq``, and
-whether an API key came (never the key itself). The SNI tells a payload the
+file: time, method, path, Host header, TLS SNI, the payload's ``seq``,
+whether an API key came (never the key itself), and the stand-in package that
+sent it (its ``X-E2E-Package`` header: ``datadog-agent`` or ``datadog-fips-agent``). The SNI tells a payload the
 Agent sent directly (``app.ddog-gov.com``) from one the FIPS proxy relayed.
 """
 
@@ -76,6 +77,7 @@ class Handler(BaseHTTPRequestHandler):
                 "seq": seq,
                 "api_key": bool(self.headers.get("DD-API-KEY")),
                 "user_agent": self.headers.get("User-Agent", ""),
+                "package": self.headers.get("X-E2E-Package"),
                 "client": self.client_address[0],
             }
         )

@@ -2,18 +2,25 @@
 """Stand-in for the Datadog Agent binary, for fips-setup's end-to-end tests.
 
 Installed as ``/opt/datadog-agent/bin/agent/agent`` (and ``/usr/bin/datadog-agent``)
-by the stand-in ``datadog-agent`` package. It reads ``datadog.yaml`` and the
-``DD_*`` environment like the real Agent and picks its metrics endpoint the same
-way, so a wrong setting has the same visible effect:
+by the stand-in ``datadog-agent`` package, and by its variant ``datadog-fips-agent``
+(the FIPS Agent: same files, service and paths; ``FLAVOR`` tells them apart). It
+reads ``datadog.yaml`` and the ``DD_*`` environment like the real Agent and picks
+its metrics endpoint the same way, so a wrong setting has the same visible effect:
 
+- the FIPS Agent ignores ``fips.*`` (it encrypts itself) and sends like a direct Agent;
 - ``fips.enabled`` true (Agent >= 7.41): ``http(s)://<fips.local_address>:<port_range_start + 1>``,
   plain HTTP when ``fips.https`` is false; a non-loopback ``local_address`` is refused;
 - otherwise ``dd_url``, else ``https://app.<site>``.
 
-Subcommands: ``version``, ``run`` (the service: POSTs a sequence-numbered JSON
-payload every 0.1 s, retries failures from a queue that survives restarts, and
-keeps its counters in ``/var/lib/datadog-agent-standin/state.json``), and
-``diagnose`` (``--include connectivity-datadog-core-endpoints`` from 7.48,
+Every request carries ``X-E2E-Package: <package name>`` (a test marker the proxy
+relays untouched), so the intake tells the FIPS Agent's payloads from the Agent's.
+
+Subcommands: ``version``, ``status`` (the header of the real one, with ``FIPS Mode:
+enabled`` for the FIPS Agent, ``proxy`` when ``fips.enabled`` is true, ``disabled``
+otherwise), ``run`` (the service: POSTs a sequence-numbered JSON payload every
+0.1 s, retries failures from a queue that survives restarts, and keeps its
+counters in ``/var/lib/datadog-agent-standin/state.json``), and ``diagnose``
+(``--include connectivity-datadog-core-endpoints`` from 7.48,
 ``datadog-connectivity`` before), which really connects and prints PASS/FAIL.
 Exit status 1 when a check fails.
 """
@@ -23,6 +30,8 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import platform
+import re
 import signal
 import socket
 import ssl
@@ -37,6 +46,9 @@ import yaml
 
 VERSION = "@AGENT_VERSION@"
 COMMIT = "@AGENT_COMMIT@"
+#: The package this program came in: datadog-agent or datadog-fips-agent.
+PACKAGE = "@AGENT_PACKAGE@"
+FIPS_AGENT = PACKAGE == "datadog-fips-agent"
 DEFAULT_CONFIG = "/etc/datadog-agent/datadog.yaml"
 STATE_DIR = os.environ.get("DD_STANDIN_STATE_DIR", "/var/lib/datadog-agent-standin")
 LOG_FILE = "/var/log/datadog/agent.log"
@@ -49,8 +61,8 @@ class ConfigError(Exception):
 
 
 def version_tuple(version: str = VERSION) -> tuple[int, ...]:
-    """``"7.50.3"`` -> ``(7, 50, 3)``."""
-    return tuple(int(part) for part in version.split("-")[0].split(".")[:3])
+    """``"7.50.3"`` -> ``(7, 50, 3)``; a pre-release ``"7.53.0~rc.1"`` -> ``(7, 53, 0)``."""
+    return tuple(int(re.sub(r"\D.*", "", part) or 0) for part in version.split(".")[:3])
 
 
 def log(message: str) -> None:
@@ -136,9 +148,18 @@ def is_loopback(address: str) -> bool:
         return False
 
 
+def proxy_mode(config: Config) -> bool:
+    """True when this Agent sends through the FIPS proxy (the FIPS Agent never does)."""
+    return (
+        not FIPS_AGENT
+        and version_tuple() >= (7, 41)
+        and parse_bool(config.get("fips.enabled", False))
+    )
+
+
 def select_endpoint(config: Config) -> Endpoint:
     """The metrics endpoint, following the real Agent's ``fips.*`` rules."""
-    if version_tuple() >= (7, 41) and parse_bool(config.get("fips.enabled", False)):
+    if proxy_mode(config):
         default_start = 3833 if version_tuple()[:2] == (7, 41) else 9803
         try:
             start = int(config.get("fips.port_range_start", default_start))
@@ -185,6 +206,7 @@ class Client:
         headers = {
             "DD-API-KEY": self.key,
             "User-Agent": f"datadog-agent/{VERSION}",
+            "X-E2E-Package": PACKAGE,
         }
         if body is not None:
             headers["Content-Type"] = "application/json"
@@ -245,6 +267,7 @@ class Forwarder:
             {
                 "pid": os.getpid(),
                 "version": VERSION,
+                "package": PACKAGE,
                 "started_at": self.started_at,
                 "updated_at": time.time(),
                 "endpoint": self.endpoint.series_url,
@@ -324,6 +347,29 @@ def cmd_version() -> int:
     return 0
 
 
+def cmd_status(args: list[str]) -> int:
+    """The header of ``agent status``, as the real Agent prints it."""
+    try:
+        config = load_config(args)
+        mode = "enabled" if FIPS_AGENT else "proxy" if proxy_mode(config) else "disabled"
+    except ConfigError as exc:
+        print(f"Error: {exc}", file=sys.stderr)
+        return 1
+    title = f"Agent (v{VERSION})"
+    now = time.strftime("%Y-%m-%d %H:%M:%S.000 UTC", time.gmtime())
+    print("=" * len(title), title, "=" * len(title), sep="\n")
+    print()
+    print(f"  Status date: {now}")
+    print(f"  Pid: {os.getpid()}")
+    print("  Go Version: go1.22.8")
+    print(f"  Python Version: {platform.python_version()}")
+    print(f"  Build arch: {platform.machine()}")
+    print("  Agent flavor: agent")
+    print(f"  FIPS Mode: {mode}")
+    print("  Log Level: info")
+    return 0
+
+
 def cmd_diagnose(args: list[str]) -> int:
     new_style = version_tuple() >= (7, 48)
     positional = [a for a in args if not a.startswith("-")]
@@ -366,13 +412,15 @@ def cmd_diagnose(args: list[str]) -> int:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print("usage: agent {run,version,diagnose} [-c CFGPATH]")
+        print("usage: agent {run,version,status,diagnose} [-c CFGPATH]")
         return 0 if argv else 2
     command, args = argv[0], argv[1:]
     if command == "version":
         return cmd_version()
     if command == "diagnose":
         return cmd_diagnose(args)
+    if command == "status":
+        return cmd_status(args)
     if command in ("run", "start"):
         try:
             return Forwarder(load_config(args)).run()
