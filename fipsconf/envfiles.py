@@ -8,7 +8,7 @@ drop-in silently wins over ``fips:`` in datadog.yaml.
 from __future__ import annotations
 
 import shlex
-from typing import NamedTuple
+from typing import Collection, NamedTuple
 
 FIPS_VARIABLES = {
     "DD_FIPS_ENABLED": "enabled",
@@ -29,12 +29,14 @@ class Override(NamedTuple):
 
     @property
     def setting(self) -> str:
-        """The ``fips`` setting it overrides (``enabled``, ``https``...)."""
-        return FIPS_VARIABLES[self.variable]
+        """The ``fips`` setting it overrides (``enabled``, ``https``...; "" for others)."""
+        return FIPS_VARIABLES.get(self.variable, "")
 
 
-def environment_file(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` assignments of a ``KEY=value`` file (systemd EnvironmentFile syntax)."""
+def environment_file(
+    text: str, source: str, names: Collection[str] = tuple(FIPS_VARIABLES)
+) -> list[Override]:
+    """Assignments of ``names`` (``DD_FIPS_*``) in a ``KEY=value`` file (EnvironmentFile syntax)."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -44,13 +46,15 @@ def environment_file(text: str, source: str) -> list[Override]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         key = key.strip()
-        if sep and key in FIPS_VARIABLES:
+        if sep and key in names:
             found.append(Override(key, _unquote(value.strip()), source, number))
     return found
 
 
-def systemd_unit(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` set by ``Environment=`` lines of a unit file or drop-in."""
+def systemd_unit(
+    text: str, source: str, names: Collection[str] = tuple(FIPS_VARIABLES)
+) -> list[Override]:
+    """``names`` (``DD_FIPS_*``) set by ``Environment=`` lines of a unit file or drop-in."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -62,7 +66,7 @@ def systemd_unit(text: str, source: str) -> list[Override]:
             continue
         for word in words:
             key, sep, value = word.partition("=")
-            if sep and key in FIPS_VARIABLES:
+            if sep and key in names:
                 found.append(Override(key, value, source, number))
     return found
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Collection, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from fipsconf.envfiles import Override, environment_file, systemd_unit
-from installer.errors import PreconditionError
+from fipsconf.envfiles import FIPS_VARIABLES, Override, environment_file, systemd_unit
+from installer.errors import FipsSetupError, PreconditionError
+from installer.files import read_bytes
 from installer.host import Host
 from installer.packages import (
     AGENT_PACKAGE,
@@ -29,11 +30,15 @@ _UNIT_FILES = (
 
 def agent_version(packages: PackageManager) -> Optional[Version]:
     """The installed Agent's version from the package database (None: not installed)."""
-    raw = packages.installed_version(AGENT_PACKAGE)
-    if raw is None:
+    return parse_version(packages.installed_version(AGENT_PACKAGE))
+
+
+def parse_version(package_version: Optional[str]) -> Optional[Version]:
+    """``1:7.50.3-1`` -> 7.50.3 (None for None, or for what is not a version)."""
+    if package_version is None:
         return None
     try:
-        return Version(upstream_version(raw))
+        return Version(upstream_version(package_version))
     except InvalidVersion:
         return None
 
@@ -66,14 +71,24 @@ def check_agent(packages: PackageManager) -> Version:
 
 def fips_overrides(host: Host) -> list[Override]:
     """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
+    return agent_environment(host, tuple(FIPS_VARIABLES))
+
+
+def agent_environment(host: Host, names: Collection[str]) -> list[Override]:
+    """Variables among ``names`` set for the Agent service (environment file, unit, drop-ins)."""
     found: list[Override] = []
-    env_file = host.path(ENVIRONMENT_FILE)
-    if env_file.is_file():
-        found += environment_file(env_file.read_text(errors="replace"), ENVIRONMENT_FILE)
-    for location in _UNIT_FILES:
+    for location in (ENVIRONMENT_FILE, *_UNIT_FILES):
         path = host.path(location)
-        files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
-        for unit in files:
-            shown = f"{location}/{unit.name}" if path.is_dir() else location
-            found += systemd_unit(unit.read_text(errors="replace"), shown)
+        folder = path.is_dir()
+        files = sorted(path.glob("*.conf")) if folder else [path] if path.is_file() else []
+        for file in files:
+            try:
+                text = read_bytes(file).decode("utf-8", errors="replace")
+            except FipsSetupError:
+                continue
+            if location == ENVIRONMENT_FILE:
+                found += environment_file(text, location, names)
+            else:
+                shown = f"{location}/{file.name}" if folder else location
+                found += systemd_unit(text, shown, names)
     return found

@@ -8,9 +8,10 @@ environment variable, which are not recorded.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
@@ -68,14 +69,17 @@ class Runner:
         timeout: float = DEFAULT_TIMEOUT,
         env: Optional[Mapping[str, str]] = None,
         input: Optional[str] = None,
+        user: Optional[str] = None,
     ) -> ProcessResult:
         """Run ``argv``; return its result, or raise CommandError.
 
         With ``check``, a non-zero exit status raises CommandError naming the
-        command and the end of its error output.
+        command and the end of its error output. ``user``: run as that account
+        (its groups, its home), as ``sudo -u`` would; needs root.
         """
         args = tuple(argv)
         environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
+        identity = _identity(user, environment) if user is not None else {}
         if env:
             environment.update(env)
         start = time.monotonic()
@@ -89,9 +93,12 @@ class Runner:
                 env=environment,
                 timeout=timeout,
                 check=False,
+                **identity,
             )
         except FileNotFoundError:
             raise CommandError(f"{args[0]}: command not found") from None
+        except PermissionError:
+            raise CommandError(f"{args[0]}: cannot run it as {user}; run as root") from None
         except subprocess.TimeoutExpired:
             result = ProcessResult(args, -1, "", "", time.monotonic() - start)
             self.history.append(result)
@@ -105,6 +112,22 @@ class Runner:
         if check and not result.ok:
             raise CommandError(failure_message(result), result)
         return result
+
+
+def _identity(user: str, environment: dict[str, str]) -> dict[str, Any]:
+    """The ``subprocess`` arguments that run a command as ``user``, and its HOME."""
+    import pwd
+
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        raise CommandError(f"user {user!r} does not exist") from None
+    environment["HOME"] = account.pw_dir
+    return {
+        "user": account.pw_uid,
+        "group": account.pw_gid,
+        "extra_groups": os.getgrouplist(user, account.pw_gid),
+    }
 
 
 def failure_message(result: ProcessResult) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, explicit_fips_settings, fips_settings
-from fipsconf.envfiles import as_bool
+from fipsconf.envfiles import Override, as_bool
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
@@ -42,17 +42,9 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
-    file_settings, explicit, site, problem = _file_settings(config)
-    overrides = fips_overrides(host)
-    effective = dict(file_settings)
-    sources = {key: "file" if key in explicit else "default" for key in effective}
-    for override in overrides:
-        convert = _CONVERT.get(override.setting, str)
-        try:
-            effective[override.setting] = convert(override.value)
-        except ValueError:
-            effective[override.setting] = override.value
-        sources[override.setting] = f"{override.variable} in {override.source}"
+    settings = agent_settings(host, config)
+    file_settings, site, problem = settings.file, settings.site, settings.problem
+    overrides, effective, sources = settings.overrides, settings.effective, settings.sources
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         document["datadog_yaml"]["error"] = problem
@@ -69,19 +61,55 @@ def status(host: Host, config: Path) -> CommandResult:
     return CommandResult(changed=False, msg=summary, details=document)
 
 
-def _file_settings(
-    config: Path,
-) -> tuple[dict[str, Any], set[str], Optional[str], Optional[str]]:
-    """The file's fips settings (defaults filled in), the keys it sets, its site, its problem."""
+class AgentSettings(NamedTuple):
+    """The Agent's fips settings: in its file, overridden, and in effect (with their source)."""
+
+    data: dict[str, Any]  # the parsed datadog.yaml ({} when it cannot be read)
+    file: dict[str, Any]  # the file's fips settings, defaults filled in
+    site: Optional[str]
+    problem: Optional[str]  # why the file could not be read, or None
+    overrides: list[Override]
+    effective: dict[str, Any]
+    sources: dict[str, str]  # "file", "default" or "DD_FIPS_X in /path"
+
+    def source_of(self, setting: str) -> Optional[Override]:
+        """The override that sets ``setting``, if one does."""
+        return next((o for o in reversed(self.overrides) if o.setting == setting), None)
+
+
+def agent_settings(host: Host, config: Path) -> AgentSettings:
+    """Read ``config`` and the ``DD_FIPS_*`` overrides; the settings in effect."""
+    data: dict[str, Any] = {}
+    problem = None
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
     except FipsSetupError as exc:
-        return fips_settings({}), set(), None, str(exc)
-    REDACTOR.register_from(doc.data)
-    data = doc.data if isinstance(doc.data, dict) else {}
+        problem = str(exc)
+    else:
+        REDACTOR.register_from(doc.data)
+        data = doc.data if isinstance(doc.data, dict) else {}
     site = data.get("site")
-    site_text = str(site) if site is not None else None
-    return fips_settings(data), set(explicit_fips_settings(data)), site_text, None
+    file_settings = fips_settings(data)
+    explicit = set(explicit_fips_settings(data))
+    overrides = fips_overrides(host)
+    effective = dict(file_settings)
+    sources = {key: "file" if key in explicit else "default" for key in effective}
+    for override in overrides:
+        convert = _CONVERT.get(override.setting, str)
+        try:
+            effective[override.setting] = convert(override.value)
+        except ValueError:
+            effective[override.setting] = override.value
+        sources[override.setting] = f"{override.variable} in {override.source}"
+    return AgentSettings(
+        data,
+        file_settings,
+        str(site) if site is not None else None,
+        problem,
+        overrides,
+        effective,
+        sources,
+    )
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:
