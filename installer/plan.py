@@ -103,7 +103,8 @@ class Plan:
         not_undone: list[Step] = []
         for step in reversed(done):
             if step.undo is None:
-                not_undone.append(step)
+                if step.changes:  # a check (waiting for a port) has nothing to take back
+                    not_undone.append(step)
                 continue
             try:
                 step.undo()
