@@ -133,6 +133,8 @@ def install(
         actions=plan.records() + enabled.actions,
         details=enabled.details,
         dry_run=options.dry_run,
+        failed=enabled.failed,
+        error=enabled.error,
     )
 
 
