@@ -108,6 +108,14 @@ COMMANDS: dict[str, FastCommand] = {
     "status": FastCommand(
         "status_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
     ),
+    "doctor": FastCommand(
+        "doctor_command",
+        flags={"--no-agent-check": "no_agent_check", "--json": "as_json"},
+        values={"--config": _CONFIG},
+    ),
+    "verify": FastCommand(
+        "verify_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
+    ),
 }
 
 
