@@ -448,6 +448,20 @@ def render(
     return text
 
 
+def without_dns_lines(text: str) -> str:
+    """``text`` without the live ``nameserver`` and ``parse-resolv-conf`` lines of its
+    resolvers sections: to compare two configurations whatever their DNS choices."""
+    kept = [
+        line
+        for line in lines_of(text)
+        if not (
+            line.section == "resolvers"
+            and line.text.split()[:1] in (["nameserver"], ["parse-resolv-conf"])
+        )
+    ]
+    return _join(kept)
+
+
 def with_resolver_choices(text: str, source: str) -> str:
     """``text`` with the DNS choices of ``source``: its nameservers, and
     ``parse-resolv-conf`` dropped where ``source`` dropped it."""

@@ -220,3 +220,10 @@ def test_the_metrics_intake_name() -> None:
     assert proxy_cfg.intake_name(text, 9804) == "haproxy-app.agent.ddog-gov.com"
     assert proxy_cfg.intake_name(text, 9805) == "api.ddog-gov.com"  # no frontend: the first name
     assert proxy_cfg.intake_name("backend ips\n    server d 10.1.1.1:443\n", 9804) is None
+
+
+def test_dns_lines_left_out_for_comparing() -> None:
+    mine = E2E_RESOLVERS.replace("    parse-resolv-conf\n", "    nameserver dns1 10.0.0.2:53\n")
+    assert proxy_cfg.without_dns_lines(mine) == proxy_cfg.without_dns_lines(E2E_RESOLVERS)
+    assert "10.0.0.2" not in proxy_cfg.without_dns_lines(mine)
+    assert "    # nameserver dns1 <Your DNS IP>" in proxy_cfg.without_dns_lines(mine)
