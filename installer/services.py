@@ -34,6 +34,7 @@ class ServiceState(NamedTuple):
     sub: str = ""
     result: str = ""
     restarts: Optional[int] = None
+    since: Optional[float] = None  # when it became active (wall clock), where known
 
     @property
     def known(self) -> bool:
@@ -170,15 +171,25 @@ class Systemd(ServiceManager):
         return int(value) if value.isdigit() else None
 
     def state(self, service: str) -> ServiceState:
-        shown = self.show(service, "LoadState", "ActiveState", "SubState", "Result", "NRestarts")
+        shown = self.show(
+            service,
+            *("LoadState", "ActiveState", "SubState", "Result", "NRestarts"),
+            "ActiveEnterTimestampMonotonic",
+        )
         if shown.get("LoadState") != "loaded":
             return ServiceState("unknown")
         restarts = shown.get("NRestarts", "")
+        entered = shown.get("ActiveEnterTimestampMonotonic", "")
+        since = None
+        if entered.isdigit() and int(entered) > 0:  # the clock systemd and time.monotonic share
+            clock = self.host.clock
+            since = clock.time() - (clock.monotonic() - int(entered) / 1e6)
         return ServiceState(
             shown.get("ActiveState", "unknown") or "unknown",
             shown.get("SubState", ""),
             shown.get("Result", ""),
             int(restarts) if restarts.isdigit() else None,
+            since,
         )
 
     def _command(self, verb: str, service: str) -> list[str]:

@@ -129,6 +129,7 @@ class FakeSystem(Runner):
         self.agent_crashes_after_restart = False
         self.journal = ["[ALERT] something the proxy logged"]
         self.failed_units: set[str] = set()
+        self.active_since: dict[str, int] = {}
         self.users: list[Optional[str]] = []
         #: What the Agent's ``diagnose`` prints, and its exit status.
         self.diagnose = (0, DIAGNOSE_PASS)
@@ -281,6 +282,8 @@ class FakeSystem(Runner):
                 lines += ["ActiveState=failed", "SubState=failed", "Result=exit-code"]
             elif self.active.get(unit):
                 lines += ["ActiveState=active", "SubState=running", "Result=success"]
+                if unit in self.active_since:  # monotonic µs, the clock systemd uses
+                    lines.append(f"ActiveEnterTimestampMonotonic={self.active_since[unit]}")
             else:
                 lines += ["ActiveState=inactive", "SubState=dead", "Result=success"]
             return 0, "\n".join(lines), ""

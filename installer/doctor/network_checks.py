@@ -242,17 +242,19 @@ def _agent_log(facts: Facts) -> Outcome:
         return skipped(str(exc))
     start = facts.port_start()
     since = facts.host.clock.time() - AGENT_LOG_MINUTES * 60
+    when = f"in the last {AGENT_LOG_MINUTES} minutes"
+    started = facts.service(PROXY_SERVICE).since
+    if started is not None and started > since:  # errors of the proxy's earlier run are over
+        since, when = started, "since the proxy last started"
     errors = proxy_connection_errors(text, range(start, start + 16), since)
     if not errors:
-        return passed(
-            f"{AGENT_LOG}: no connection error to the proxy in the last {AGENT_LOG_MINUTES} minutes"
-        )
+        return passed(f"{AGENT_LOG}: no connection error to the proxy {when}")
     found = "; ".join(
         f"{e.times} x '{e.error}' (port {', '.join(map(str, e.ports))})" for e in errors
     )
     latest = errors[-1].last_line.strip()[:160]
     return warned(
-        f"{AGENT_LOG}, last {AGENT_LOG_MINUTES} minutes: {found}; latest: {latest}",
+        f"{AGENT_LOG}, {when}: {found}; latest: {latest}",
         "see agent-to-proxy and proxy-service (the proxy down or a firewall); the errors stop"
         " once the Agent reaches the proxy",
     )
