@@ -198,9 +198,11 @@ def ecs_command(
 def doctor_command(config: Path, *, no_agent_check: bool, as_json: bool) -> int:
     """``fips-setup doctor``: exit 1 when a check fails."""
     from installer.cli.render import show_checks
-    from installer.doctor import DoctorOptions, doctor
+    from installer.doctor import DoctorOptions, doctor, preload
     from installer.host import Host
 
+    if not as_json:
+        preload("rich.console", "rich.table", "rich.text")  # the table, while the checks run
     options = DoctorOptions(config=config, agent_check=not no_agent_check)
     return run_and_render(as_json, lambda: doctor(Host(), options), show_checks)
 

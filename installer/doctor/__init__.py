@@ -8,6 +8,8 @@ packets costs about one timeout, not one per check.
 
 from __future__ import annotations
 
+import importlib
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
@@ -59,8 +61,25 @@ def run_checks(facts: Facts, checks: list[CheckFunction]) -> list[Check]:
         return list(pool.map(lambda function: function.run(facts), checks))
 
 
+def preload(*modules: str) -> threading.Thread:
+    """Import ``modules`` in a background thread, while the checks wait on the host.
+
+    The checks mostly wait (on processes, files, the network); importing what
+    a later step needs meanwhile takes it off the critical path.
+    """
+
+    def load() -> None:
+        for module in modules:
+            importlib.import_module(module)
+
+    thread = threading.Thread(target=load, name="preload", daemon=True)
+    thread.start()
+    return thread
+
+
 def doctor(host: Host, options: DoctorOptions) -> ChecksResult:
     """Check the host; the result fails when one check fails. Never changes anything."""
+    preload("requests")  # for the request to the metrics port
     checks = run_checks(Facts(host, options.config), all_checks(options.agent_check))
     return ChecksResult(checks, _message(checks), {"config": str(options.config)})
 

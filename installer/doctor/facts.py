@@ -38,7 +38,9 @@ from installer.status import AgentSettings, agent_settings
 T = TypeVar("T")
 #: journal lines read for the proxy: enough for a start and its 16 backends' states
 JOURNAL_LINES = 400
-HTTP_CONNECT_TIMEOUT = 1.0
+#: Per address tried: a loopback connection is accepted or refused at once, unless a
+#: firewall drops it ("localhost" may be tried as ::1, then 127.0.0.1).
+HTTP_CONNECT_TIMEOUT = 0.5
 HTTP_READ_TIMEOUT = 2.0
 DNS_TIMEOUT = 1.0
 RESOLV_CONF = "/etc/resolv.conf"

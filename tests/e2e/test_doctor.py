@@ -166,7 +166,7 @@ def test_doctor_names_network_failures(make_host: MakeHost) -> None:
     assert status == 1
     reach = checks["agent-to-proxy"]
     assert reach["finding"] == (
-        "http://localhost:9804/: no connection within 1 s: a local firewall drops packets to"
+        "http://localhost:9804/: no connection within 0.5 s: a local firewall drops packets to"
         " port 9804"
     )
     assert "iptables -I INPUT -i lo -p tcp --dport 9804:9818 -j ACCEPT" in reach["fix"]
@@ -235,7 +235,9 @@ def test_dns_set_refuses_bad_input_and_a_configuration_haproxy_rejects(
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1
     assert "an IPv6 address goes in brackets ([fd00::53]:53)" in bad.stderr
     # a hand edit HAProxy rejects in the section: caught before the file is replaced
-    cfg = before.decode().replace("    resolve_retries 3\n", "    resolve_retries 3\n    retries-dns 3\n")
+    cfg = before.decode().replace(
+        "    resolve_retries 3\n", "    resolve_retries 3\n    retries-dns 3\n"
+    )
     host.write_file(PROXY_CFG, cfg)
     rejected = host.fips_setup("dns", "set", "--nameserver", "127.0.0.1", json=True)
     assert rejected.returncode == 1 and rejected.data is not None

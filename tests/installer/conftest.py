@@ -62,6 +62,7 @@ def _checks_in_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
 
     for module in (installer.doctor, installer.doctor.facts):
         monkeypatch.setattr(module, "ThreadPoolExecutor", SequentialExecutor)
+    monkeypatch.setattr(installer.doctor, "preload", lambda *modules: None)
 
 
 @pytest.fixture

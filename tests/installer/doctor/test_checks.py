@@ -7,12 +7,14 @@ Journal lines and command output are recorded from a real Debian 12 test host
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.doctor import DoctorOptions, doctor
+from installer.doctor import preload as real_preload  # before the fixtures stub it
 from installer.net import CONNECT_TIMEOUT, EMPTY, REFUSED, DnsAnswer, HttpAnswer
 from tests.fakes import WALL_START, FakeHost
 from tests.installer.conftest import DATADOG_YAML, HostFactory
@@ -504,3 +506,9 @@ def test_doctor_changes_nothing(healthy: FakeHost, run_doctor: Doctor) -> None:
     run_doctor(healthy)
     assert healthy.system.changing_commands()[before:] == []
     assert {p: Path(p).read_bytes() for p in files} == files
+
+
+def test_preload_imports_in_the_background() -> None:
+    sys.modules.pop("fipsconf.dnswire", None)
+    real_preload("fipsconf.dnswire").join(5)  # no fake file system here: a real thread
+    assert "fipsconf.dnswire" in sys.modules
