@@ -177,7 +177,7 @@ def _proxy_dns(facts: Facts) -> Outcome:
             _dns_fix(facts),
         )
     servers = ", ".join(f"{a.target} ({a.source})" for a in good)
-    return passed(f"{servers} resolve {resolved}")
+    return passed(f"{servers} {'resolve' if len(good) > 1 else 'resolves'} {resolved}")
 
 
 def connectivity_command(facts: Facts) -> Optional[list[str]]:
@@ -243,7 +243,8 @@ def _agent_log(facts: Facts) -> Outcome:
     start = facts.port_start()
     since = facts.host.clock.time() - AGENT_LOG_MINUTES * 60
     when = f"in the last {AGENT_LOG_MINUTES} minutes"
-    started = facts.service(PROXY_SERVICE).since
+    proxy = facts.service(PROXY_SERVICE)
+    started = proxy.since if proxy.active else None
     if started is not None and started > since:  # errors of the proxy's earlier run are over
         since, when = started, "since the proxy last started"
     errors = proxy_connection_errors(text, range(start, start + 16), since)
@@ -252,7 +253,8 @@ def _agent_log(facts: Facts) -> Outcome:
     found = "; ".join(
         f"{e.times} x '{e.error}' (port {', '.join(map(str, e.ports))})" for e in errors
     )
-    latest = errors[-1].last_line.strip()[:160]
+    line = errors[-1].last_line.strip()
+    latest = line if len(line) <= 160 else f"{line[:23]} ... {line[-120:]}"
     return warned(
         f"{AGENT_LOG}, {when}: {found}; latest: {latest}",
         "see agent-to-proxy and proxy-service (the proxy down or a firewall); the errors stop"

@@ -37,7 +37,7 @@ def test_a_healthy_host_passes_every_check(healthy: FakeHost, run_doctor: Doctor
     assert checks["proxy-ports"].finding == "all 16 ports 9803-9818 are held by the proxy (pid 500)"
     assert "1 of 1 endpoints passed" in checks["agent-connectivity"].finding
     assert checks["proxy-dns"].finding == (
-        "10.0.0.53:53 (/etc/resolv.conf) resolve haproxy-app.agent.ddog-gov.com -> 10.1.2.3"
+        "10.0.0.53:53 (/etc/resolv.conf) resolves haproxy-app.agent.ddog-gov.com -> 10.1.2.3"
     )
     assert all(c.fix is None for c in checks.values() if c.status == "pass")
     # the Agent's check ran as dd-agent; haproxy -c as well
@@ -410,6 +410,8 @@ def test_connection_errors_in_the_agents_log(
         "pass",
         "/var/log/datadog/agent.log: no connection error to the proxy since the proxy last started",
     )
+    healthy.system.active["datadog-fips-proxy"] = False  # stopped since: the window again
+    assert run_doctor(healthy, agent_check=False)["agent-log"].status == "warn"
 
 
 def test_not_root(healthy: FakeHost, run_doctor: Doctor, monkeypatch: pytest.MonkeyPatch) -> None:
