@@ -86,9 +86,13 @@ def _agent_to_proxy(facts: Facts) -> Outcome:
 
 
 def _resolvers_shown(facts: Facts) -> str:
-    text = facts.proxy_config().text or ""
-    sections = facts.dns().sections
-    return "; ".join(" / ".join(s.lines(text)) for s in sections) or "no resolvers section"
+    """``resolvers my-dns: parse-resolv-conf, nameserver dns1 10.0.0.2:53``."""
+    shown = []
+    for section in facts.dns().sections:
+        servers = [f"nameserver {n.name} {n.target}" for n in section.nameservers]
+        servers = (["parse-resolv-conf"] if section.parse_resolv_conf else []) + servers
+        shown.append(f"resolvers {section.name}: {', '.join(servers) or 'no nameserver'}")
+    return "; ".join(shown) or "no resolvers section"
 
 
 def _dns_fix(facts: Facts) -> str:
@@ -254,7 +258,8 @@ def _agent_log(facts: Facts) -> Outcome:
         f"{e.times} x '{e.error}' (port {', '.join(map(str, e.ports))})" for e in errors
     )
     line = errors[-1].last_line.strip()
-    latest = line if len(line) <= 160 else f"{line[:23]} ... {line[-120:]}"
+    tail = line[-110:].split(" ", 1)[-1]  # from a word on
+    latest = line if len(line) <= 160 else f"{line[:23]} ... {tail}"
     return warned(
         f"{AGENT_LOG}, {when}: {found}; latest: {latest}",
         "see agent-to-proxy and proxy-service (the proxy down or a firewall); the errors stop"

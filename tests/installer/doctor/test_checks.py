@@ -188,7 +188,7 @@ def test_dns_that_answers_nothing(healthy: FakeHost, run_doctor: Doctor) -> None
     )
     assert dns.fix == (
         "fips-setup dns set --nameserver <your DNS server>[:PORT] (the proxy uses: resolvers"
-        " my-dns / nameserver dns1 127.0.0.1:5354)"
+        " my-dns: nameserver dns1 127.0.0.1:5354)"
     )
     intake = checks["proxy-to-intake"]
     assert intake.status == "fail" and "none of its nameservers resolves" in intake.finding
