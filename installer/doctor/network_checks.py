@@ -18,7 +18,7 @@ from installer.doctor.model import (
     skipped,
     warned,
 )
-from installer.doctor.setup_checks import needs_root, proxy_irrelevant
+from installer.doctor.setup_checks import needs_root, proxy_config_unreadable, proxy_irrelevant
 from installer.files import read_tail
 from installer.net import CONNECT_TIMEOUT, EMPTY, READ_TIMEOUT, REFUSED, HttpAnswer
 from installer.proxy import PROXY_CONFIG, PROXY_USER
@@ -149,11 +149,9 @@ def _proxy_to_intake(facts: Facts) -> Outcome:
 
 @check("proxy-dns", CHECKS)
 def _proxy_dns(facts: Facts) -> Outcome:
-    skip = proxy_irrelevant(facts) or needs_root(facts)
+    skip = proxy_config_unreadable(facts)
     if skip:
         return skip
-    if facts.proxy_config().text is None:
-        return skipped(facts.proxy_config().problem or f"{PROXY_CONFIG} cannot be read")
     report = facts.dns()
     if report.name is None:
         return skipped(f"no intake server is named in {PROXY_CONFIG}")

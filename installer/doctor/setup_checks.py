@@ -52,6 +52,17 @@ def proxy_irrelevant(facts: Facts) -> Optional[Outcome]:
     return None
 
 
+def proxy_config_unreadable(facts: Facts) -> Optional[Outcome]:
+    """A skip unless the proxy's configuration can be read (the proxy is there, root runs)."""
+    skip = proxy_irrelevant(facts) or needs_root(facts)
+    if skip:
+        return skip
+    config = facts.proxy_config()
+    return (
+        skipped(config.problem or f"{PROXY_CONFIG} cannot be read") if config.text is None else None
+    )
+
+
 def package_command(facts: Facts, package: str) -> str:
     """How an operator installs or upgrades ``package`` from the Datadog repository here."""
     packages = facts.packages()
@@ -184,11 +195,9 @@ def _proxy_config(facts: Facts) -> Outcome:
 
 @check("proxy-config-valid", CHECKS)
 def _proxy_config_valid(facts: Facts) -> Outcome:
-    skip = proxy_irrelevant(facts) or needs_root(facts)
+    skip = proxy_config_unreadable(facts)
     if skip:
         return skip
-    if facts.proxy_config().text is None:
-        return skipped(facts.proxy_config().problem or f"{PROXY_CONFIG} cannot be read")
     if not facts.host.path(HAPROXY).is_file():
         return failed(
             f"{HAPROXY} is missing: the proxy package is damaged",
@@ -211,11 +220,9 @@ def _proxy_config_valid(facts: Facts) -> Outcome:
 
 @check("proxy-config-current", CHECKS)
 def _proxy_config_current(facts: Facts) -> Outcome:
-    skip = proxy_irrelevant(facts) or needs_root(facts)
+    skip = proxy_config_unreadable(facts)
     if skip:
         return skip
-    if facts.proxy_config().text is None:
-        return skipped(facts.proxy_config().problem or f"{PROXY_CONFIG} cannot be read")
     example = ownership_of(facts.host.path(PROXY_EXAMPLE))
     if example is None:
         return warned(
