@@ -433,10 +433,7 @@ def enable(
 
 
 def _commands(host: Host) -> list[dict[str, Any]]:
-    return [
-        {"argv": list(r.argv), "returncode": r.returncode, "seconds": round(r.seconds, 3)}
-        for r in host.runner.history
-    ]
+    return [result.record() for result in host.runner.history]
 
 
 def _message(options: EnableOptions, state: HostState, changed: bool) -> str:

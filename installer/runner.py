@@ -39,6 +39,14 @@ class ProcessResult(NamedTuple):
         """The command line as text, secrets masked."""
         return REDACTOR.redact(" ".join(self.argv))
 
+    def record(self) -> dict[str, object]:
+        """The JSON form in a command's ``commands`` list (no output: it may hold secrets)."""
+        return {
+            "argv": list(self.argv),
+            "returncode": self.returncode,
+            "seconds": round(self.seconds, 3),
+        }
+
     def tail(self) -> str:
         """The last lines of its error output (else its output), secrets masked."""
         text = (self.stderr or self.stdout).strip()

@@ -107,11 +107,16 @@ def verify_enabled(host: Host, config: Path, result: CommandResult) -> CommandRe
     Verified: the message says so. Not verified: the result fails (exit 1)
     and says what failed and why the installation is kept as it is.
     """
+    ran_before = len(host.runner.history)
+    started = host.clock.monotonic()
     checked = verify(host, config, ENABLE_PATIENCE)
     result.details["verification"] = {
         "verified": not checked.failed,
         "checks": [c.record() for c in checked.checks],
+        "seconds": round(host.clock.monotonic() - started, 3),
     }
+    if "commands" in result.details:  # what the verification ran too
+        result.details["commands"] += [r.record() for r in host.runner.history[ran_before:]]
     if not checked.failed:
         result.msg += "; verified: the Agent's connectivity check passed and a request went"
         result.msg += " through the proxy to the intake"

@@ -72,6 +72,9 @@ def test_enable_says_verified_only_when_it_is(make_host: HostFactory) -> None:
         " to the intake"
     )
     assert result.details["verification"]["verified"] is True
+    assert result.details["verification"]["seconds"] >= 0
+    ran = [c["argv"][:2] for c in result.details["commands"]]
+    assert ran[-1] == ["/opt/datadog-agent/bin/agent/agent", "diagnose"]  # listed with the rest
 
 
 def test_enable_that_cannot_reach_the_intake_keeps_the_installation(
