@@ -8,7 +8,7 @@ drop-in silently wins over ``fips:`` in datadog.yaml.
 from __future__ import annotations
 
 import shlex
-from typing import NamedTuple
+from typing import Collection, NamedTuple
 
 FIPS_VARIABLES = {
     "DD_FIPS_ENABLED": "enabled",
@@ -31,8 +31,8 @@ class Override(NamedTuple):
 
     @property
     def setting(self) -> str:
-        """The setting it overrides (``enabled``, ``https``... of ``fips``, or ``site``)."""
-        return OVERRIDE_VARIABLES[self.variable]
+        """The setting it overrides (``enabled``... of ``fips``, or ``site``; "" for others)."""
+        return OVERRIDE_VARIABLES.get(self.variable, "")
 
     @property
     def is_fips(self) -> bool:
@@ -40,8 +40,10 @@ class Override(NamedTuple):
         return self.variable in FIPS_VARIABLES
 
 
-def environment_file(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` and ``DD_SITE`` assignments of a ``KEY=value`` file (EnvironmentFile form)."""
+def environment_file(
+    text: str, source: str, names: Collection[str] = tuple(OVERRIDE_VARIABLES)
+) -> list[Override]:
+    """Assignments of ``names`` (default: ``DD_FIPS_*`` and ``DD_SITE``) in a ``KEY=value`` file."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -51,13 +53,15 @@ def environment_file(text: str, source: str) -> list[Override]:
             line = line[len("export ") :].lstrip()
         key, sep, value = line.partition("=")
         key = key.strip()
-        if sep and key in OVERRIDE_VARIABLES:
+        if sep and key in names:
             found.append(Override(key, _unquote(value.strip()), source, number))
     return found
 
 
-def systemd_unit(text: str, source: str) -> list[Override]:
-    """``DD_FIPS_*`` and ``DD_SITE`` set by ``Environment=`` lines of a unit file or drop-in."""
+def systemd_unit(
+    text: str, source: str, names: Collection[str] = tuple(OVERRIDE_VARIABLES)
+) -> list[Override]:
+    """``names`` (default: ``DD_FIPS_*``, ``DD_SITE``) set by ``Environment=`` lines of a unit."""
     found = []
     for number, raw in enumerate(text.splitlines(), start=1):
         line = raw.strip()
@@ -69,7 +73,7 @@ def systemd_unit(text: str, source: str) -> list[Override]:
             continue
         for word in words:
             key, sep, value = word.partition("=")
-            if sep and key in OVERRIDE_VARIABLES:
+            if sep and key in names:
                 found.append(Override(key, value, source, number))
     return found
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import NamedTuple, Optional
 
-from fipsconf.errors import DocumentError
+from fipsconf.errors import DocumentError, SettingError
 
 SECTIONS = {
     "global", "defaults", "frontend", "backend", "listen", "resolvers", "userlist",
@@ -176,34 +176,195 @@ def nameservers(text: str) -> dict[str, list[str]]:
 def with_nameservers(text: str, wanted: dict[str, list[str]]) -> str:
     """The configuration with each named ``resolvers`` section's nameservers set to ``wanted``.
 
-    The new lines go where the section's first nameserver was, else after its
-    last line; sections not named in ``wanted`` are left alone.
+    Sections not named in ``wanted`` are left alone; see :func:`with_resolvers`
+    for where the lines go.
+    """
+    for section, lines in wanted.items():
+        if any(s.name == section for s in resolvers_sections(text)):
+            text = with_resolvers(text, section, lines)
+    return text
+
+
+class Nameserver(NamedTuple):
+    """A ``nameserver NAME ADDRESS:PORT`` line of a ``resolvers`` section."""
+
+    name: str
+    address: str  # without brackets: ``10.0.0.2``, ``::1``
+    port: int
+    line: int  # 1-based
+
+    @property
+    def target(self) -> str:
+        """``10.0.0.2:53`` or ``[::1]:53``, as HAProxy spells it."""
+        return nameserver_target(self.address, self.port)
+
+
+class ResolversSection(NamedTuple):
+    """A ``resolvers`` section: its name, whether it reads /etc/resolv.conf, its nameservers."""
+
+    name: str
+    parse_resolv_conf: bool
+    nameservers: list[Nameserver]
+    line: int  # 1-based, the section's header
+
+    def lines(self, text: str) -> list[str]:
+        """The section's live lines (header included, comments and blank lines left out)."""
+        return [
+            line.text.strip()
+            for line in lines_of(text)
+            if line.section == "resolvers"
+            and line.section_name == self.name
+            and line.text.strip()
+            and not line.text.lstrip().startswith("#")
+        ]
+
+
+_ADDRESS_PREFIXES = ("udp@", "udp4@", "udp6@", "ipv4@", "ipv6@")
+
+
+def resolvers_sections(text: str) -> list[ResolversSection]:
+    """Every ``resolvers`` section with its live ``nameserver`` and ``parse-resolv-conf`` lines."""
+    sections: dict[str, ResolversSection] = {}
+    for line in lines_of(text):
+        if line.section != "resolvers":
+            continue
+        words = line.text.split()
+        name = line.section_name
+        if not line.text[:1].isspace() and words[:1] == ["resolvers"]:
+            sections.setdefault(name, ResolversSection(name, False, [], line.number + 1))
+            continue
+        section = sections.get(name)
+        if section is None or not words:
+            continue
+        if words[0] == "parse-resolv-conf":
+            sections[name] = section._replace(parse_resolv_conf=True)
+        elif words[0] == "nameserver" and len(words) >= 3:
+            address, port = _split_target(words[2])
+            if address is not None:
+                section.nameservers.append(Nameserver(words[1], address, port, line.number + 1))
+    return list(sections.values())
+
+
+def _split_target(target: str) -> tuple[Optional[str], int]:
+    for prefix in _ADDRESS_PREFIXES:
+        if target.startswith(prefix):
+            target = target[len(prefix) :]
+    if target.startswith("["):
+        address, _, rest = target[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else "53"
+    elif target.count(":") == 1:
+        address, _, port = target.partition(":")
+    elif ":" in target or "@" in target:  # a bare IPv6 address, or tcp@...: not queried
+        return None, 0
+    else:
+        address, port = target, "53"
+    return (address, int(port)) if port.isdigit() else (None, 0)
+
+
+def nameserver_target(address: str, port: int) -> str:
+    """``ADDRESS:PORT`` as HAProxy reads it (an IPv6 address in brackets)."""
+    return f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+
+
+def parse_nameserver(value: str) -> tuple[str, int]:
+    """``(address, port)`` of an operator's ``ADDR[:PORT]`` (port 53 when absent).
+
+    IPv4 as dotted quads, IPv6 in brackets (``[2001:db8::53]:53``), port 1-65535.
+    Raises SettingError naming the value and the accepted forms.
+    """
+    import ipaddress
+
+    text = value.strip()
+    forms = (
+        "give an IPv4 address (10.0.0.2 or 10.0.0.2:53) or an IPv6 one in brackets ([fd00::53]:53)"
+    )
+    if text.startswith("["):
+        address, closed, rest = text[1:].partition("]")
+        if not closed or (rest and not rest.startswith(":")):
+            raise SettingError(f"nameserver {value!r} is not an address: {forms}")
+        port_text = rest[1:] if rest else "53"
+        version = 6
+    elif text.count(":") > 1:
+        raise SettingError(f"nameserver {value!r}: an IPv6 address goes in brackets ([{text}]:53)")
+    else:
+        address, _, port_text = text.partition(":")
+        port_text = port_text if ":" in text else "53"
+        version = 4
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        raise SettingError(f"nameserver {value!r} is not an address: {forms}") from None
+    if parsed.version != version:
+        raise SettingError(f"nameserver {value!r} is not an address: {forms}")
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise SettingError(f"nameserver {value!r}: the port must be a number from 1 to 65535")
+    return str(parsed), int(port_text)
+
+
+def resolvers_in_use(text: str) -> list[str]:
+    """The ``resolvers`` sections that ``server`` and ``default-server`` lines name, in order."""
+    used: list[str] = []
+    for line in lines_of(text):
+        words = line.text.split()
+        if words[:1] not in (["server"], ["default-server"]) or "resolvers" not in words:
+            continue
+        position = words.index("resolvers") + 1
+        if position < len(words) and words[position] not in used:
+            used.append(words[position])
+    return used
+
+
+def with_resolvers(
+    text: str, section: str, nameserver_lines: list[str], *, parse_resolv_conf: bool = True
+) -> str:
+    """The configuration with ``resolvers section`` holding exactly ``nameserver_lines``.
+
+    Every other line of the file stays as it is. The new lines go where the
+    section's first nameserver line was; else after its commented example
+    ``# nameserver`` lines, else after ``parse-resolv-conf``, else after the
+    header. ``parse_resolv_conf=False`` drops the ``parse-resolv-conf`` line
+    (it is never added). Raises DocumentError when there is no such section.
     """
     lines = lines_of(text)
+    members = [
+        index
+        for index, line in enumerate(lines)
+        if line.section == "resolvers" and line.section_name == section
+    ]
+    if not members:
+        raise DocumentError(f"has no 'resolvers {section}' section")
+    header = members[0]
+    body = members[1:]
+
+    def first_word(index: int) -> str:
+        words = lines[index].text.split()
+        return words[0] if words else ""
+
+    live = [i for i in body if first_word(i) == "nameserver"]
+    examples = [i for i in body if lines[i].text.strip().lstrip("#").split()[:1] == ["nameserver"]]
+    parse = [i for i in body if first_word(i) == "parse-resolv-conf"]
+    if live:
+        anchor = live[0]
+    elif examples:
+        anchor = examples[-1] + 1
+    elif parse:
+        anchor = parse[-1] + 1
+    else:
+        anchor = header + 1
+    dropped = set(live) | (set(parse) if not parse_resolv_conf else set())
+    neighbour = lines[min(anchor, len(lines) - 1)] if anchor < len(lines) else lines[header]
+    ending = neighbour.ending or lines[header].ending or "\n"
+    new = _nameserver_lines(lines, section, nameserver_lines, ending)
     out: list[Line] = []
-    placed: set[str] = set()
-    for position, line in enumerate(lines):
-        name = line.section_name
-        in_target = line.section == "resolvers" and name in wanted
-        if in_target and line.text.split()[:1] == ["nameserver"]:
-            if name not in placed:
-                out.extend(_nameserver_lines(lines, name, wanted[name], line.ending))
-                placed.add(name)
-            continue
-        out.append(line)
-        following = lines[position + 1] if position + 1 < len(lines) else None
-        leaving = (
-            following is None or following.section_name != name or following.section != "resolvers"
-        )
-        if in_target and leaving and name not in placed:
-            # no nameserver line in this section: add them after its last live line
-            insert_at = len(out)
-            while insert_at > 0 and not out[insert_at - 1].text.strip():
-                insert_at -= 1
-            out[insert_at:insert_at] = _nameserver_lines(
-                lines, name, wanted[name], line.ending or "\n"
-            )
-            placed.add(name)
+    for index, line in enumerate(lines):
+        if index == anchor:
+            out.extend(new)
+        if index not in dropped:
+            out.append(line)
+    if anchor >= len(lines):
+        if out and not out[-1].ending:
+            out[-1] = out[-1]._replace(ending=ending)
+        out.extend(new)
     return _join(out)
 
 
@@ -218,6 +379,53 @@ def _nameserver_lines(
     return [Line(-1, indent + text, ending or "\n", "resolvers", section) for text in wanted]
 
 
+class Server(NamedTuple):
+    """A ``server`` line of a backend: where the proxy forwards to."""
+
+    backend: str
+    name: str
+    host: str
+    port: int
+    line: int  # 1-based
+
+
+def servers(text: str) -> list[Server]:
+    """Every live ``server NAME HOST:PORT`` line of the backend and listen sections."""
+    found = []
+    for line in lines_of(text):
+        words = line.text.split()
+        if line.section not in ("backend", "listen") or words[:1] != ["server"] or len(words) < 3:
+            continue
+        host, _, port = words[2].rpartition(":")
+        if port.isdigit() and host:
+            found.append(
+                Server(line.section_name, words[1], host.strip("[]"), int(port), line.number + 1)
+            )
+    return found
+
+
+def intake_name(text: str, port: int) -> Optional[str]:
+    """The intake host name the frontend listening on ``port`` forwards to.
+
+    The first server name of that frontend's ``default_backend``; else the
+    first server given by name in the file (None: none).
+    """
+    frontend = next((b.section_name for b in binds(text) if b.port == port), None)
+    backend = None
+    for line in lines_of(text):
+        words = line.text.split()
+        if line.section_name == frontend and words[:1] == ["default_backend"] and len(words) > 1:
+            backend = words[1]
+    named = [s for s in servers(text) if not _is_address(s.host)]
+    preferred = [s for s in named if s.backend == backend]
+    chosen = (preferred or named)[:1]
+    return chosen[0].host if chosen else None
+
+
+def _is_address(host: str) -> bool:
+    return host.replace(".", "").isdigit() or ":" in host
+
+
 def render(
     example: str,
     *,
@@ -227,7 +435,8 @@ def render(
 ) -> str:
     """The configuration fips-setup writes: the example adjusted to the Agent's settings.
 
-    ``keep_nameservers_of``: an existing configuration whose DNS servers carry over.
+    ``keep_nameservers_of``: an existing configuration whose DNS choices carry
+    over (its nameservers, and a ``parse-resolv-conf`` it dropped).
     """
     text = example
     if port_start is not None:
@@ -235,7 +444,35 @@ def render(
     if address is not None:
         text = with_local_address(text, address)
     if keep_nameservers_of is not None:
-        kept = nameservers(keep_nameservers_of)
-        if kept:
-            text = with_nameservers(text, kept)
+        text = with_resolver_choices(text, keep_nameservers_of)
+    return text
+
+
+def without_dns_lines(text: str) -> str:
+    """``text`` without the live ``nameserver`` and ``parse-resolv-conf`` lines of its
+    resolvers sections: to compare two configurations whatever their DNS choices."""
+    kept = [
+        line
+        for line in lines_of(text)
+        if not (
+            line.section == "resolvers"
+            and line.text.split()[:1] in (["nameserver"], ["parse-resolv-conf"])
+        )
+    ]
+    return _join(kept)
+
+
+def with_resolver_choices(text: str, source: str) -> str:
+    """``text`` with the DNS choices of ``source``: its nameservers, and
+    ``parse-resolv-conf`` dropped where ``source`` dropped it."""
+    kept = {s.name: s for s in resolvers_sections(source)}
+    for section in resolvers_sections(text):
+        old = kept.get(section.name)
+        if old is None:
+            continue
+        lines = nameservers(source).get(section.name, [])
+        drop = section.parse_resolv_conf and not old.parse_resolv_conf
+        if lines or drop:
+            lines = lines or nameservers(text).get(section.name, [])
+            text = with_resolvers(text, section.name, lines, parse_resolv_conf=not drop)
     return text

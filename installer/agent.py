@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Collection, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from fipsconf.envfiles import Override, environment_file, systemd_unit
+from fipsconf.envfiles import OVERRIDE_VARIABLES, Override, environment_file, systemd_unit
 from installer.errors import PreconditionError
 from installer.files import read_bytes
 from installer.host import Host
@@ -31,11 +31,15 @@ _UNIT_FILES = (
 
 def agent_version(packages: PackageManager) -> Optional[Version]:
     """The installed Agent's version from the package database (None: not installed)."""
-    raw = packages.installed_version(AGENT_PACKAGE)
-    if raw is None:
+    return parse_version(packages.installed_version(AGENT_PACKAGE))
+
+
+def parse_version(package_version: Optional[str]) -> Optional[Version]:
+    """``1:7.50.3-1`` -> 7.50.3 (None for None, or for what is not a version)."""
+    if package_version is None:
         return None
     try:
-        return Version(upstream_version(raw))
+        return Version(upstream_version(package_version))
     except InvalidVersion:
         return None
 
@@ -66,8 +70,8 @@ def check_agent(packages: PackageManager) -> Version:
     return version
 
 
-def agent_overrides(host: Host) -> list[Override]:
-    """``DD_FIPS_*`` and ``DD_SITE`` set for the Agent service outside datadog.yaml.
+def agent_environment(host: Host, names: Collection[str]) -> list[Override]:
+    """Variables among ``names`` set for the Agent service (environment file, unit, drop-ins).
 
     Raises FileAccessError naming a file that exists but cannot be read
     (``/etc/datadog-agent/environment`` is often root-only).
@@ -75,14 +79,22 @@ def agent_overrides(host: Host) -> list[Override]:
     found: list[Override] = []
     env_file = host.path(ENVIRONMENT_FILE)
     if env_file.exists():
-        found += environment_file(_text(env_file), ENVIRONMENT_FILE)
+        found += environment_file(_text(env_file), ENVIRONMENT_FILE, names)
     for location in _UNIT_FILES:
         path = host.path(location)
         files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
-            found += systemd_unit(_text(unit), shown)
+            found += systemd_unit(_text(unit), shown, names)
     return found
+
+
+def agent_overrides(host: Host) -> list[Override]:
+    """``DD_FIPS_*`` and ``DD_SITE`` set for the Agent service outside datadog.yaml.
+
+    Raises FileAccessError (see ``agent_environment``).
+    """
+    return agent_environment(host, tuple(OVERRIDE_VARIABLES))
 
 
 def fips_overrides(host: Host) -> list[Override]:

@@ -205,9 +205,7 @@ def _proxy_address(address: str) -> str:
 def check_ports_free(host: Host, start: int) -> None:
     """Refuse when another process holds one of the proxy's 16 ports."""
     others = [
-        listener
-        for listener in listeners(host, range(start, start + 16))
-        if "datadog-fips-proxy" not in listener.command
+        listener for listener in listeners(host, range(start, start + 16)) if not listener.is_proxy
     ]
     if others:
         held = "; ".join(listener.describe() for listener in others)
@@ -476,7 +474,7 @@ def _enable(
         if isinstance(step, _ConfigStep) and step.change is not None and step.change.changed
     ]
     diff += [yaml_change.diff()] if yaml_change.changed else []
-    return CommandResult(
+    result = CommandResult(
         changed=changed,
         msg=_message(options, state, plan),
         diff=diff,
@@ -493,13 +491,15 @@ def _enable(
         },
         dry_run=options.dry_run,
     )
+    if not (options.dry_run or options.no_restart):
+        from installer.verify import verify_enabled  # every real run ends proving it works
+
+        result = verify_enabled(host, options.config, result)
+    return result
 
 
 def _commands(host: Host) -> list[dict[str, Any]]:
-    return [
-        {"argv": list(r.argv), "returncode": r.returncode, "seconds": round(r.seconds, 3)}
-        for r in host.runner.history
-    ]
+    return [result.record() for result in host.runner.history]
 
 
 def _message(options: EnableOptions, state: HostState, plan: Plan) -> str:

@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import Iterator, NamedTuple, Optional
 
 from installer.errors import FileAccessError
 
@@ -136,3 +136,102 @@ def _access_error(path: Path, exc: OSError, action: str) -> FileAccessError:
     }
     reason = reasons.get(exc.errno or 0, exc.strerror or type(exc).__name__)
     return FileAccessError(f"{path}: cannot {action}: {reason}")
+
+
+def read_tail(path: Path, limit: int) -> bytes:
+    """The last ``limit`` bytes of the regular file ``path`` (a log).
+
+    Opened without following a symlink and without blocking, so a link or
+    a FIFO put in its place (a log folder belongs to its service's user)
+    is refused instead of read or waited on. Raises FileAccessError.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY)
+    except OSError as exc:
+        raise _access_error(path, exc, "read") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise FileAccessError(f"{path}: cannot read: not a regular file")
+        os.lseek(fd, max(0, info.st_size - limit), os.SEEK_SET)
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return b"".join(chunks)[-limit:]
+    except OSError as exc:
+        raise _access_error(path, exc, "read") from None
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def scratch_copy(beside: Path, data: bytes, ownership: Ownership) -> Iterator[Path]:
+    """A temporary file holding ``data`` in ``beside``'s folder, removed afterwards.
+
+    For checking a new version of a file with a tool before it replaces the
+    file (relative paths in it resolve as they would for the real one).
+    Created exclusively (never through an existing name), with ``ownership``.
+    Raises FileAccessError.
+    """
+    import tempfile
+
+    target = Path(os.path.realpath(beside))
+    try:
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".check")
+    except OSError as exc:
+        raise _access_error(target, exc, "write") from None
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.chown(handle.fileno(), ownership.uid, ownership.gid)  # on the descriptor
+            os.chmod(handle.fileno(), ownership.mode)
+        yield temp
+    except OSError as exc:
+        raise _access_error(target, exc, "write") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def make_folder(path: Path, ownership: Ownership) -> bool:
+    """Create the folder ``path`` (its parent must exist) with ``ownership``.
+
+    Returns False when it exists already (left as it is; a symlink is
+    refused). Owner and mode are set on the open folder, never by path.
+    Raises FileAccessError.
+    """
+    try:
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not os.path.isdir(path) or os.path.islink(path):
+            raise FileAccessError(f"{path}: exists and is not a folder") from None
+        return False
+    except OSError as exc:
+        raise _access_error(path, exc, "create") from None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+        try:
+            os.chown(fd, ownership.uid, ownership.gid)
+            os.chmod(fd, ownership.mode)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise _access_error(path, exc, "create") from None
+    return True
+
+
+def remove(path: Path) -> None:
+    """Remove the file (or empty folder) ``path``; absent is fine. Raises FileAccessError."""
+    try:
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.rmdir(path)
+        else:
+            os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _access_error(path, exc, "remove") from None

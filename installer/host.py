@@ -12,10 +12,16 @@ import os
 import socket
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Mapping, Optional
 
 from installer import interrupts
 from installer.runner import SAFE_PATH, Runner
+
+if TYPE_CHECKING:
+    from installer.net import DnsAnswer, HttpAnswer
+
+HttpGet = Callable[[str, Mapping[str, str], float, float], "HttpAnswer"]
+DnsQuery = Callable[[str, int, str, float], "DnsAnswer"]
 
 
 def probe_tcp(address: str, port: int, timeout: float) -> bool:
@@ -38,6 +44,22 @@ class Clock:
         """Wait ``seconds``."""
         time.sleep(seconds)
 
+    def time(self) -> float:
+        """Wall-clock time, seconds since the epoch (to compare with log times)."""
+        return time.time()
+
+
+def _http_get(url: str, headers: Mapping[str, str], connect: float, read: float) -> HttpAnswer:
+    from installer.net import http_get
+
+    return http_get(url, headers, connect, read)
+
+
+def _dns_query(server: str, port: int, name: str, timeout: float) -> DnsAnswer:
+    from installer.net import dns_query
+
+    return dns_query(server, port, name, timeout)
+
 
 class Host:
     """Files under ``root``, commands through ``runner``, time from ``clock``."""
@@ -48,11 +70,15 @@ class Host:
         runner: Optional[Runner] = None,
         clock: Optional[Clock] = None,
         probe: Callable[[str, int, float], bool] = probe_tcp,
+        http_get: HttpGet = _http_get,
+        dns_query: DnsQuery = _dns_query,
     ) -> None:
         self.root = root
         self.runner = runner or Runner()
         self.clock = clock or Clock()
         self.probe = probe
+        self.http_get = http_get
+        self.dns_query = dns_query
 
     def path(self, absolute: str) -> Path:
         """The host path ``absolute`` (like ``/etc/x``) under this host's root."""
@@ -87,6 +113,19 @@ class Host:
             found = [f[0] for f in self._accounts(table) if f[2] == wanted]
             names.append(found[0] if found else wanted)
         return names[0], names[1]
+
+    def in_group(self, user: str, group: str) -> Optional[bool]:
+        """True when ``user`` belongs to ``group`` (listed, or as its primary group).
+
+        None when the group does not exist.
+        """
+        entry = next((f for f in self._accounts("/etc/group") if f[0] == group), None)
+        if entry is None:
+            return None
+        if user in (entry[3].split(",") if len(entry) > 3 else []):
+            return True
+        primary = [f[3] for f in self._accounts("/etc/passwd") if f[0] == user and len(f) > 3]
+        return bool(primary) and primary[0] == entry[2]
 
     def _accounts(self, table: str) -> list[list[str]]:
         """The entries of ``/etc/passwd`` or ``/etc/group`` (name, password, id, ...)."""

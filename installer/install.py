@@ -177,6 +177,8 @@ def _install(
         actions=plan.records() + enabled.actions + after.records(),
         details=enabled.details,
         dry_run=options.dry_run,
+        failed=enabled.failed,
+        error=enabled.error,
     )
 
 

@@ -24,6 +24,11 @@ class Listener(NamedTuple):
         owner = f"pid {self.pid}: {self.command}" if self.pid else "unknown process"
         return f"port {self.port} ({owner})"
 
+    @property
+    def is_proxy(self) -> bool:
+        """True when the FIPS proxy holds it (its HAProxy runs on its own configuration)."""
+        return "datadog-fips-proxy" in self.command
+
 
 def listeners(host: Host, ports: range) -> list[Listener]:
     """Listening TCP sockets (IPv4 and IPv6) on ``ports``, with their processes."""

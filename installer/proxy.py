@@ -85,7 +85,8 @@ def plan_proxy_config(
             address=address or _address_if_changed(current, example),
             keep_nameservers_of=current,
         )
-        stale = from_example != current
+        # where the nameserver lines sit is the operator's (or dns set's) choice
+        stale = proxy_cfg.without_dns_lines(from_example) != proxy_cfg.without_dns_lines(current)
         if refresh and stale:
             return ProxyConfigChange(
                 path, current.encode(), from_example.encode(), "refresh", False

@@ -26,7 +26,12 @@ class FileDiff(NamedTuple):
 
 
 class CommandResult:
-    """The outcome of a command that did (or, in a dry run, would do) its job."""
+    """The outcome of a command that ran to its end (or, in a dry run, would).
+
+    ``failed`` with an ``error`` code: it ran, but what it found or checked
+    failed (``doctor`` found a problem, ``enable`` could not verify); the
+    command line then exits 1 with the whole document.
+    """
 
     def __init__(
         self,
@@ -38,6 +43,8 @@ class CommandResult:
         actions: Optional[list[dict[str, Any]]] = None,
         details: Optional[dict[str, Any]] = None,
         dry_run: bool = False,
+        failed: bool = False,
+        error: Optional[str] = None,
     ) -> None:
         self.changed = changed
         self.msg = msg
@@ -46,17 +53,21 @@ class CommandResult:
         self.actions = actions or []
         self.details = details or {}
         self.dry_run = dry_run
+        self.failed = failed
+        self.error = error
 
     def record(self) -> dict[str, Any]:
         """The JSON document (before redaction, which the renderer applies)."""
         out: dict[str, Any] = {
             "changed": self.changed,
-            "failed": False,
+            "failed": self.failed,
             "msg": self.msg,
             "dry_run": self.dry_run,
             "diff": [d.record() for d in self.diff],
             "warnings": list(self.warnings),
             "actions": list(self.actions),
         }
+        if self.failed:
+            out["error"] = self.error or "failed"
         out.update(self.details)
         return out

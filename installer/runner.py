@@ -20,7 +20,7 @@ import os
 import signal
 import subprocess
 import time
-from typing import Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Mapping, NamedTuple, Optional, Sequence
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
@@ -62,6 +62,14 @@ class ProcessResult(NamedTuple):
         """The command line as text, secrets masked."""
         return REDACTOR.redact(" ".join(self.argv))
 
+    def record(self) -> dict[str, object]:
+        """The JSON form in a command's ``commands`` list (no output: it may hold secrets)."""
+        return {
+            "argv": list(self.argv),
+            "returncode": self.returncode,
+            "seconds": round(self.seconds, 3),
+        }
+
     def tail(self) -> str:
         """The last lines of its error output (else its output), secrets masked."""
         text = (self.stderr or self.stdout).strip()
@@ -93,6 +101,7 @@ class Runner:
         env: Optional[Mapping[str, str]] = None,
         input: Optional[str] = None,
         on_interrupt: str = "stop",
+        user: Optional[str] = None,
     ) -> ProcessResult:
         """Run ``argv``; return its result, or raise CommandError.
 
@@ -100,9 +109,12 @@ class Runner:
         command and the end of its error output. ``on_interrupt``: "finish"
         lets the child end by itself when a signal asks the run to stop,
         "stop" sends it SIGTERM; either way Interrupted is raised after it ended.
+        ``user``: run as that account (its groups, its home), as ``sudo -u``
+        would; needs root.
         """
         args = tuple(argv)
         environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
+        identity = _identity(user, environment) if user is not None else {}
         if env:
             environment.update(env)
         start = time.monotonic()
@@ -116,9 +128,12 @@ class Runner:
                 errors="replace",
                 env=environment,
                 start_new_session=True,
+                **identity,
             )
         except FileNotFoundError:
             raise CommandError(f"{args[0]}: command not found") from None
+        except PermissionError:
+            raise CommandError(f"{args[0]}: cannot run it as {user}; run as root") from None
         try:
             stdout, stderr, timed_out = _communicate(process, input, timeout, on_interrupt)
         except BaseException:
@@ -176,6 +191,22 @@ def _stop(process: subprocess.Popen[str]) -> None:
             continue
     with contextlib.suppress(ValueError, OSError, subprocess.TimeoutExpired):
         process.communicate(timeout=1.0)
+
+
+def _identity(user: str, environment: dict[str, str]) -> dict[str, Any]:
+    """The ``subprocess`` arguments that run a command as ``user``, and its HOME."""
+    import pwd
+
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        raise CommandError(f"user {user!r} does not exist") from None
+    environment["HOME"] = account.pw_dir
+    return {
+        "user": account.pw_uid,
+        "group": account.pw_gid,
+        "extra_groups": os.getgrouplist(user, account.pw_gid),
+    }
 
 
 def failure_message(result: ProcessResult) -> str:

@@ -5,7 +5,7 @@ The one place that starts, stops, restarts and inspects services.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import NamedTuple, Optional
 
 from fipsconf.errors import FipsSetupError
 from installer.host import Host
@@ -19,6 +19,42 @@ class ServiceError(FipsSetupError):
     """A service could not be started, stopped or restarted."""
 
     code = "service"
+
+
+class ServiceState(NamedTuple):
+    """What the init system says of a service.
+
+    ``state``: "active", "inactive", "failed", "activating", "deactivating"
+    (systemd's ActiveState), or "unknown" when no init system knows it;
+    ``sub`` and ``result``: systemd's SubState ("running", "dead",
+    "auto-restart"...) and Result ("success", "exit-code"...).
+    """
+
+    state: str
+    sub: str = ""
+    result: str = ""
+    restarts: Optional[int] = None
+    since: Optional[float] = None  # when it became active (wall clock), where known
+
+    @property
+    def known(self) -> bool:
+        """True when the init system knows the service."""
+        return self.state != "unknown"
+
+    @property
+    def active(self) -> bool:
+        """True when it runs."""
+        return self.state == "active"
+
+    @property
+    def crashed(self) -> bool:
+        """True when its last run ended in an error (not a plain stop)."""
+        return self.state == "failed" or self.result not in ("", "success")
+
+    def describe(self) -> str:
+        """``failed (failed, exit-code)``, ``active (running)``, ``inactive (dead)``..."""
+        parts = [part for part in (self.sub, self.result) if part and part != "success"]
+        return f"{self.state} ({', '.join(parts)})" if parts else self.state
 
 
 class ServiceManager:
@@ -71,9 +107,19 @@ class ServiceManager:
         """Forget that ``service`` failed (a start that was stopped); True if it had."""
         return False
 
+    def state(self, service: str) -> ServiceState:
+        """Whether ``service`` runs, as far as the init system can tell."""
+        if not self.exists(service):
+            return ServiceState("unknown")
+        return ServiceState("active" if self.is_active(service) else "inactive")
+
     def restart_count(self, service: str) -> Optional[int]:
         """How often the init system restarted ``service`` after a crash (None: unknown)."""
         return None
+
+    def command_line(self, verb: str, service: str) -> str:
+        """What an operator types to ``verb`` the service: ``systemctl start datadog-agent``."""
+        return " ".join(self._command(verb, service))
 
     def _command(self, verb: str, service: str) -> list[str]:
         raise NotImplementedError
@@ -141,6 +187,28 @@ class Systemd(ServiceManager):
     def restart_count(self, service: str) -> Optional[int]:
         value = self.show(service, "NRestarts").get("NRestarts", "")
         return int(value) if value.isdigit() else None
+
+    def state(self, service: str) -> ServiceState:
+        shown = self.show(
+            service,
+            *("LoadState", "ActiveState", "SubState", "Result", "NRestarts"),
+            "ActiveEnterTimestampMonotonic",
+        )
+        if shown.get("LoadState") != "loaded":
+            return ServiceState("unknown")
+        restarts = shown.get("NRestarts", "")
+        entered = shown.get("ActiveEnterTimestampMonotonic", "")
+        since = None
+        if entered.isdigit() and int(entered) > 0:  # the clock systemd and time.monotonic share
+            clock = self.host.clock
+            since = clock.time() - (clock.monotonic() - int(entered) / 1e6)
+        return ServiceState(
+            shown.get("ActiveState", "unknown") or "unknown",
+            shown.get("SubState", ""),
+            shown.get("Result", ""),
+            int(restarts) if restarts.isdigit() else None,
+            since,
+        )
 
     def _command(self, verb: str, service: str) -> list[str]:
         return ["systemctl", verb, service]
@@ -213,6 +281,9 @@ class NoInit(ServiceManager):
 
     def _act(self, verb: str, service: str) -> None:
         raise ServiceError(f"cannot {verb} {service}: {self.MESSAGE}")
+
+    def command_line(self, verb: str, service: str) -> str:
+        return f"{verb} {service} with whatever runs it here (no init system found)"
 
 
 def service_manager_for(host: Host) -> ServiceManager:

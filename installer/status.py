@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import (
     DEFAULT_PORT_RANGE_START,
@@ -14,7 +14,7 @@ from fipsconf.datadog_yaml import (
     port_number,
     setting_problem,
 )
-from fipsconf.envfiles import as_bool
+from fipsconf.envfiles import Override, as_bool
 from fipsconf.errors import FipsSetupError
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
@@ -51,34 +51,14 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
-    file_settings, explicit, site, problem = _file_settings(config)
-    problems: list[str] = [problem] if problem else []
-    try:
-        all_overrides = agent_overrides(host)
-    except FipsSetupError as exc:  # the environment file is root's: say so, do not crash
-        all_overrides = []
-        problems.append(f"could not read the Agent's overrides: {exc}")
-    overrides = [o for o in all_overrides if o.is_fips]
-    effective = dict(file_settings)
-    sources = {key: "file" if key in explicit else "default" for key in effective}
-    for override in overrides:
-        convert = _CONVERT.get(override.setting, str)
-        try:
-            effective[override.setting] = convert(override.value)
-        except ValueError:
-            effective[override.setting] = override.value
-        sources[override.setting] = f"{override.variable} in {override.source}"
-    for override in all_overrides:
-        if override.setting == "site":
-            site = override.value
-    for key in ("port_range_start", "local_address"):
-        bad = setting_problem(key, effective[key])
-        if bad:
-            problems.append(f"fips.{key} is {effective[key]!r} ({sources[key]}): {bad}")
+    settings = agent_settings(host, config)
+    file_settings, site, problem = settings.file, settings.site, settings.problem
+    overrides, effective, sources = settings.overrides, settings.effective, settings.sources
+    problems = list(settings.problems)
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         document["datadog_yaml"]["error"] = problem
-    document["overrides"] = [o._asdict() for o in all_overrides]
+    document["overrides"] = [o._asdict() for o in overrides]
     document["effective"] = effective
     document["sources"] = sources
     start = port_number(effective["port_range_start"])
@@ -120,19 +100,72 @@ def _last_run(host: Host) -> tuple[Optional[dict[str, Any]], Optional[str]]:
     return summary, None
 
 
-def _file_settings(
-    config: Path,
-) -> tuple[dict[str, Any], set[str], Optional[str], Optional[str]]:
-    """The file's fips settings (defaults filled in), the keys it sets, its site, its problem."""
+class AgentSettings(NamedTuple):
+    """The Agent's fips settings: in its file, overridden, and in effect (with their source)."""
+
+    data: dict[str, Any]  # the parsed datadog.yaml ({} when it cannot be read)
+    file: dict[str, Any]  # the file's fips settings, defaults filled in
+    site: Optional[str]
+    problem: Optional[str]  # why the file could not be read, or None
+    overrides: list[Override]  # DD_FIPS_* and DD_SITE set for the Agent service
+    effective: dict[str, Any]
+    sources: dict[str, str]  # "file", "default" or "DD_FIPS_X in /path"
+    problems: list[str]  # the file's problem, unreadable overrides, unusable values
+
+    def source_of(self, setting: str) -> Optional[Override]:
+        """The override that sets ``setting``, if one does."""
+        return next((o for o in reversed(self.overrides) if o.setting == setting), None)
+
+
+def agent_settings(host: Host, config: Path) -> AgentSettings:
+    """Read ``config`` and the ``DD_FIPS_*`` / ``DD_SITE`` overrides; the settings in effect.
+
+    Never raises: what cannot be read or is unusable is listed in ``problems``.
+    """
+    data: dict[str, Any] = {}
+    problem = None
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
     except FipsSetupError as exc:
-        return fips_settings({}), set(), None, str(exc)
-    REDACTOR.register_from(doc.data)
-    data = doc.data if isinstance(doc.data, dict) else {}
+        problem = str(exc)
+    else:
+        REDACTOR.register_from(doc.data)
+        data = doc.data if isinstance(doc.data, dict) else {}
+    problems: list[str] = [problem] if problem else []
     site = data.get("site")
-    site_text = str(site) if site is not None else None
-    return fips_settings(data), set(explicit_fips_settings(data)), site_text, None
+    file_settings = fips_settings(data)
+    explicit = set(explicit_fips_settings(data))
+    try:
+        all_overrides = agent_overrides(host)
+    except FipsSetupError as exc:  # the environment file is root's: say so, do not crash
+        all_overrides = []
+        problems.append(f"could not read the Agent's overrides: {exc}")
+    effective = dict(file_settings)
+    sources = {key: "file" if key in explicit else "default" for key in effective}
+    for override in (o for o in all_overrides if o.is_fips):
+        convert = _CONVERT.get(override.setting, str)
+        try:
+            effective[override.setting] = convert(override.value)
+        except ValueError:
+            effective[override.setting] = override.value
+        sources[override.setting] = f"{override.variable} in {override.source}"
+    for override in all_overrides:
+        if override.setting == "site":
+            site = override.value
+    for key in ("port_range_start", "local_address"):
+        bad = setting_problem(key, effective[key])
+        if bad:
+            problems.append(f"fips.{key} is {effective[key]!r} ({sources[key]}): {bad}")
+    return AgentSettings(
+        data,
+        file_settings,
+        str(site) if site is not None else None,
+        problem,
+        all_overrides,
+        effective,
+        sources,
+        problems,
+    )
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:

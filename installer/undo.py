@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from fipsconf.errors import FipsSetupError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.files import Ownership, atomic_write, make_folder, ownership_of, read_bytes, remove
 from installer.host import Host
 
 
@@ -251,8 +251,72 @@ class ServiceState(UndoAction):
         }
 
 
+@dataclass
+class FolderState(UndoAction):
+    """A folder back to present (made again with its owner and mode) or absent (if empty)."""
+
+    path: str
+    present: bool
+    ownership: Optional[Ownership] = None
+    kind = "folder"
+
+    def describe(self) -> str:
+        return f"{'create' if self.present else 'remove'} the folder {self.path}"
+
+    def apply(self, context: UndoContext) -> bool:
+        # Checked here, not in conflict(): the files this run put in the folder are
+        # removed by the actions applied before this one.
+        path = Path(self.path)
+        if not self.present and path.is_dir() and any(path.iterdir()):
+            raise UndoConflict(
+                f"{self.path} holds files fips-setup did not put there; it is left as it is"
+            )
+        exists = path.is_dir() and not path.is_symlink()
+        if exists == self.present:
+            return False
+        if self.present:
+            if self.ownership is None:
+                raise UndoConflict(f"{self.path}: no owner recorded to create it with")
+            return make_folder(path, self.ownership)
+        remove(path)
+        return True
+
+    def fields(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "present": self.present}
+        if self.ownership is not None:
+            out.update(uid=self.ownership.uid, gid=self.ownership.gid, mode=self.ownership.mode)
+        return out
+
+
+@dataclass
+class GroupMember(UndoAction):
+    """A user back in (``member``) or out of a group, with ``gpasswd``."""
+
+    user: str
+    group: str
+    member: bool
+    kind = "group-member"
+
+    def describe(self) -> str:
+        if self.member:
+            return f"add {self.user} to the {self.group} group"
+        return f"remove {self.user} from the {self.group} group"
+
+    def apply(self, context: UndoContext) -> bool:
+        current = context.host.in_group(self.user, self.group)
+        if current is None or current is self.member:
+            return False
+        flag = "-a" if self.member else "-d"
+        context.host.runner.run(["gpasswd", flag, self.user, self.group])
+        return True
+
+    def fields(self) -> dict[str, Any]:
+        return {"user": self.user, "group": self.group, "member": self.member}
+
+
 KINDS: dict[str, type[UndoAction]] = {
-    cls.kind: cls for cls in (RestoreFile, RemoveFile, PackageVersion, ServiceState)
+    cls.kind: cls
+    for cls in (RestoreFile, RemoveFile, PackageVersion, ServiceState, FolderState, GroupMember)
 }
 
 
@@ -262,10 +326,12 @@ def from_record(record: dict[str, Any], backup: Optional[bytes]) -> UndoAction:
     Raises ValueError for a record this version does not know.
     """
     kind = record.get("kind")
-    if kind == RestoreFile.kind:
-        if backup is None or digest(backup) != record["sha256"]:
-            raise ValueError(f"the backup of {record['path']} is missing or damaged")
+    ownership = None
+    if "uid" in record:
         ownership = Ownership(int(record["uid"]), int(record["gid"]), int(record["mode"]))
+    if kind == RestoreFile.kind:
+        if backup is None or digest(backup) != record["sha256"] or ownership is None:
+            raise ValueError(f"the backup of {record['path']} is missing or damaged")
         return RestoreFile(record["path"], backup, ownership, record.get("after_sha256"))
     if kind == RemoveFile.kind:
         return RemoveFile(record["path"], record.get("after_sha256"))
@@ -275,6 +341,10 @@ def from_record(record: dict[str, Any], backup: Optional[bytes]) -> UndoAction:
         return ServiceState(
             record["name"], record.get("active"), record.get("enabled"), bool(record["restart"])
         )
+    if kind == FolderState.kind:
+        return FolderState(record["path"], bool(record["present"]), ownership)
+    if kind == GroupMember.kind:
+        return GroupMember(record["user"], record["group"], bool(record["member"]))
     raise ValueError(f"unknown undo action {kind!r}")
 
 

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import stat
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Iterator, Mapping, Optional, Sequence
 
 from installer import interrupts
 from installer.host import Clock, Host
+from installer.net import REFUSED, DnsAnswer, HttpAnswer
 from installer.runner import CommandError, ProcessResult, Runner, failure_message
 
-PROXY_EXAMPLE = """global
+PROXY_EXAMPLE = (
+    """global
     presetenv DD_FIPS_LOCAL_ADDRESS 127.0.0.1
     log 127.0.0.1 local0
 
@@ -33,14 +35,57 @@ listen stats
     bind ${DD_FIPS_LOCAL_ADDRESS}:9803
     mode http
     stats enable
-""" + "".join(
-    f"""
+"""
+    + "".join(
+        f"""
 frontend forwarder-{offset}
     bind ${{DD_FIPS_LOCAL_ADDRESS}}:{9803 + offset}
     default_backend intake-{offset}
 """
-    for offset in range(1, 16)
+        for offset in range(1, 16)
+    )
+    + """
+backend intake-1
+    mode http
+    server mothership haproxy-app.agent.ddog-gov.com:443 ssl verify required
+"""
 )
+
+
+AGENT_BINARY = "/opt/datadog-agent/bin/agent/agent"
+HAPROXY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
+#: What ``datadog-agent diagnose`` prints when every endpoint answers (7.48 and newer).
+DIAGNOSE_PASS = """=== Starting diagnose ===
+Suite: connectivity-datadog-core-endpoints
+1. PASS [connectivity-datadog-core-endpoints] Connectivity to http://localhost:9804
+   Diagnosis: Success
+-------------------------
+Total:1, Success:1
+"""
+#: The wall clock of FakeClock at its start: 2026-01-02 03:04:05 UTC.
+WALL_START = 1767323045.0
+
+
+class SequentialExecutor:
+    """A ThreadPoolExecutor stand-in that runs everything in the calling thread.
+
+    pyfakefs is not thread-safe while a module is being imported (it switches
+    to the real file system for the import machinery, for every thread), and
+    the doctor's checks import lazily: on a fake file system they run one after
+    another. The end-to-end tests run them in parallel on a real host.
+    """
+
+    def __init__(self, max_workers: Optional[int] = None) -> None:
+        self.max_workers = max_workers
+
+    def __enter__(self) -> SequentialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def map(self, function: Callable[..., object], *iterables: object) -> Iterator[object]:
+        return iter([function(*args) for args in zip(*iterables)])  # type: ignore[call-overload]
 
 
 class FakeClock(Clock):
@@ -52,6 +97,9 @@ class FakeClock(Clock):
 
     def monotonic(self) -> float:
         return self.now
+
+    def time(self) -> float:
+        return WALL_START + self.now - 1000.0
 
     def sleep(self, seconds: float) -> None:
         self.now += seconds
@@ -86,6 +134,19 @@ class FakeSystem(Runner):
         self.proxy_opens_ports = True
         self.agent_crashes_after_restart = False
         self.journal = ["[ALERT] something the proxy logged"]
+        self.failed_units: set[str] = set()
+        self.active_since: dict[str, int] = {}
+        self.users: list[Optional[str]] = []
+        #: What the Agent's ``diagnose`` prints, and its exit status.
+        self.diagnose = (0, DIAGNOSE_PASS)
+        #: What ``haproxy -c`` answers: exit status, output.
+        self.haproxy_check = (0, "Configuration file is valid")
+        #: Answers of HTTP requests by path (default: 200 while the proxy runs).
+        self.http_answers: dict[str, HttpAnswer] = {}
+        self.http_requests: list[tuple[str, dict[str, str]]] = []
+        #: Answers of DNS questions by (server, port) (default: an address).
+        self.dns_answers: dict[tuple[str, int], DnsAnswer] = {}
+        self.dns_questions: list[tuple[str, int, str]] = []
 
     # -- what tests use ---------------------------------------------------
 
@@ -103,6 +164,25 @@ class FakeSystem(Runner):
         """Whether the simulated proxy accepts connections on ``port``."""
         return self.active.get("datadog-fips-proxy", False) and self.proxy_opens_ports
 
+    def http_get(
+        self, url: str, headers: Mapping[str, str], connect: float, read: float
+    ) -> HttpAnswer:
+        """A request through the simulated proxy (refused while it is down)."""
+        path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
+        self.http_requests.append((url, dict(headers)))
+        if path in self.http_answers:
+            return self.http_answers[path]
+        if not self.probe("127.0.0.1", 0, connect):
+            return HttpAnswer(None, REFUSED, "connection refused", 0.001)
+        if path.startswith("/api/v1/validate") and not headers.get("DD-API-KEY"):
+            return HttpAnswer(403, "", "Forbidden", 0.01)
+        return HttpAnswer(200, "", "OK", 0.01)
+
+    def dns_query(self, server: str, port: int, name: str, timeout: float) -> DnsAnswer:
+        """A DNS question to a simulated nameserver."""
+        self.dns_questions.append((server, port, name))
+        return self.dns_answers.get((server, port), DnsAnswer("NOERROR", ["10.1.2.3"], "", 0.002))
+
     def commands(self, *names: str) -> list[list[str]]:
         """The argument lists run so far whose program is one of ``names`` (all if none)."""
         return [list(c) for c in self.calls if not names or c[0] in names]
@@ -113,7 +193,8 @@ class FakeSystem(Runner):
         return [
             list(c)
             for c in self.calls
-            if c[0] not in ("journalctl", "dpkg-query", "rpm") and not queries & set(c[1:2])
+            if c[0] not in ("journalctl", "dpkg-query", "rpm", AGENT_BINARY, HAPROXY)
+            and not queries & set(c[1:2])
         ]
 
     # -- the runner -------------------------------------------------------
@@ -127,11 +208,13 @@ class FakeSystem(Runner):
         env: Optional[Mapping[str, str]] = None,
         input: Optional[str] = None,
         on_interrupt: str = "stop",
+        user: Optional[str] = None,
     ) -> ProcessResult:
         args = tuple(argv)
         self.calls.append(args)
         self.envs.append(dict(env or {}))
         self.interrupt_policies.append(on_interrupt)
+        self.users.append(user)
         returncode, stdout, stderr = self._answer(args)
         for prefix, hook in self.hooks.items():
             if args[: len(prefix)] == prefix:
@@ -160,6 +243,9 @@ class FakeSystem(Runner):
             "initctl": self._initctl,
             "service": self._service,
             "journalctl": lambda a: (0, "\n".join(self.journal), ""),
+            "gpasswd": self._gpasswd,
+            AGENT_BINARY: lambda a: (self.diagnose[0], self.diagnose[1], ""),
+            HAPROXY: lambda a: (self.haproxy_check[0], "", self.haproxy_check[1]),
         }.get(args[0])
         if handler is None:
             return 127, "", f"{args[0]}: not simulated"
@@ -191,6 +277,7 @@ class FakeSystem(Runner):
                 example = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example")
                 example.parent.mkdir(parents=True, exist_ok=True)
                 example.write_text(self.proxy_example)
+                make_executable(HAPROXY)
                 self.enabled.setdefault(name, False)
             return 0, "", ""
         if "remove" in verbs:
@@ -213,6 +300,14 @@ class FakeSystem(Runner):
             known = unit in self.active or unit.replace("-", "_") in self.packages
             lines = [f"LoadState={'loaded' if known else 'not-found'}"]
             lines.append(f"NRestarts={self.restarts.get(unit, 0)}")
+            if unit in self.failed_units:
+                lines += ["ActiveState=failed", "SubState=failed", "Result=exit-code"]
+            elif self.active.get(unit):
+                lines += ["ActiveState=active", "SubState=running", "Result=success"]
+                if unit in self.active_since:  # monotonic µs, the clock systemd uses
+                    lines.append(f"ActiveEnterTimestampMonotonic={self.active_since[unit]}")
+            else:
+                lines += ["ActiveState=inactive", "SubState=dead", "Result=success"]
             return 0, "\n".join(lines), ""
         return self._act(verb, unit)
 
@@ -229,6 +324,27 @@ class FakeSystem(Runner):
         elif verb == "disable":
             self.enabled[unit] = False
         return 0, "", ""
+
+    def _gpasswd(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        """``gpasswd -a|-d USER GROUP`` on the fake /etc/group."""
+        flag, user, group = args[1], args[2], args[3]
+        table = Path("/etc/group")
+        lines = table.read_text().splitlines()
+        for index, line in enumerate(lines):
+            fields = line.split(":")
+            if fields[0] != group:
+                continue
+            members = [m for m in fields[3].split(",") if m] if len(fields) > 3 else []
+            if flag == "-a" and user not in members:
+                members.append(user)
+            elif flag == "-d":
+                if user not in members:
+                    return 3, "", f"gpasswd: user '{user}' is not a member of '{group}'"
+                members.remove(user)
+            lines[index] = ":".join([*fields[:3], ",".join(members)])
+            table.write_text("\n".join(lines) + "\n")
+            return 0, "", ""
+        return 3, "", f"gpasswd: group '{group}' does not exist in /etc/group"
 
     def _initctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verb, job = args[1], args[2]
@@ -248,7 +364,9 @@ class FakeHost(Host):
     """A Host on the (pyfakefs) file system, with the fake system and clock, as root."""
 
     def __init__(self, system: FakeSystem) -> None:
-        super().__init__(Path("/"), system, FakeClock(), system.probe)
+        super().__init__(
+            Path("/"), system, FakeClock(), system.probe, system.http_get, system.dns_query
+        )
         self.system = system
 
     def is_root(self) -> bool:

@@ -217,6 +217,104 @@ def rollback(dry_run: DryRunOption = False, json_output: JsonOption = False) -> 
     _exit(commands.rollback_command(dry_run=dry_run, as_json=json_output))
 
 
+@app.command()
+def doctor(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    no_agent_check: Annotated[
+        bool,
+        typer.Option(
+            "--no-agent-check",
+            help="Leave out the Agent's own connectivity check (the slow one).",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Run every troubleshooting check of the vendor's page; exit 1 when one fails."""
+    _exit(commands.doctor_command(config, no_agent_check=no_agent_check, as_json=json_output))
+
+
+@app.command()
+def verify(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    json_output: JsonOption = False,
+) -> None:
+    """Prove that payloads get through: the Agent's connectivity check and one request."""
+    _exit(commands.verify_command(config, as_json=json_output))
+
+
+logs_app = typer.Typer(
+    help="Ship the proxy's journald logs with the Agent, or stop.", no_args_is_help=True
+)
+app.add_typer(logs_app, name="logs")
+
+
+@logs_app.command("enable")
+def logs_enable(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """logs_enabled, the journald source of the proxy, dd-agent in systemd-journal; restart."""
+    _exit(commands.logs_command("enable", config, dry_run=dry_run, as_json=json_output))
+
+
+@logs_app.command("disable")
+def logs_disable(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Take back exactly what 'logs enable' added; other log settings stay."""
+    _exit(commands.logs_command("disable", config, dry_run=dry_run, as_json=json_output))
+
+
+dns_app = typer.Typer(
+    help="The nameservers the proxy resolves the intake with.", no_args_is_help=True
+)
+app.add_typer(dns_app, name="dns")
+
+
+@dns_app.command("show")
+def dns_show(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    json_output: JsonOption = False,
+) -> None:
+    """The proxy's resolvers, and whether each nameserver resolves the intake's name."""
+    _exit(commands.dns_show_command(config, as_json=json_output))
+
+
+@dns_app.command("set")
+def dns_set(
+    more: Annotated[
+        Optional[List[str]],
+        typer.Argument(metavar="[ADDR[:PORT]...]", help="More nameservers, after --nameserver."),
+    ] = None,
+    nameserver: Annotated[
+        Optional[List[str]],
+        typer.Option(
+            "--nameserver",
+            metavar="ADDR[:PORT]",
+            help="A nameserver: 10.0.0.2, or 10.0.0.2:53; IPv6 in brackets (repeat for more).",
+        ),
+    ] = None,
+    no_resolv_conf: Annotated[
+        bool,
+        typer.Option("--no-resolv-conf", help="Drop parse-resolv-conf: only these nameservers."),
+    ] = False,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Set the proxy's nameservers (checked with its HAProxy, then the proxy restarted)."""
+    _exit(
+        commands.dns_set_command(
+            [*(nameserver or []), *(more or [])],
+            no_resolv_conf=no_resolv_conf,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
 InPlaceOption = Annotated[
     bool,
     typer.Option("--in-place", help="Rewrite the file itself (atomically; owner and mode kept)."),

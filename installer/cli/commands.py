@@ -33,9 +33,7 @@ def usage_failure(message: str, *, as_json: bool) -> int:
 
 
 def run_and_render(
-    as_json: bool,
-    command: Callable[[], Any],
-    show: Optional[Callable[..., None]] = None,
+    as_json: bool, command: Callable[[], Any], render: Optional[Callable[..., None]] = None
 ) -> int:
     """Run a library call and render its result or error; return the exit status.
 
@@ -47,7 +45,9 @@ def run_and_render(
     A result carrying a ``document`` (``helm``/``ecs`` writing to stdout) prints
     the document's bytes on stdout and its message and warnings on stderr, so
     that stdout can be redirected to a file; with ``--json`` the JSON document
-    (carrying the diff) is all of stdout.
+    (carrying the diff) is all of stdout. ``render`` shows the result instead
+    of :func:`show_result` (``render(result, as_json=...)``). A result that
+    ran but ``failed`` (a check failed, a verification did not pass) exits 1.
     """
     from installer.interrupts import Interrupted
     from installer.plan import PlanFailed, PlanInterrupted
@@ -70,16 +70,13 @@ def run_and_render(
         return EXIT_FAILED
     except Exception as exc:  # the last resort: still one line, one document
         return show_internal_error(exc, as_json=as_json)
-    if show is not None:
-        show(result, as_json=as_json)
-        return EXIT_OK
     document = getattr(result, "document", None)
     if document is not None and not as_json:
         # helm/ecs without --in-place or --output: the new file is stdout, exactly
         show_document(document, result)
     else:
-        show_result(result, as_json=as_json)
-    return EXIT_OK
+        (render or show_result)(result, as_json=as_json)
+    return EXIT_FAILED if getattr(result, "failed", False) else EXIT_OK
 
 
 def configure_command(
@@ -155,7 +152,7 @@ def status_command(config: Path, *, as_json: bool) -> int:
     from installer.host import Host
     from installer.status import status
 
-    return run_and_render(as_json, lambda: status(Host(), config), show=show_status)
+    return run_and_render(as_json, lambda: status(Host(), config), render=show_status)
 
 
 def rollback_command(*, dry_run: bool, as_json: bool) -> int:
@@ -246,3 +243,58 @@ def ecs_command(
     return run_and_render(
         as_json, lambda: ecs_task_definition(taskdef, request, destination, dry_run=dry_run)
     )
+
+
+def doctor_command(config: Path, *, no_agent_check: bool, as_json: bool) -> int:
+    """``fips-setup doctor``: exit 1 when a check fails."""
+    from installer.cli.render import show_checks
+    from installer.doctor import DoctorOptions, doctor, preload
+    from installer.host import Host
+
+    if not as_json:
+        preload("rich.console", "rich.table", "rich.text")  # the table, while the checks run
+    options = DoctorOptions(config=config, agent_check=not no_agent_check)
+    return run_and_render(as_json, lambda: doctor(Host(), options), show_checks)
+
+
+def verify_command(config: Path, *, as_json: bool) -> int:
+    """``fips-setup verify``: exit 0 only when a payload gets through."""
+    from installer.cli.render import show_checks
+    from installer.host import Host
+    from installer.verify import verify
+
+    return run_and_render(as_json, lambda: verify(Host(), config), show_checks)
+
+
+def logs_command(action: str, config: Path, *, dry_run: bool, as_json: bool) -> int:
+    """``fips-setup logs enable`` / ``logs disable``."""
+    from installer.cli.render import progress_display
+    from installer.host import Host
+    from installer.logs import LogsOptions, logs_disable, logs_enable
+
+    run = logs_enable if action == "enable" else logs_disable
+    options = LogsOptions(config=config, dry_run=dry_run)
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: run(Host(), options, progress))
+
+
+def dns_show_command(config: Path, *, as_json: bool) -> int:
+    """``fips-setup dns show``."""
+    from installer.cli.render import show_dns
+    from installer.dns import dns_show
+    from installer.host import Host
+
+    return run_and_render(as_json, lambda: dns_show(Host(), config), show_dns)
+
+
+def dns_set_command(
+    nameservers: list[str], *, no_resolv_conf: bool, dry_run: bool, as_json: bool
+) -> int:
+    """``fips-setup dns set --nameserver ADDR[:PORT]...``."""
+    from installer.cli.render import progress_display
+    from installer.dns import DnsSetOptions, dns_set
+    from installer.host import Host
+
+    options = DnsSetOptions(nameservers, resolv_conf=not no_resolv_conf, dry_run=dry_run)
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: dns_set(Host(), options, progress))

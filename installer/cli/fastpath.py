@@ -113,6 +113,14 @@ COMMANDS: dict[str, FastCommand] = {
     "rollback": FastCommand(
         "rollback_command", flags=_COMMON_FLAGS, values={}, default_config=False
     ),
+    "doctor": FastCommand(
+        "doctor_command",
+        flags={"--no-agent-check": "no_agent_check", "--json": "as_json"},
+        values={"--config": _CONFIG},
+    ),
+    "verify": FastCommand(
+        "verify_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
+    ),
 }
 
 

@@ -73,6 +73,9 @@ def show_result(result: CommandResult, *, as_json: bool) -> None:
         for action in result.actions:
             marker = _ACTION_MARKS.get(action["status"], "•")
             console.print(Text(f"  {marker} ") + Text(REDACTOR.redact(action["description"])))
+    if result.failed:  # it ran, but did not do all it should: the error line, on stderr
+        show_failure(result.msg, result.error or "failed", as_json=False)
+        return
     mark = Text("✓ " if result.changed and not result.dry_run else "• ", style="green")
     console.print(mark + Text(REDACTOR.redact(result.msg)))
 
@@ -147,6 +150,71 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
         table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
     console.print(Text(REDACTOR.redact(result.msg)))
+
+
+_STATUS_STYLES = {
+    "fail": "bold red",
+    "warn": "bold yellow",
+    "info": "cyan",
+    "skip": "dim",
+    "pass": "green",
+}
+
+
+def show_checks(result: CommandResult, *, as_json: bool) -> None:
+    """Print checks (``doctor``, ``verify``): a table, failures first, in colour; or the JSON."""
+    if as_json:
+        emit_json(result.record())
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    from installer.doctor.model import sorted_for_people
+
+    checks = sorted_for_people(getattr(result, "checks", []))
+    table = Table(box=None, pad_edge=False, show_header=True, header_style="bold")
+    table.add_column("status", no_wrap=True)
+    table.add_column("check", no_wrap=True, style="bold")
+    table.add_column("finding, and what to do")
+    for check in checks:
+        style = _STATUS_STYLES.get(check.status, "")
+        finding = Text(REDACTOR.redact(check.finding))
+        if check.fix:
+            finding.append("\n→ " + REDACTOR.redact(check.fix), style="italic")
+        table.add_row(Text(check.status.upper(), style=style), check.id, finding)
+    console = _console()
+    console.print(table)
+    mark = Text("✗ ", style="bold red") if result.failed else Text("✓ ", style="green")
+    console.print(mark + Text(REDACTOR.redact(result.msg)))
+
+
+def show_dns(result: CommandResult, *, as_json: bool) -> None:
+    """Print ``dns show``: the resolvers, then each nameserver and its answer."""
+    if as_json:
+        emit_json(result.record())
+        return
+    from rich.table import Table
+    from rich.text import Text
+
+    doc = result.details
+    console = _console()
+    for section in doc["resolvers"]:
+        own = ", ".join(section["nameservers"]) or "none of its own"
+        resolv = "; and those of /etc/resolv.conf" if section["parse_resolv_conf"] else ""
+        console.print(Text(f"resolvers {section['name']}: {own}{resolv}"))
+    table = Table(box=None, pad_edge=False, header_style="bold")
+    for column in ("nameserver", "from", f"answer for {doc['name']}"):
+        table.add_column(column)
+    for answer in doc["answers"]:
+        if answer["resolves"]:
+            said = Text(f"{', '.join(answer['addresses'])} ({answer['seconds'] * 1000:.0f} ms)")
+        else:
+            said = Text(answer["problem"] or f"{answer['rcode']}, no address", style="bold red")
+        table.add_row(answer["nameserver"], answer["source"], said)
+    console.print(table)
+    for warning in result.warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
+    console.print(Text("• ", style="green") + Text(REDACTOR.redact(result.msg)))
 
 
 def show_document(document: bytes, result: CommandResult) -> None:

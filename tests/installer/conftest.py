@@ -9,7 +9,7 @@ from typing import Callable, NamedTuple
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from tests.fakes import FakeHost, FakeSystem, make_executable
+from tests.fakes import AGENT_BINARY, FakeHost, FakeSystem, SequentialExecutor, make_executable
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 DATADOG_YAML = f"""## Agent configuration
@@ -54,6 +54,17 @@ DISTROS = {
 HostFactory = Callable[..., FakeHost]
 
 
+@pytest.fixture(autouse=True)
+def _checks_in_sequence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The doctor's checks one after another on the fake file system (see SequentialExecutor)."""
+    import installer.doctor
+    import installer.doctor.facts
+
+    for module in (installer.doctor, installer.doctor.facts):
+        monkeypatch.setattr(module, "ThreadPoolExecutor", SequentialExecutor)
+    monkeypatch.setattr(installer.doctor, "preload", lambda *modules: None)
+
+
 @pytest.fixture
 def make_host(fs: FakeFilesystem) -> HostFactory:
     """Build a fake host of a family: os-release, init system, repository, Agent."""
@@ -71,7 +82,10 @@ def make_host(fs: FakeFilesystem) -> HostFactory:
             "/etc/passwd",
             contents=f"root:x:0:0::/root:/bin/sh\ndd-agent:x:{AGENT_UID}:{AGENT_GID}::/opt/datadog-agent:/usr/sbin/nologin\n",
         )
-        fs.create_file("/etc/group", contents=f"root:x:0:\ndd-agent:x:{AGENT_GID}:\n")
+        fs.create_file(
+            "/etc/group",
+            contents=f"root:x:0:\nsystemd-journal:x:101:\ndd-agent:x:{AGENT_GID}:\n",
+        )
         config = Path("/etc/datadog-agent/datadog.yaml")
         fs.create_file(config, contents=datadog_yaml)
         os.chown(config, AGENT_UID, AGENT_GID)
@@ -87,6 +101,7 @@ def make_host(fs: FakeFilesystem) -> HostFactory:
             fs.create_file(spec.repo_file[0], contents=spec.repo_file[1])
         system = FakeSystem()
         if agent_version:
+            make_executable(AGENT_BINARY)
             system.packages["datadog-agent"] = agent_version
             system.active["datadog-agent"] = True
             system.enabled["datadog-agent"] = True

@@ -11,7 +11,16 @@ import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.errors import FileAccessError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.files import (
+    Ownership,
+    atomic_write,
+    make_folder,
+    ownership_of,
+    read_bytes,
+    read_tail,
+    remove,
+    scratch_copy,
+)
 
 # A string, made into a Path inside each test: on Python 3.9 a Path created
 # before pyfakefs starts keeps using the real file system.
@@ -115,3 +124,54 @@ def test_read_errors_are_one_line(fs: FakeFilesystem, setup: str, reason: str) -
     assert str(caught.value) == f"{Path(CONFIG_PATH)}: cannot read: {reason}" + (
         ", not a file" if setup == "folder" else ""
     )
+
+
+def test_read_tail_reads_the_end_of_a_regular_file(fs: FakeFilesystem) -> None:
+    fs.create_file("/var/log/x.log", contents="0123456789")
+    assert read_tail(Path("/var/log/x.log"), 4) == b"6789"
+    assert read_tail(Path("/var/log/x.log"), 100) == b"0123456789"
+
+
+def test_read_tail_follows_no_link(fs: FakeFilesystem) -> None:
+    fs.create_file("/etc/shadow", contents="root:secret")
+    fs.create_symlink("/var/log/x.log", "/etc/shadow")
+    with pytest.raises(FileAccessError, match=r"/var/log/x\.log: cannot read"):
+        read_tail(Path("/var/log/x.log"), 100)
+
+
+@pytest.mark.real_processes  # a FIFO needs the real file system
+def test_read_tail_does_not_wait_on_a_fifo(tmp_path: Path) -> None:
+    fifo = tmp_path / "agent.log"
+    os.mkfifo(fifo)
+    with pytest.raises(FileAccessError, match="not a regular file"):
+        read_tail(fifo, 100)
+
+
+def test_scratch_copy_is_beside_the_file_and_removed(fs: FakeFilesystem) -> None:
+    make_config(fs)
+    owner = Ownership(998, 997, 0o640)
+    with scratch_copy(Path(CONFIG_PATH), b"new", owner) as temp:
+        assert temp.parent == Path(CONFIG_PATH).parent and temp.read_bytes() == b"new"
+        assert ownership_of(temp) == owner
+    assert not temp.exists()
+    assert sorted(os.listdir(Path(CONFIG_PATH).parent)) == ["datadog.yaml"]
+
+
+def test_make_folder_sets_owner_and_mode_and_keeps_an_existing_one(fs: FakeFilesystem) -> None:
+    fs.create_dir("/etc/datadog-agent/conf.d")
+    folder = Path("/etc/datadog-agent/conf.d/fips_proxy.d")
+    assert make_folder(folder, Ownership(998, 997, 0o755)) is True
+    assert ownership_of(folder) == Ownership(998, 997, 0o755)
+    assert make_folder(folder, Ownership(0, 0, 0o700)) is False
+    assert ownership_of(folder) == Ownership(998, 997, 0o755)
+    fs.create_symlink("/etc/datadog-agent/conf.d/link.d", "/tmp")
+    with pytest.raises(FileAccessError, match="exists and is not a folder"):
+        make_folder(Path("/etc/datadog-agent/conf.d/link.d"), Ownership(0, 0, 0o755))
+
+
+def test_remove(fs: FakeFilesystem) -> None:
+    fs.create_file("/a/b.txt")
+    remove(Path("/a/b.txt"))
+    remove(Path("/a/b.txt"))  # absent is fine
+    remove(Path("/a"))
+    assert not Path("/a").exists()

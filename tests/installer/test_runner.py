@@ -41,3 +41,19 @@ def test_timeout_and_missing_command() -> None:
         Runner().run(["sleep", "5"], timeout=0.2)
     with pytest.raises(CommandError, match="no-such-command-xyz: command not found"):
         Runner().run(["no-such-command-xyz"])
+
+
+def test_a_command_runs_as_another_user_with_its_groups_and_home() -> None:
+    import os
+    import pwd
+
+    if os.geteuid() != 0:
+        pytest.skip("running as another user needs root")
+    nobody = pwd.getpwnam("nobody")
+    result = Runner().run(["sh", "-c", 'id -u; id -g; echo "$HOME"'], user="nobody")
+    assert result.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid), nobody.pw_dir]
+
+
+def test_an_unknown_user_is_a_command_error() -> None:
+    with pytest.raises(CommandError, match="user 'no-such-user-here' does not exist"):
+        Runner().run(["true"], user="no-such-user-here")

@@ -72,3 +72,39 @@ def test_sysv_and_upstart_commands(fs: FakeFilesystem) -> None:
 def test_no_init_system_refuses_to_act(fs: FakeFilesystem) -> None:
     with pytest.raises(ServiceError, match="no init system found"):
         NoInit(FakeHost(FakeSystem())).restart("datadog-agent")
+
+
+def test_systemds_view_of_a_service(fs: FakeFilesystem) -> None:
+    fs.create_dir("/run/systemd/system")
+    system = FakeSystem()
+    host = FakeHost(system)
+    systemd = service_manager_for(host)
+    assert systemd.state("datadog-fips-proxy").state == "unknown"
+    system.active["datadog-fips-proxy"] = True
+    state = systemd.state("datadog-fips-proxy")
+    assert (state.known, state.active, state.describe()) == (True, True, "active (running)")
+    system.active["datadog-fips-proxy"] = False
+    system.failed_units.add("datadog-fips-proxy")
+    system.restarts["datadog-fips-proxy"] = 5
+    state = systemd.state("datadog-fips-proxy")
+    assert (state.describe(), state.crashed, state.restarts) == (
+        "failed (failed, exit-code)",
+        True,
+        5,
+    )
+    assert (
+        systemd.command_line("start", "datadog-fips-proxy") == "systemctl start datadog-fips-proxy"
+    )
+
+
+def test_without_systemd_a_service_is_known_or_unknown(fs: FakeFilesystem) -> None:
+    make_executable("/usr/sbin/service")
+    system = FakeSystem()
+    sysv = service_manager_for(FakeHost(system))
+    assert sysv.state("datadog-agent").state == "unknown"
+    make_executable("/etc/init.d/datadog-agent")
+    system.active["datadog-agent"] = True
+    assert sysv.state("datadog-agent").describe() == "active"
+    assert sysv.command_line("restart", "datadog-agent") == "service datadog-agent restart"
+    fs.remove_object("/usr/sbin/service")
+    assert "no init system" in service_manager_for(FakeHost(system)).command_line("start", "x")

@@ -76,7 +76,9 @@ def test_same_output_and_status_as_typer(
         ["configure", "--local-address", "--json"],
         ["configure", "extra"],
         ["status", "--dry-run"],
-        ["doctor"],
+        ["doctor", "--dry-run"],
+        ["logs", "enable"],
+        ["dns", "show"],
     ],
 )
 def test_anything_unusual_goes_to_typer(args: list[str]) -> None:

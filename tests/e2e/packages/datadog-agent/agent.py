@@ -27,6 +27,7 @@ Exit status 1 when a check fails.
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
 import json
 import os
@@ -219,6 +220,26 @@ class Client:
             return int(exc.code)
 
 
+def transport_error(exc: BaseException, url: str) -> str:
+    """A failed request as the real Agent (Go's net/http) words it in its log.
+
+    The vendor's troubleshooting page names these: ``connect: connection
+    refused``, ``context deadline exceeded (Client.Timeout exceeded while
+    awaiting headers)``, ``connection reset by peer``.
+    """
+    cause = getattr(exc, "reason", exc)
+    target = url.split("/")[2] if url.count("/") >= 2 else url
+    if isinstance(cause, ConnectionRefusedError):
+        return f'Post "{url}": dial tcp {target}: connect: connection refused'
+    if isinstance(cause, (socket.timeout, TimeoutError)):
+        return f'Post "{url}": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+    if isinstance(cause, ConnectionResetError):
+        return f'Post "{url}": read tcp ->{target}: read: connection reset by peer'
+    if isinstance(cause, http.client.RemoteDisconnected):
+        return f'Post "{url}": EOF'
+    return f'Post "{url}": {cause}'
+
+
 def atomic_write_json(path: str, data: Any) -> None:
     tmp = f"{path}.tmp"
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -303,16 +324,20 @@ class Forwarder:
                 }
             ).encode()
             self._count("sent")
+            url = self.endpoint.series_url
             try:
-                status = self.client.request(self.endpoint.series_url, body)
-                error = "" if 200 <= status < 300 else f"HTTP {status}"
-            except (OSError, ssl.SSLError) as exc:
-                error = str(getattr(exc, "reason", exc))
+                status = self.client.request(url, body)
+                error = "" if 200 <= status < 300 else f'error "{status}" while sending to "{url}"'
+            except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+                error = transport_error(exc, url)
             if error:
                 self._count("failed")
                 if self.run_counters["failed"] % 50 == 1:
-                    url = self.endpoint.series_url
-                    log(f"ERROR | failed to send payload {seq} to {url}: {error}")
+                    log(
+                        "ERROR | (pkg/forwarder/worker.go:184 in process) | Error while processing"
+                        f" transaction: error while sending transaction, rescheduling it: {error}"
+                        f" (payload {seq})"
+                    )
                 self.last_error = error
                 return
             self._count("acked")
@@ -400,8 +425,8 @@ def cmd_diagnose(args: list[str]) -> int:
     try:
         status = client.request(endpoint.validate_url)
         error = "" if 200 <= status < 300 else f"HTTP status code {status}"
-    except (OSError, ssl.SSLError) as exc:
-        error = str(getattr(exc, "reason", exc))
+    except (OSError, ssl.SSLError, http.client.HTTPException) as exc:
+        error = transport_error(exc, endpoint.validate_url).replace("Post ", "Get ", 1)
     verdict = "FAIL" if error else "PASS"
     print(f"1. {verdict} [{suite}] Connectivity to {endpoint.base_url}")
     print(f"   Diagnosis: {error or 'Success'}")

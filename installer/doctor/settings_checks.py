@@ -1,0 +1,189 @@
+"""Checks of the Agent's settings in effect: datadog.yaml, and the variables that override it."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fipsconf.datadog_yaml import FED_SITE, check_local_address
+from fipsconf.errors import SettingError
+from installer.agent import agent_environment
+from installer.doctor.facts import Facts
+from installer.doctor.model import CheckFunction, Outcome, check, failed, noted, passed, skipped
+from installer.doctor.setup_checks import needs_root
+from installer.packages import FIPS_AGENT_PACKAGE
+from installer.services import AGENT_SERVICE
+
+CHECKS: list[CheckFunction] = []
+PROXY_VARIABLES = (
+    *("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"),
+    *("DD_PROXY_HTTP", "DD_PROXY_HTTPS"),
+)
+
+
+def _unreadable(facts: Facts) -> Optional[Outcome]:
+    skip = needs_root(facts)
+    if skip:
+        return skip
+    if facts.fips_agent:
+        return skipped(f"the FIPS Agent ({FIPS_AGENT_PACKAGE}) ignores fips.* settings")
+    if facts.settings().problem:
+        return skipped(f"{facts.config} cannot be read (see datadog-yaml)")
+    return None
+
+
+def _needs_fips_enabled(facts: Facts) -> Optional[Outcome]:
+    skip = _unreadable(facts)
+    if skip:
+        return skip
+    if facts.settings().effective.get("enabled") is not True:
+        return skipped("matters only with fips.enabled: true (see fips-enabled)")
+    return None
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _fix(facts: Facts, setting: str, otherwise: str) -> str:
+    """Remove the overriding variable, if one sets ``setting``; else ``otherwise``."""
+    override = facts.settings().source_of(setting)
+    restart = facts.services().command_line("restart", AGENT_SERVICE)
+    if override is None:
+        return otherwise
+    return (
+        f"remove {override.variable}={override.value} from {override.source} (line"
+        f" {override.line}), then: {restart}"
+    )
+
+
+@check("datadog-yaml", CHECKS)
+def _datadog_yaml(facts: Facts) -> Outcome:
+    skip = needs_root(facts)
+    if skip:
+        return skip
+    problem = facts.settings().problem
+    if problem is None:
+        return passed(f"{facts.config} is valid YAML")
+    if "no such file" in problem:
+        return failed(problem, "install the Agent, or give its file with --config PATH")
+    return failed(problem, "correct the line it names, then run fips-setup doctor again")
+
+
+@check("fips-enabled", CHECKS)
+def _fips_enabled(facts: Facts) -> Outcome:
+    skip = _unreadable(facts)
+    if skip:
+        return skip
+    settings = facts.settings()
+    value = settings.effective.get("enabled")
+    where = settings.sources["enabled"]
+    if value is True:
+        return passed(f"fips.enabled is true ({where})")
+    return failed(
+        f"fips.enabled is {_shown(value)} ({where}): the Agent sends directly to Datadog, not"
+        " through the proxy, and is not FIPS compliant",
+        _fix(facts, "enabled", "fips-setup enable (sets it and restarts the Agent in order)"),
+    )
+
+
+@check("fips-https", CHECKS)
+def _fips_https(facts: Facts) -> Outcome:
+    skip = _needs_fips_enabled(facts)
+    if skip:
+        return skip
+    settings = facts.settings()
+    value = settings.effective.get("https")
+    where = settings.sources["https"]
+    if value is False:
+        return passed(f"fips.https is false ({where}): plain HTTP to the local proxy")
+    default = "; the Agent's default is true" if where == "default" else ""
+    return failed(
+        f"fips.https is {_shown(value)} ({where}{default}): the Agent speaks TLS to the proxy's"
+        " plain-HTTP ports and every payload fails",
+        _fix(facts, "https", "fips-setup enable (sets fips.https: false, restarts the Agent)"),
+    )
+
+
+@check("fips-local-address", CHECKS)
+def _fips_local_address(facts: Facts) -> Outcome:
+    skip = _needs_fips_enabled(facts)
+    if skip:
+        return skip
+    value = facts.local_address()
+    where = facts.settings().sources["local_address"]
+    try:
+        check_local_address(value)
+    except SettingError as exc:
+        return failed(
+            f"fips.local_address ({where}): {exc}",
+            _fix(facts, "local_address", "fips-setup enable --local-address 127.0.0.1"),
+        )
+    return passed(f"fips.local_address is {value} ({where}): loopback")
+
+
+@check("fips-port-range", CHECKS)
+def _fips_port_range(facts: Facts) -> Outcome:
+    skip = _needs_fips_enabled(facts)
+    if skip:
+        return skip
+    settings = facts.settings()
+    raw = settings.effective.get("port_range_start")
+    where = settings.sources["port_range_start"]
+    try:
+        start = int(str(raw))
+    except ValueError:
+        return failed(
+            f"fips.port_range_start is {raw!r} ({where}), not a number",
+            _fix(facts, "port_range_start", "fips-setup enable --port-range-start 9803"),
+        )
+    proxy_start = facts.proxy_port_start()
+    agent_ports = f"{start + 1}-{start + 15}"
+    if proxy_start is None:
+        return passed(f"the Agent sends to ports {agent_ports} (fips.port_range_start {start})")
+    if proxy_start != start:
+        return failed(
+            f"the Agent sends to ports {agent_ports} (fips.port_range_start {start}, {where}) but"
+            f" the proxy listens on {proxy_start}-{proxy_start + 15}",
+            f"fips-setup enable --port-range-start {start} (moves the proxy to the Agent's ports)",
+        )
+    return passed(f"the Agent and the proxy agree on ports {start}-{start + 15}")
+
+
+@check("site", CHECKS)
+def _site(facts: Facts) -> Outcome:
+    skip = _unreadable(facts)
+    if skip:
+        return skip
+    overrides = agent_environment(facts.host, ("DD_SITE",))
+    site, where = facts.settings().site, "datadog.yaml"
+    if overrides:
+        site, where = overrides[-1].value, f"DD_SITE in {overrides[-1].source}"
+    if site is not None and site.strip().lower() == FED_SITE:
+        return passed(f"site is {FED_SITE} ({where})")
+    shown = f"{site} ({where})" if site else "not set (the Agent's default is datadoghq.com)"
+    restart = facts.services().command_line("restart", AGENT_SERVICE)
+    return failed(
+        f"site is {shown}: the FIPS proxy only forwards to {FED_SITE} (US1-FED)",
+        f"set site: {FED_SITE} in {facts.config}, then: {restart}",
+    )
+
+
+@check("http-proxy", CHECKS)
+def _http_proxy(facts: Facts) -> Outcome:
+    skip = _unreadable(facts)
+    if skip:
+        return skip
+    places = []
+    configured = facts.settings().data.get("proxy")
+    if configured not in (None, "", {}, []):
+        places.append(f"proxy: in {facts.config}")
+    for variable in agent_environment(facts.host, PROXY_VARIABLES):
+        places.append(f"{variable.variable} in {variable.source}")
+    if not places:
+        return passed("no HTTP proxy is set for the Agent")
+    return noted(
+        f"an HTTP proxy is set for the Agent ({'; '.join(places)}): the Agent ignores it while"
+        " fips.enabled is true; the FIPS proxy reaches the intake by itself"
+    )

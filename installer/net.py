@@ -1,0 +1,124 @@
+"""Bounded network probes: one HTTP request, one DNS question.
+
+Both always return (never raise) a typed answer saying what happened, with
+the time it took, so that checks can tell a refused connection from one a
+firewall drops, a reset, an empty reply or an HTTP error status. Neither
+uses a proxy from the environment: the Agent ignores ``HTTP(S)_PROXY`` in
+FIPS mode, so its path to the FIPS proxy is tested as it is.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import time
+from typing import Mapping, NamedTuple, Optional
+
+from fipsconf.dnswire import DnsFormatError, query, read_reply
+
+#: ``problem`` of an HttpAnswer: "" when an HTTP status came back.
+REFUSED, CONNECT_TIMEOUT, READ_TIMEOUT, RESET, EMPTY, OTHER = (
+    "refused",
+    "connect-timeout",
+    "read-timeout",
+    "reset",
+    "empty",
+    "error",
+)
+
+
+class HttpAnswer(NamedTuple):
+    """The outcome of one HTTP request."""
+
+    status: Optional[int]
+    problem: str  # "" or one of REFUSED, CONNECT_TIMEOUT, READ_TIMEOUT, RESET, EMPTY, OTHER
+    detail: str
+    seconds: float
+
+
+def http_get(
+    url: str, headers: Mapping[str, str], connect_timeout: float, read_timeout: float
+) -> HttpAnswer:
+    """GET ``url`` once (no redirects, no environment proxies)."""
+    import requests  # only the commands that probe pay for it
+
+    start = time.monotonic()
+    session = requests.Session()
+    session.trust_env = False
+    try:
+        response = session.get(
+            url,
+            headers=dict(headers),
+            timeout=(connect_timeout, read_timeout),
+            allow_redirects=False,
+        )
+        response.close()
+        return HttpAnswer(response.status_code, "", response.reason or "", _since(start))
+    except requests.exceptions.ConnectTimeout:
+        problem, detail = CONNECT_TIMEOUT, f"no connection within {connect_timeout:g} s"
+    except requests.exceptions.ReadTimeout:
+        problem, detail = READ_TIMEOUT, f"connected, but no answer within {read_timeout:g} s"
+    except requests.exceptions.RequestException as exc:
+        problem, detail = _classify(exc)
+    finally:
+        session.close()
+    return HttpAnswer(None, problem, detail, _since(start))
+
+
+def _classify(exc: Exception) -> tuple[str, str]:
+    text = str(exc)
+    if "Connection refused" in text or "Errno 111" in text:
+        return REFUSED, "connection refused"
+    if "reset by peer" in text or "Errno 104" in text:
+        return RESET, "connection reset by peer"
+    if "without response" in text or "RemoteDisconnected" in text:
+        return EMPTY, "the connection closed without an answer (empty reply)"
+    return OTHER, text.splitlines()[0][:200] if text else type(exc).__name__
+
+
+class DnsAnswer(NamedTuple):
+    """What one nameserver answered for one name."""
+
+    rcode: str  # "NOERROR", "NXDOMAIN"..., or "" without a reply
+    addresses: list[str]
+    problem: str  # "" when a reply came; else why none did
+    seconds: float
+
+    @property
+    def resolves(self) -> bool:
+        """True when the nameserver gave at least one address."""
+        return bool(self.addresses)
+
+
+def dns_query(server: str, port: int, name: str, timeout: float) -> DnsAnswer:
+    """Ask ``server``:``port`` over UDP for the A records of ``name``, waiting ``timeout``."""
+    start = time.monotonic()
+    ident = random.randrange(1 << 16)
+    family = socket.AF_INET6 if ":" in server else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(timeout)
+            sock.connect((server, port))  # a connected socket hears ICMP "port unreachable"
+            sock.send(query(name, ident))
+            deadline = start + timeout
+            while True:
+                sock.settimeout(max(0.001, deadline - time.monotonic()))
+                packet = sock.recv(4096)
+                try:
+                    reply = read_reply(packet, ident)
+                except DnsFormatError:
+                    continue  # a stray packet: keep waiting for ours
+                return DnsAnswer(reply.rcode, reply.addresses, "", _since(start))
+    except socket.timeout:
+        problem = f"no reply within {timeout:g} s"
+    except ConnectionRefusedError:
+        problem = "nothing answers on that port (connection refused)"
+    except OSError as exc:
+        problem = exc.strerror or str(exc)
+    except ValueError as exc:  # not a host name
+        problem = str(exc)
+    return DnsAnswer("", [], problem, _since(start))
+
+
+def _since(start: float) -> float:
+    return round(time.monotonic() - start, 3)

@@ -1,0 +1,516 @@
+"""Each doctor check on a fake host: passes when healthy, names the problem and its fix when not.
+
+Journal lines and command output are recorded from a real Debian 12 test host
+(HAProxy 2.6, systemd 252) and the vendor's documentation.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from pyfakefs.fake_filesystem import FakeFilesystem
+
+from installer.doctor import DoctorOptions, doctor
+from installer.doctor import preload as real_preload  # before the fixtures stub it
+from installer.net import CONNECT_TIMEOUT, EMPTY, REFUSED, DnsAnswer, HttpAnswer
+from tests.fakes import WALL_START, FakeHost
+from tests.installer.conftest import DATADOG_YAML, HostFactory
+from tests.installer.doctor.conftest import (
+    CONFIG,
+    PROXY_CFG,
+    PROXY_PID,
+    Doctor,
+    listen,
+    stop_listening,
+)
+
+INFO_ONLY = {"proxy-deprecated", "logs-collection", "kernel-fips"}
+
+
+def test_a_healthy_host_passes_every_check(healthy: FakeHost, run_doctor: Doctor) -> None:
+    checks = run_doctor(healthy)
+    assert {c.id for c in checks.values() if c.status != "pass"} == INFO_ONLY
+    assert all(c.status == "info" for i, c in checks.items() if i in INFO_ONLY)
+    assert checks["proxy-ports"].finding == "all 16 ports 9803-9818 are held by the proxy (pid 500)"
+    assert "1 of 1 endpoints passed" in checks["agent-connectivity"].finding
+    assert checks["proxy-dns"].finding == (
+        "10.0.0.53:53 (/etc/resolv.conf) resolves haproxy-app.agent.ddog-gov.com -> 10.1.2.3"
+    )
+    assert all(c.fix is None for c in checks.values() if c.status == "pass")
+    # the Agent's check ran as dd-agent; haproxy -c as well
+    users = dict(zip(map(tuple, healthy.system.calls), healthy.system.users))
+    assert users[
+        ("/opt/datadog-agent/bin/agent/agent", "diagnose", "--include",
+         "connectivity-datadog-core-endpoints")
+    ] == "dd-agent"  # fmt: skip
+    assert users[("/opt/datadog-fips-proxy/embedded/sbin/haproxy", "-c", "-f", PROXY_CFG)] == (
+        "dd-agent"
+    )
+
+
+def test_the_json_document(healthy: FakeHost) -> None:
+    calls = len(healthy.system.calls)
+    result = doctor(healthy, DoctorOptions(Path(CONFIG), agent_check=False))
+    document = result.record()
+    assert document["failed"] is False and document["changed"] is False
+    assert "error" not in document
+    assert all(set(c) == {"id", "status", "finding", "fix"} for c in document["checks"])
+    assert {c["status"] for c in document["checks"]} <= {"pass", "warn", "fail", "skip", "info"}
+    left_out = [c for c in document["checks"] if c["id"] == "agent-connectivity"]
+    assert left_out == [
+        {"id": "agent-connectivity", "status": "skip", "finding": "left out (--no-agent-check)",
+         "fix": None}
+    ]  # fmt: skip
+    assert document["summary"]["fail"] == 0
+    assert not any(c[0].endswith("/agent") for c in healthy.system.calls[calls:])
+
+
+def test_a_stopped_proxy(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.active["datadog-fips-proxy"] = False
+    stop_listening(PROXY_PID)
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["proxy-service"].status == "fail"
+    assert checks["proxy-service"].finding == "datadog-fips-proxy is inactive (dead): stopped"
+    assert checks["proxy-service"].fix == "systemctl start datadog-fips-proxy"
+    assert checks["proxy-ports"].finding.startswith("none of ports 9803-9818 is listening")
+    assert checks["agent-to-proxy"].status == "fail"
+    assert "connection refused: nothing listens on port 9804" in checks["agent-to-proxy"].finding
+    assert checks["proxy-to-intake"].status == "skip"
+    result = doctor(healthy, DoctorOptions(Path(CONFIG), agent_check=False))
+    assert result.failed and result.record()["error"] == "checks-failed"
+    assert result.msg.startswith("3 check(s) failed: proxy-service, proxy-ports, agent-to-proxy")
+
+
+BIND_JOURNAL = [
+    "Starting datadog-fips-proxy.service - Datadog FIPS Proxy...",
+    "[NOTICE]   (608) : haproxy version is 2.6.12-1+deb12u4",
+    "[ALERT]    (608) : Binding [/etc/datadog-fips-proxy/datadog-fips-proxy.cfg:63] for frontend"
+    " profiles-forwarder: cannot bind socket (Address already in use) for [127.0.0.1:9806]",
+    "[ALERT]    (608) : [/usr/sbin/haproxy.main()] Some protocols failed to start their"
+    " listeners! Exiting.",
+    "datadog-fips-proxy.service: Main process exited, code=exited, status=1/FAILURE",
+    "datadog-fips-proxy.service: Failed with result 'exit-code'.",
+    "Failed to start datadog-fips-proxy.service - Datadog FIPS Proxy.",
+]
+
+
+def test_a_port_held_by_another_process(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    healthy.system.active["datadog-fips-proxy"] = False
+    healthy.system.failed_units.add("datadog-fips-proxy")
+    healthy.system.restarts["datadog-fips-proxy"] = 5
+    stop_listening(PROXY_PID)
+    listen(fs, range(9806, 9807), 4242, b"python3\0-m\0http.server\x009806\0")
+    healthy.system.journal = BIND_JOURNAL
+    checks = run_doctor(healthy, agent_check=False)
+    service = checks["proxy-service"]
+    assert service.status == "fail"
+    assert service.finding == (
+        "datadog-fips-proxy is failed (failed, exit-code) (restarted 5 times): it cannot bind"
+        " 127.0.0.1:9806"
+        " (Address already in use): held by pid 4242 (python3 -m http.server 9806)"
+    )
+    assert service.fix is not None
+    assert service.fix.startswith("stop pid 4242, then: systemctl restart datadog-fips-proxy")
+    ports = checks["proxy-ports"]
+    assert ports.status == "fail"
+    assert "9806 by pid 4242 (python3 -m http.server 9806)" in ports.finding
+
+
+DOWN_JOURNAL = [
+    "Starting datadog-fips-proxy.service - Datadog FIPS Proxy...",
+    "[NOTICE]   (407) : New worker (410) forked",
+    "[WARNING]  (410) : Server datadog-metrics/mothership ('haproxy-app.agent.ddog-gov.com') is"
+    " UP/READY (resolves again).",
+    "Started datadog-fips-proxy.service - Datadog FIPS Proxy.",
+    "[WARNING]  (410) : Server datadog-traces/mothership is DOWN, reason: Layer4 timeout, check"
+    " duration: 2001ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0"
+    " remaining in queue.",
+    "[ALERT]    (410) : backend 'datadog-traces' has no server available!",
+    "[WARNING]  (410) : Server datadog-metrics/mothership is DOWN, reason: Layer4 timeout, check"
+    " duration: 2000ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0"
+    " remaining in queue.",
+    "[ALERT]    (410) : backend 'datadog-metrics' has no server available!",
+]
+
+
+def test_intake_servers_down(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.journal = DOWN_JOURNAL
+    healthy.system.http_answers["/"] = HttpAnswer(503, "", "Service Unavailable", 0.002)
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["agent-to-proxy"].status == "pass"
+    assert "answered HTTP 503: the Agent reaches the proxy" in checks["agent-to-proxy"].finding
+    intake = checks["proxy-to-intake"]
+    assert intake.status == "fail"
+    assert intake.finding == (
+        "2 intake server(s) DOWN in the proxy's journal (datadog-traces/mothership,"
+        " datadog-metrics/mothership): Layer4 timeout: connections to the intake time out: a"
+        " firewall or a missing route drops them"
+    )
+    assert intake.fix is not None and "allow outbound TCP 443" in intake.fix
+
+
+def test_servers_back_up_since_are_not_down(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.journal = [
+        *DOWN_JOURNAL,
+        "[WARNING]  (410) : Server datadog-traces/mothership is UP, reason: Layer6 check passed,"
+        " check duration: 4ms. 1 active and 0 backup servers online.",
+        "[WARNING]  (410) : Server datadog-metrics/mothership is UP, reason: Layer6 check passed,"
+        " check duration: 2ms. 1 active and 0 backup servers online.",
+    ]
+    assert run_doctor(healthy, agent_check=False)["proxy-to-intake"].status == "pass"
+
+
+def test_a_restart_forgets_the_previous_run(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.journal = [*DOWN_JOURNAL, *healthy.system.journal]
+    assert run_doctor(healthy, agent_check=False)["proxy-to-intake"].status == "pass"
+
+
+def test_dns_that_answers_nothing(healthy: FakeHost, run_doctor: Doctor) -> None:
+    cfg = Path(PROXY_CFG)
+    cfg.write_text(
+        cfg.read_text().replace("    parse-resolv-conf\n", "    nameserver dns1 127.0.0.1:5354\n")
+    )
+    healthy.system.dns_answers[("127.0.0.1", 5354)] = DnsAnswer(
+        "", [], "nothing answers on that port (connection refused)", 0.001
+    )
+    healthy.system.http_answers["/"] = HttpAnswer(503, "", "Service Unavailable", 0.002)
+    checks = run_doctor(healthy, agent_check=False)
+    dns = checks["proxy-dns"]
+    assert dns.status == "fail"
+    assert dns.finding == (
+        "no nameserver of the proxy resolves haproxy-app.agent.ddog-gov.com: 127.0.0.1:5354"
+        " (datadog-fips-proxy.cfg:10 (dns1)): nothing answers on that port (connection refused)"
+    )
+    assert dns.fix == (
+        "fips-setup dns set --nameserver <your DNS server>[:PORT] (the proxy uses: resolvers"
+        " my-dns: nameserver dns1 127.0.0.1:5354)"
+    )
+    intake = checks["proxy-to-intake"]
+    assert intake.status == "fail" and "none of its nameservers resolves" in intake.finding
+    assert intake.fix == dns.fix
+    assert checks["proxy-config-current"].status == "pass"  # DNS lines are the operator's
+
+
+def test_one_silent_nameserver_of_two_is_a_warning(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path("/etc/resolv.conf").write_text("nameserver 10.0.0.53\nnameserver 10.0.0.54\n")
+    healthy.system.dns_answers[("10.0.0.54", 53)] = DnsAnswer("", [], "no reply within 1 s", 1.0)
+    dns = run_doctor(healthy, agent_check=False)["proxy-dns"]
+    assert dns.status == "warn"
+    assert "1 of 2 nameservers resolve" in dns.finding and "10.0.0.54:53" in dns.finding
+
+
+def test_a_firewall_dropping_packets(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.http_answers["/"] = HttpAnswer(
+        None, CONNECT_TIMEOUT, "no connection within 1 s", 1.0
+    )
+    check = run_doctor(healthy, agent_check=False)["agent-to-proxy"]
+    assert check.status == "fail"
+    assert check.finding == (
+        "http://localhost:9804/: no connection within 1 s: a local firewall drops packets to"
+        " port 9804"
+    )
+    assert check.fix is not None
+    assert "iptables -I INPUT -i lo -p tcp --dport 9804:9818 -j ACCEPT" in check.fix
+
+
+def test_a_firewall_rejecting(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.http_answers["/"] = HttpAnswer(None, REFUSED, "connection refused", 0.001)
+    check = run_doctor(healthy, agent_check=False)["agent-to-proxy"]
+    assert check.status == "fail"
+    assert "refused although the proxy listens: a local firewall rejects it" in check.finding
+
+
+def test_an_empty_reply_is_the_intake_side(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.http_answers["/"] = HttpAnswer(None, EMPTY, "empty reply", 0.01)
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["agent-to-proxy"].status == "pass"
+    assert checks["proxy-to-intake"].status == "fail"
+    assert checks["proxy-to-intake"].finding.startswith("the proxy answered empty reply")
+
+
+def set_fips(block: str) -> None:
+    Path(CONFIG).write_text(DATADOG_YAML.replace("# fips:\n", block))
+
+
+def test_https_true(healthy: FakeHost, run_doctor: Doctor) -> None:
+    set_fips("fips:\n  enabled: true\n  https: true\n")
+    check = run_doctor(healthy, agent_check=False)["fips-https"]
+    assert check.status == "fail"
+    assert check.finding.startswith("fips.https is true (file): the Agent speaks TLS")
+    assert check.fix == "fips-setup enable (sets fips.https: false, restarts the Agent)"
+
+
+def test_https_left_to_the_default(healthy: FakeHost, run_doctor: Doctor) -> None:
+    set_fips("fips:\n  enabled: true\n")
+    check = run_doctor(healthy, agent_check=False)["fips-https"]
+    assert check.status == "fail"
+    assert "(default; the Agent's default is true)" in check.finding
+
+
+def test_an_environment_file_turning_fips_off(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path("/etc/datadog-agent/environment").write_text("DD_ENV=prod\nDD_FIPS_ENABLED=false\n")
+    checks = run_doctor(healthy, agent_check=False)
+    check = checks["fips-enabled"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        "fips.enabled is false (DD_FIPS_ENABLED in /etc/datadog-agent/environment)"
+    )
+    assert check.fix == (
+        "remove DD_FIPS_ENABLED=false from /etc/datadog-agent/environment (line 2), then:"
+        " systemctl restart datadog-agent"
+    )
+    assert checks["fips-https"].status == "skip"
+
+
+def test_a_systemd_drop_in_override(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    fs.create_file(
+        "/etc/systemd/system/datadog-agent.service.d/fips.conf",
+        contents='[Service]\nEnvironment="DD_FIPS_PORT_RANGE_START=10003"\n',
+    )
+    check = run_doctor(healthy, agent_check=False)["fips-port-range"]
+    assert check.status == "fail"
+    assert check.finding == (
+        "the Agent sends to ports 10004-10018 (fips.port_range_start 10003, DD_FIPS_PORT_RANGE_START"
+        " in /etc/systemd/system/datadog-agent.service.d/fips.conf) but the proxy listens on"
+        " 9803-9818"
+    )
+    assert (
+        check.fix
+        == "fips-setup enable --port-range-start 10003 (moves the proxy to the Agent's ports)"
+    )
+
+
+def test_a_non_loopback_address(healthy: FakeHost, run_doctor: Doctor) -> None:
+    set_fips("fips:\n  enabled: true\n  https: false\n  local_address: 10.1.1.1\n")
+    check = run_doctor(healthy, agent_check=False)["fips-local-address"]
+    assert check.status == "fail" and "not a loopback address" in check.finding
+
+
+def test_another_site(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: datadoghq.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert check.finding.startswith("site is datadoghq.com (datadog.yaml): the FIPS proxy only")
+
+
+def test_an_http_proxy_is_noted(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text() + "proxy:\n  https: http://user:secret@proxy:3128\n"
+    )
+    Path("/etc/datadog-agent/environment").write_text("HTTPS_PROXY=http://proxy:3128\n")
+    check = run_doctor(healthy, agent_check=False)["http-proxy"]
+    assert check.status == "info"
+    assert "proxy: in /etc/datadog-agent/datadog.yaml; HTTPS_PROXY in" in check.finding
+    assert "secret" not in check.finding
+
+
+@pytest.mark.parametrize(
+    ("mode", "status", "words"),
+    [
+        (0o666, "fail", "is writable by its group and everyone (dd-agent:dd-agent 666)"),
+        (0o660, "fail", "is writable by its group (dd-agent:dd-agent 660)"),
+        (0o644, "warn", "is dd-agent:dd-agent 644, not dd-agent:dd-agent 640"),
+    ],
+)
+def test_the_config_files_mode(
+    healthy: FakeHost, run_doctor: Doctor, mode: int, status: str, words: str
+) -> None:
+    os.chmod(PROXY_CFG, mode)
+    check = run_doctor(healthy, agent_check=False)["proxy-config"]
+    assert (check.status, check.fix) == (
+        status,
+        f"chown dd-agent:dd-agent {PROXY_CFG} && chmod 640 {PROXY_CFG}",
+    )
+    assert words in check.finding
+
+
+def test_an_invalid_config(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.haproxy_check = (
+        1,
+        "[ALERT]    (9) : config : parsing [/etc/datadog-fips-proxy/datadog-fips-proxy.cfg:12]"
+        " : unknown keyword 'bnid' in 'frontend' section\n[ALERT]    (9) : config : Fatal errors"
+        " found in configuration.",
+    )
+    check = run_doctor(healthy, agent_check=False)["proxy-config-valid"]
+    assert check.status == "fail"
+    assert "unknown keyword 'bnid'" in check.finding
+
+
+def test_an_outdated_config(healthy: FakeHost, run_doctor: Doctor) -> None:
+    example = Path(PROXY_CFG + ".example")
+    example.write_text(example.read_text().replace("timeout connect 5s", "timeout connect 9s"))
+    os.utime(PROXY_CFG, (1000, 1000))
+    check = run_doctor(healthy, agent_check=False)["proxy-config-current"]
+    assert check.status == "warn"
+    assert "(the example is newer: a proxy upgrade changed it)" in check.finding
+    assert check.fix is not None and check.fix.startswith(
+        "fips-setup enable --refresh-proxy-config"
+    )
+
+
+def test_the_agents_connectivity_check_failing(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.diagnose = (
+        1,
+        "=== Starting diagnose ===\nSuite: connectivity-datadog-core-endpoints\n1. FAIL"
+        " [connectivity-datadog-core-endpoints] Connectivity to http://localhost:9804\n"
+        "   Diagnosis: HTTP status code 503\n-------------------------\nTotal:1, Success:0,"
+        " Fail:1\n",
+    )
+    check = run_doctor(healthy)["agent-connectivity"]
+    assert check.status == "fail"
+    assert "1 of 1 failed" in check.finding and "Diagnosis: HTTP status code 503" in check.finding
+
+
+def test_an_old_agent_gets_the_old_diagnose(make_host: HostFactory, run_doctor: Doctor) -> None:
+    host = make_host(agent_version="1:7.47.1-1")
+    run_doctor(host)
+    assert ["/opt/datadog-agent/bin/agent/agent", "diagnose", "datadog-connectivity"] in (
+        host.system.commands()
+    )
+
+
+def test_connection_errors_in_the_agents_log(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    def stamp(seconds_ago: float) -> str:
+        import time
+
+        return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(WALL_START - seconds_ago))
+
+    Path("/var/log/datadog/agent.log").write_text(
+        f'{stamp(3600)} | CORE | ERROR | Post "http://localhost:9804/api/v1/series": dial'
+        " tcp 127.0.0.1:9804: connect: connection refused\n"
+        f'{stamp(120)} | CORE | ERROR | Post "http://localhost:9805/v0.4/traces": dial tcp'
+        " 127.0.0.1:9805: connect: connection refused\n"
+        f'{stamp(60)} | CORE | ERROR | Post "http://localhost:9804/api/v1/series": context'
+        " deadline exceeded (Client.Timeout exceeded while awaiting headers)\n"
+        f'{stamp(30)} | CORE | ERROR | Post "https://app.datadoghq.com/api/v1/series":'
+        " connect: connection refused\n"
+    )
+    check = run_doctor(healthy, agent_check=False)["agent-log"]
+    assert check.status == "warn"
+    assert check.finding.startswith("/var/log/datadog/agent.log, in the last 10 minutes: 1 x")
+    assert (
+        "1 x 'connection refused' (port 9805); 1 x 'context deadline exceeded' (port 9804)"
+        in check.finding
+    )
+    # the proxy restarted 45 s ago (fake clock: monotonic 1000 s): older errors are over
+    healthy.system.active_since["datadog-fips-proxy"] = int((1000 - 45) * 1e6)
+    check = run_doctor(healthy, agent_check=False)["agent-log"]
+    assert (check.status, check.finding) == (
+        "pass",
+        "/var/log/datadog/agent.log: no connection error to the proxy since the proxy last started",
+    )
+    healthy.system.active["datadog-fips-proxy"] = False  # stopped since: the window again
+    assert run_doctor(healthy, agent_check=False)["agent-log"].status == "warn"
+
+
+def test_not_root(healthy: FakeHost, run_doctor: Doctor, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(healthy, "is_root", lambda: False)
+    calls = len(healthy.system.users)
+    checks = run_doctor(healthy)
+    assert checks["root"].status == "warn" and checks["root"].fix == "sudo fips-setup doctor"
+    for name in ("proxy-config-valid", "datadog-yaml", "fips-enabled", "proxy-ports", "agent-log"):
+        assert checks[name].status == "skip", name
+        assert "root" in checks[name].finding
+    assert checks["agent-connectivity"].status == "skip"
+    assert checks["agent-to-proxy"].status == "pass"  # anyone may try the port
+    assert not any(healthy.system.users[calls:])  # nothing ran as another user
+
+
+def test_no_init_system(healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor) -> None:
+    fs.remove_object("/run/systemd/system")
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["proxy-service"].status == "skip"
+    assert "unknown" in checks["proxy-service"].finding
+    assert checks["agent-service"].status == "skip"
+    assert checks["proxy-ports"].status == "pass"  # the proxy runs, whatever started it
+    assert not doctor(healthy, DoctorOptions(Path(CONFIG), agent_check=False)).failed
+
+
+def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
+    host = make_host(agent_version="", repository=False)
+    fs.remove_object(str(CONFIG))
+    checks = run_doctor(host)
+    failing = {i for i, c in checks.items() if c.status == "fail"}
+    assert failing == {"agent-installed", "proxy-installed", "datadog-yaml"}
+    assert checks["datadog-yaml"].finding.endswith("no such file")
+    assert checks["agent-installed"].fix is not None
+    assert checks["proxy-installed"].fix is not None
+    assert checks["proxy-installed"].fix.startswith("fips-setup enable")
+
+
+def test_an_unsupported_platform(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path("/etc/os-release").write_text('ID=alpine\nVERSION_ID=3.19\nPRETTY_NAME="Alpine 3.19"\n')
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["platform"].status == "fail"
+    assert "Alpine 3.19 is not supported" in checks["platform"].finding
+    assert checks["proxy-installed"].status == "skip"
+
+
+def test_the_fips_agent(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["fips-agent"].status == "warn"
+    assert (
+        checks["fips-agent"].fix == "fips-setup disable --remove-package (the proxy is not needed)"
+    )
+    assert (
+        checks["proxy-ports"].status == "skip" and "needs no proxy" in checks["proxy-ports"].finding
+    )
+
+
+def test_an_old_agent(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.packages["datadog-agent"] = "1:7.44.1-1"
+    check = run_doctor(healthy, agent_check=False)["agent-installed"]
+    assert check.status == "fail"
+    assert check.fix == "apt-get update && apt-get install datadog-agent"
+
+
+def test_log_collection_half_set_up(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    from fipsconf.logs_config import JOURNALD_SOURCE
+
+    fs.create_file("/etc/datadog-agent/conf.d/fips_proxy.d/conf.yaml", contents=JOURNALD_SOURCE)
+    check = run_doctor(healthy, agent_check=False)["logs-collection"]
+    assert check.status == "warn"
+    assert "missing logs_enabled: true, dd-agent in systemd-journal" in check.finding
+
+
+def test_a_check_that_breaks_does_not_hide_the_others(
+    healthy: FakeHost, run_doctor: Doctor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from installer.doctor import facts
+
+    def broken(self: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(facts.Facts, "resolv_conf_nameservers", broken)
+    checks = run_doctor(healthy, agent_check=False)
+    assert checks["proxy-dns"].status == "fail"
+    assert checks["proxy-dns"].finding == "the check itself failed (RuntimeError: boom)"
+    assert checks["proxy-ports"].status == "pass"
+
+
+def test_doctor_changes_nothing(healthy: FakeHost, run_doctor: Doctor) -> None:
+    files = {p: Path(p).read_bytes() for p in (str(CONFIG), PROXY_CFG)}
+    before = len(healthy.system.changing_commands())
+    run_doctor(healthy)
+    assert healthy.system.changing_commands()[before:] == []
+    assert {p: Path(p).read_bytes() for p in files} == files
+
+
+def test_preload_imports_in_the_background() -> None:
+    sys.modules.pop("fipsconf.dnswire", None)
+    real_preload("fipsconf.dnswire").join(5)  # no fake file system here: a real thread
+    assert "fipsconf.dnswire" in sys.modules
