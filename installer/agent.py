@@ -8,6 +8,7 @@ from packaging.version import InvalidVersion, Version
 
 from fipsconf.envfiles import Override, environment_file, systemd_unit
 from installer.errors import PreconditionError
+from installer.files import read_text
 from installer.host import Host
 from installer.packages import (
     AGENT_PACKAGE,
@@ -65,15 +66,19 @@ def check_agent(packages: PackageManager) -> Version:
 
 
 def fips_overrides(host: Host) -> list[Override]:
-    """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
+    """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml.
+
+    Raises FileAccessError for a file that cannot be read safely (an
+    untrusted link, a FIFO, a file over the size limit).
+    """
     found: list[Override] = []
     env_file = host.path(ENVIRONMENT_FILE)
-    if env_file.is_file():
-        found += environment_file(env_file.read_text(errors="replace"), ENVIRONMENT_FILE)
+    if env_file.exists() or env_file.is_symlink():  # a FIFO or a link is refused, not skipped
+        found += environment_file(read_text(env_file), ENVIRONMENT_FILE)
     for location in _UNIT_FILES:
         path = host.path(location)
         files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
-            found += systemd_unit(unit.read_text(errors="replace"), shown)
+            found += systemd_unit(read_text(unit), shown)
     return found

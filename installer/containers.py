@@ -34,7 +34,15 @@ from fipsconf.helm_values import (
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.errors import FileAccessError, PreconditionError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.files import (
+    FileIdentity,
+    Ownership,
+    atomic_write,
+    ownership_of,
+    read_bytes,
+    remove_created,
+    write_file,
+)
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
 
@@ -120,13 +128,15 @@ class _FilePlan(NamedTuple):
         target, current = self.target, self.current
         assert target is not None
         new_file = Ownership(os.geteuid(), os.getegid(), self.mode)
+        written: list[FileIdentity] = []
 
         def run() -> None:
-            atomic_write(target, self.after, expect=current, new_file=new_file)
+            written.append(write_file(target, self.after, expect=current, new_file=new_file))
 
         def undo() -> None:
             if current is None:
-                target.unlink(missing_ok=True)
+                if written:
+                    remove_created(target, written[0])
             else:
                 atomic_write(target, current, expect=self.after)
 

@@ -16,6 +16,7 @@ from fipsconf.envfiles import Override, as_bool
 from installer.agent import check_agent, fips_overrides
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.errors import PreconditionError
+from installer.files import FileIdentity, read_text
 from installer.host import Host
 from installer.packages import PROXY_PACKAGE, PackageError, PackageManager, package_manager_for
 from installer.plan import Plan, Progress, Step
@@ -295,6 +296,7 @@ class _ConfigStep(Step):
     ) -> None:
         self.host, self.options, self.state, self.change = host, options, state, change
         self.services = services
+        self.written: Optional[FileIdentity] = None
         description = "create the proxy configuration from its example (dd-agent:dd-agent, 640)"
         if change is not None and change.reason == "refresh":
             description = (
@@ -309,11 +311,11 @@ class _ConfigStep(Step):
         if self.change is None:
             self.change = _plan_config(self.host, self.options, self.state)
         if self.change.changed:
-            write_proxy_config(self.host, self.change)
+            self.written = write_proxy_config(self.host, self.change)
 
     def _restore(self) -> None:
-        if self.change is not None and self.change.changed:
-            restore_proxy_config(self.change)
+        if self.change is not None and self.written is not None:
+            restore_proxy_config(self.change, self.written)
             if self.change.before is not None and self.services.is_active(PROXY_SERVICE):
                 self.services.restart(PROXY_SERVICE)
 
@@ -355,7 +357,7 @@ def wait_for_proxy(host: Host, services: ServiceManager) -> None:
     """Poll until every port the proxy binds accepts a connection. Raises ServiceError."""
     from installer.proxy import PROXY_CONFIG
 
-    text = host.path(PROXY_CONFIG).read_text()
+    text = read_text(host.path(PROXY_CONFIG))
     targets = listen_targets(text)
     pending = list(targets)
 

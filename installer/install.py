@@ -18,7 +18,7 @@ from fipsconf.yamldoc import decode_utf8, parse_yaml
 from fipsconf.yamledit import case_insensitive_keys, set_values
 from installer.enable import EnableOptions, enable, require_root
 from installer.errors import FileAccessError, PreconditionError
-from installer.files import atomic_write, read_bytes
+from installer.files import NewFile, read_bytes, read_text
 from installer.host import Host
 from installer.plan import Plan, PlanFailed, Progress, Step
 from installer.proxy import proxy_ownership
@@ -41,9 +41,9 @@ def read_settings(environment: Mapping[str, str]) -> NewHostSettings:
     api_key = None
     if key_file:
         try:
-            api_key = Path(key_file).read_text().strip()
-        except OSError as exc:
-            raise FileAccessError(f"DD_API_KEY_FILE {key_file}: {exc.strerror}") from None
+            api_key = read_text(Path(key_file)).strip()
+        except FileAccessError as exc:
+            raise FileAccessError(f"DD_API_KEY_FILE: {exc}") from None
     settings = settings_from_environment(environment, api_key)
     if settings.api_key:
         REDACTOR.register(settings.api_key)
@@ -80,22 +80,20 @@ def install(
     config = options.config or host.path(DATADOG_YAML)
     plan = Plan()
     created: Optional[bytes] = None
+    new_file: Optional[NewFile] = None
     diff: list[FileDiff] = []
     if not config.exists():
         new_contents, template = _new_file_contents(config, settings)
         created = new_contents
         diff.append(FileDiff(str(config), "", created.decode("utf-8"), template))
-        ownership = proxy_ownership(host)  # dd-agent:dd-agent, 640, like the proxy's file
-
-        def remove() -> None:
-            config.unlink(missing_ok=True)
-
+        # dd-agent:dd-agent, 640, like the proxy's file
+        new_file = NewFile(config, new_contents, proxy_ownership(host))
         plan.add(
             Step(
                 "write-file",
                 f"create {config} from its example (dd-agent:dd-agent, 640)",
-                lambda: atomic_write(config, new_contents, new_file=ownership),
-                remove,
+                new_file.create,
+                new_file.remove,
             )
         )
     warnings = [] if created is not None else [f"{config} exists: kept as it is"]
@@ -117,13 +115,13 @@ def install(
     try:
         enabled = enable(host, enable_options, progress)
     except PlanFailed as exc:
-        if created is not None and not options.dry_run:
-            config.unlink(missing_ok=True)
+        if new_file is not None and not options.dry_run:
+            new_file.remove()
             raise PlanFailed(f"{exc}; {config} was removed again", exc.steps) from None
         raise
     except Exception:
-        if created is not None and not options.dry_run:
-            config.unlink(missing_ok=True)
+        if new_file is not None and not options.dry_run:
+            new_file.remove()
         raise
     return CommandResult(
         changed=plan.changes_anything() or enabled.changed,

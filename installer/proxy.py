@@ -8,8 +8,16 @@ from typing import NamedTuple, Optional
 
 from fipsconf import proxy_cfg
 from fipsconf.errors import DocumentError
-from installer.errors import FileAccessError, PreconditionError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.errors import PreconditionError
+from installer.files import (
+    FileIdentity,
+    Ownership,
+    atomic_write,
+    ownership_of,
+    read_bytes,
+    remove_created,
+    write_file,
+)
 from installer.host import Host
 from installer.results import FileDiff, Template
 
@@ -106,15 +114,18 @@ def _address_if_changed(current: str, example: str) -> Optional[str]:
     return mine if mine != proxy_cfg.local_address(example) else None
 
 
-def write_proxy_config(host: Host, change: ProxyConfigChange) -> None:
-    """Write the new configuration; a refreshed file's old version is kept as a backup."""
+def write_proxy_config(host: Host, change: ProxyConfigChange) -> FileIdentity:
+    """Write the new configuration; a refreshed file's old version is kept as a backup.
+
+    Returns which file was written (what :func:`restore_proxy_config` may remove).
+    """
     if change.reason == "refresh" and change.before is not None:
         backup = change.path.with_name(
             change.path.name + time.strftime(".bak-%Y%m%d%H%M%S", time.gmtime())
         )
         original = ownership_of(change.path)
         atomic_write(backup, change.before, new_file=original)
-    atomic_write(
+    return write_file(
         change.path,
         change.after,
         expect=change.before,
@@ -122,15 +133,13 @@ def write_proxy_config(host: Host, change: ProxyConfigChange) -> None:
     )
 
 
-def restore_proxy_config(change: ProxyConfigChange) -> None:
-    """Put the configuration back as it was before :func:`write_proxy_config`."""
+def restore_proxy_config(change: ProxyConfigChange, written: FileIdentity) -> None:
+    """Put the configuration back as it was before :func:`write_proxy_config` wrote ``written``.
+
+    A file it created is removed only if it is still that file.
+    """
     if change.before is None:
-        try:
-            change.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise FileAccessError(f"{change.path}: cannot remove: {exc.strerror}") from None
+        remove_created(change.path, written)
         return
     atomic_write(change.path, change.before)
 
