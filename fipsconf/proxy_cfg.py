@@ -180,6 +180,12 @@ def with_nameservers(text: str, wanted: dict[str, list[str]]) -> str:
     last line; sections not named in ``wanted`` are left alone.
     """
     lines = lines_of(text)
+    indents: dict[str, str] = {}  # each resolvers section's first indentation
+    for line in lines:
+        if line.section == "resolvers" and line.text[:1].isspace():
+            indents.setdefault(
+                line.section_name, line.text[: len(line.text) - len(line.text.lstrip())]
+            )
     out: list[Line] = []
     placed: set[str] = set()
     for position, line in enumerate(lines):
@@ -187,7 +193,7 @@ def with_nameservers(text: str, wanted: dict[str, list[str]]) -> str:
         in_target = line.section == "resolvers" and name in wanted
         if in_target and line.text.split()[:1] == ["nameserver"]:
             if name not in placed:
-                out.extend(_nameserver_lines(lines, name, wanted[name], line.ending))
+                out.extend(_nameserver_lines(indents, name, wanted[name], line.ending))
                 placed.add(name)
             continue
         out.append(line)
@@ -197,24 +203,19 @@ def with_nameservers(text: str, wanted: dict[str, list[str]]) -> str:
         )
         if in_target and leaving and name not in placed:
             # no nameserver line in this section: add them after its last live line
-            insert_at = len(out)
-            while insert_at > 0 and not out[insert_at - 1].text.strip():
-                insert_at -= 1
-            out[insert_at:insert_at] = _nameserver_lines(
-                lines, name, wanted[name], line.ending or "\n"
-            )
+            blanks: list[Line] = []
+            while out and not out[-1].text.strip():
+                blanks.append(out.pop())
+            out.extend(_nameserver_lines(indents, name, wanted[name], line.ending or "\n"))
+            out.extend(reversed(blanks))
             placed.add(name)
     return _join(out)
 
 
 def _nameserver_lines(
-    lines: list[Line], section: str, wanted: list[str], ending: str
+    indents: dict[str, str], section: str, wanted: list[str], ending: str
 ) -> list[Line]:
-    indent = "    "
-    for line in lines:
-        if line.section == "resolvers" and line.section_name == section and line.text[:1].isspace():
-            indent = line.text[: len(line.text) - len(line.text.lstrip())]
-            break
+    indent = indents.get(section, "    ")
     return [Line(-1, indent + text, ending or "\n", "resolvers", section) for text in wanted]
 
 
