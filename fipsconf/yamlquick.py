@@ -22,10 +22,11 @@ from __future__ import annotations
 import re
 import warnings
 from operator import itemgetter
-from typing import TYPE_CHECKING, Any, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import Reader
 from ruamel.yaml.tag import Tag
 
 from fipsconf.errors import DocumentError
@@ -40,18 +41,25 @@ from fipsconf.limits import (
 if TYPE_CHECKING:
     from fipsconf.yamldoc import SourceLines
 
-_NON_PRINTABLE = re.compile(
-    "[^\x09\x0a\x0d\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
-)
+#: The ASCII characters ruamel reads (others, in ASCII text, it refuses).
+_PRINTABLE_ASCII = ("\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))).encode("ascii")
 #: ``key:`` ends where a colon is followed by a space or the end of the line.
 _KEY_END = re.compile(r":(?: |$)")
 #: What may follow a scalar on its line: spaces, then a comment.
 _TRAILER = re.compile(r"(?: +#.*)? *\Z", re.DOTALL)
 #: The commonest lines, read in one match: ``word: value`` and ``- value``, the
 #: value plain and free of ``:``, ``#`` and tabs, a comment after it allowed.
-_SIMPLE_VALUE = r"([\w./~+=(<$^][^:#\t]*?) *(?: #.*)?\Z"
-_SIMPLE_ENTRY = re.compile(r"([A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
+#: (Words and the spaces between them never overlap: the match stays linear
+#: in the line's length, a line of a million spaces included.)
+#: Plain words may hold a colon not followed by a blank (``https://...``).
+_WORD = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+_SIMPLE_VALUE = (
+    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD}*(?: +{_WORD}+)*)"
+    r"""|"(?P<double>[^"\\]*)"|'(?P<single>[^']*)') *(?: #.*)?\Z"""
+)
+_SIMPLE_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
 _SIMPLE_ITEM = re.compile(r"- +" + _SIMPLE_VALUE, re.DOTALL)
+_QUOTES = {"double": '"', "single": "'"}
 #: First characters that make a plain scalar something else (YAML 1.1, block context).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
@@ -94,18 +102,11 @@ class Mark(tuple):  # type: ignore[type-arg]
         return f"  line {self[0] + 1}, column {self[1] + 1}"
 
 
-class Quick(NamedTuple):
-    """What the reader made: the root node, the data, and whether all of it was plain.
-
-    ``plain``: every line was read by this reader and no mapping repeats a
-    key: there is no alias, anchor, merge key or multi-line scalar.
-    """
-
-    root: Optional[Node]
-    data: Any
-    plain: bool
-
-
+#: What the reader made: the root node, the data, and whether all of it was
+#: plain (every line read by this reader, no key repeated: no alias, anchor,
+#: merge key or multi-line scalar). A plain tuple: a NamedTuple class costs a
+#: millisecond to create, and this module is imported by every command.
+Quick = tuple[Optional[Node], Any, bool]
 Parsed = tuple[Node, Any]
 
 
@@ -117,8 +118,8 @@ def compose(lines: SourceLines, ruamel: Any) -> Quick:
     Raises Declined when the document is not for this reader, DocumentError
     for one nested too deeply.
     """
-    if _NON_PRINTABLE.search(lines.text):
-        raise Declined()
+    if not _printable(lines.text):
+        raise Declined()  # ruamel will say which character
     return _Reader(lines, ruamel).document()
 
 
@@ -129,11 +130,11 @@ class _Reader:
         yaml = ruamel.yaml()
         self.constructor = yaml.constructor
         # ruamel's YAML 1.1 implicit resolvers, by first character (its own
-        # resolve() looks them up the same way, only slowly)
-        self.resolvers: dict[Optional[str], list[tuple[Any, Any]]] = dict(
-            yaml.resolver.versioned_resolver
-        )
-        self.any_start = list(self.resolvers.get(None, []))
+        # resolve() looks them up the same way, only slowly); each group is
+        # compiled when first needed, as ruamel does
+        self.table: dict[Optional[str], list[tuple[Any, Any]]] = yaml.resolver.versioned_resolver
+        self.any_start = _compiled(self.table.get(None, []))
+        self.resolvers: dict[str, list[tuple[str, Any]]] = {}
         self.tags: dict[str, Tag] = {_STR: Tag(suffix=_STR)}
         self.values: dict[tuple[str, str], Any] = {}
         self.numbers: list[int] = []
@@ -151,7 +152,7 @@ class _Reader:
 
     def document(self) -> Quick:
         if not self.count:
-            return Quick(None, None, True)
+            return None, None, True
         first_text = self.texts[0]
         if _is_entry(first_text):
             raise Declined()  # a top-level sequence
@@ -163,7 +164,7 @@ class _Reader:
                 raise Declined() from None
             if self.pos != self.count:
                 raise Declined()
-            return Quick(node, node_data, self.plain)
+            return node, node_data, self.plain
         # Each top-level entry starts at column 0 (a "- " there belongs to an
         # indentless sequence, the value of the entry before it).
         starts = [
@@ -199,9 +200,7 @@ class _Reader:
             entries.append((key, value))
             self._put(data, seen, key, key_data, value_data)
         start_mark = Mark((self.numbers[0], 0))
-        return Quick(
-            MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
-        )
+        return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
 
     def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[tuple[Node, Any, Node, Any]]:
         """The top-level entries this reader could not take, read together by ruamel.
@@ -314,12 +313,7 @@ class _Reader:
             number, text = numbers[index], texts[index]
             simple = _SIMPLE_ITEM.match(text)
             if simple is not None:
-                item, item_data = self._scalar_node(
-                    simple.group(1),
-                    None,
-                    Mark((number, column + simple.start(1))),
-                    Mark((number, column + simple.end(1))),
-                )
+                item, item_data = self._simple_value(simple, number, column)
                 pos = self.pos
                 if pos < self.count and columns[pos] > column:
                     raise _NotSimple()  # a continuation line, or an error
@@ -365,19 +359,14 @@ class _Reader:
         number = self.numbers[index]
         simple = _SIMPLE_ENTRY.match(text)
         if simple is not None:
-            key_text, value_start, value_end = simple.group(1), simple.start(2), simple.end(2)
+            key_text = simple.group("key")
             key, key_data = self._scalar_node(
                 key_text,
                 None,
                 Mark((number, line_column)),
                 Mark((number, line_column + len(key_text))),
             )
-            value, value_data = self._scalar_node(
-                simple.group(2),
-                None,
-                Mark((number, line_column + value_start)),
-                Mark((number, line_column + value_end)),
-            )
+            value, value_data = self._simple_value(simple, number, line_column)
             pos = self.pos
             if pos < self.count and self.columns[pos] > column:
                 raise _NotSimple()  # a continuation line, or an error
@@ -385,6 +374,26 @@ class _Reader:
         key, key_data = self._key(number, line_column, text)
         value, value_data = self._value(index, line_column, text, key, column, depth)
         return key, key_data, value, value_data
+
+    def _simple_value(self, simple: re.Match[str], number: int, column: int) -> Parsed:
+        """The value a _SIMPLE_ENTRY or _SIMPLE_ITEM match found (``column``: the text's)."""
+        kind = simple.lastgroup
+        if kind == "plain":
+            start, end = simple.span("plain")
+            return self._scalar_node(
+                simple.group("plain"),
+                None,
+                Mark((number, column + start)),
+                Mark((number, column + end)),
+            )
+        assert kind is not None
+        start, end = simple.span(kind)  # inside the quotes
+        return self._scalar_node(
+            simple.group(kind),
+            _QUOTES[kind],
+            Mark((number, column + start - 1)),
+            Mark((number, column + end + 1)),
+        )
 
     def _value(
         self, index: int, line_column: int, text: str, key: Node, column: int, depth: int
@@ -489,12 +498,15 @@ class _Reader:
 
     def _resolve(self, value: str) -> str:
         """The tag a plain scalar gets (ruamel's resolver, for YAML 1.1)."""
-        candidates = self.resolvers.get(value[0] if value else "")
-        if candidates is None and not self.any_start:
-            return _STR
-        for suffix, pattern in (candidates or []) + self.any_start:
-            if pattern.match(value):
-                return str(suffix)
+        first = value[0] if value else ""
+        candidates = self.resolvers.get(first)
+        if candidates is None:
+            patterns = self.table.get(first)
+            candidates = _compiled(patterns) + self.any_start if patterns else self.any_start
+            self.resolvers[first] = candidates
+        for suffix, match in candidates:
+            if match(value):
+                return suffix
         return _STR
 
     def _put(
@@ -555,6 +567,30 @@ class _Reader:
         if pos >= self.count:
             return self.stream_end
         return Mark((self.numbers[pos], self.columns[pos]))
+
+
+def _printable(text: str) -> bool:
+    """True when ruamel's reader accepts every character of ``text``.
+
+    As ruamel does: ASCII text by deleting the accepted bytes, other text by
+    its (large, slow to compile) regular expression.
+    """
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return Reader.NON_PRINTABLE.search(text) is None
+
+
+def _compiled(patterns: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
+    """(tag, match function) for ruamel's resolver patterns, unwrapped from its LazyEval.
+
+    Calling ``match`` through the wrapper costs more than the match itself.
+    """
+    out = []
+    for tag, pattern in patterns:
+        unwrap = getattr(pattern, "lazy_self", None)
+        compiled = unwrap() if unwrap is not None else pattern
+        out.append((str(tag), compiled.match))
+    return out
 
 
 def _is_entry(text: str) -> bool:

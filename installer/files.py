@@ -25,7 +25,6 @@ import stat
 from pathlib import Path
 from typing import Callable, NamedTuple, Optional
 
-from installer import asuser
 from installer.errors import FileAccessError
 from installer.pathwalk import FolderMissing, Located, locate, owner_name
 
@@ -35,6 +34,8 @@ _SELINUX_XATTR = "security.selinux"
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC
 _CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
 _CHUNK = 1 << 20
+#: Hands an open descriptor to the root side (see installer.asuser).
+HandOver = Callable[[int], None]
 
 
 class Ownership(NamedTuple):
@@ -50,11 +51,6 @@ class FileIdentity(NamedTuple):
 
     device: int
     inode: int
-
-
-class _Current(NamedTuple):
-    ownership: Ownership
-    label: Optional[bytes]
 
 
 def read_bytes(path: Path, *, limit: int = MAX_READ) -> bytes:
@@ -137,19 +133,16 @@ def write_file(
                 " which does not exist; fips-setup never creates a file through a link:"
                 " remove the link, or create the file first"
             )
-        current = None
+        label: Optional[bytes] = None
         if where.entry is not None:
             _require_regular(path, where.entry, "write")
-            current = _current(where, path)
-        if current is not None:
-            wanted = current.ownership
+            wanted, label = _current(where, path)
         else:
             wanted = new_file or Ownership(os.geteuid(), os.getegid(), 0o600)
-        label = current.label if current is not None else None
         temp = f".{where.name}.{os.urandom(6).hex()}.tmp"
         written: list[FileIdentity] = []
 
-        def user_work(hand_over: asuser.HandOver) -> None:
+        def user_work(hand_over: HandOver) -> None:
             fd = os.open(temp, _CREATE_FLAGS, 0o600, dir_fd=where.folder)
             try:
                 _write_all(fd, data)
@@ -193,7 +186,7 @@ def remove_created(path: Path, identity: FileIdentity) -> bool:
             return False
         _require_same(path, entry, identity)
 
-        def user_work(hand_over: asuser.HandOver) -> None:
+        def user_work(hand_over: HandOver) -> None:
             now = os.stat(where.name, dir_fd=where.folder, follow_symlinks=False)
             _require_same(path, now, identity)
             os.unlink(where.name, dir_fd=where.folder)
@@ -227,8 +220,8 @@ def _as_folder_owner(
     where: Located,
     path: Path,
     action: str,
-    user_work: asuser.UserWork,
-    root_work: asuser.RootWork,
+    user_work: Callable[[HandOver], None],
+    root_work: HandOver,
     leftover: Optional[str] = None,
 ) -> None:
     """Run ``user_work`` as the folder's owner when root and the owner is not root.
@@ -238,6 +231,8 @@ def _as_folder_owner(
     owner = where.folder_stat.st_uid
     try:
         if os.geteuid() == 0 and owner != 0:
+            from installer import asuser  # with socket: only where a user owns the folder
+
             account = asuser.account_of(owner, where.folder_stat.st_gid)
             asuser.run_as(account, user_work, root_work)
         else:
@@ -262,7 +257,7 @@ def _own(fd: int, wanted: Ownership, label: Optional[bytes]) -> None:
             os.setxattr(fd, _SELINUX_XATTR, label)
 
 
-def _current(where: Located, path: Path) -> _Current:
+def _current(where: Located, path: Path) -> tuple[Ownership, Optional[bytes]]:
     """The owner, mode and label of the file being replaced, read through its descriptor."""
     fd = _open_existing(where, path, "write")
     try:
@@ -272,7 +267,7 @@ def _current(where: Located, path: Path) -> _Current:
             label = os.getxattr(fd, _SELINUX_XATTR)
     finally:
         os.close(fd)
-    return _Current(Ownership(info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)), label)
+    return Ownership(info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)), label
 
 
 def _open_existing(where: Located, path: Path, action: str) -> int:

@@ -20,50 +20,7 @@ from fipsconf.errors import DocumentError
 from fipsconf.helm_values import HelmRequest, edit_helm_values, secret_values
 from fipsconf.redact import Redactor
 from fipsconf.yamldoc import parse_yaml
-
-
-def alias_bomb(levels: int = 9, width: int = 9) -> str:
-    """``a: &a [x, ...]``, then each level a list of ``width`` aliases of the one before."""
-    names = "abcdefghijklmnop"
-    lines = [f"{names[0]}: &{names[0]} [" + ", ".join(["lol"] * width) + "]"]
-    for level in range(1, levels):
-        aliases = ", ".join([f"*{names[level - 1]}"] * width)
-        lines.append(f"{names[level]}: &{names[level]} [{aliases}]")
-    return "\n".join(lines) + "\nfips:\n  enabled: false\n"
-
-
-def merge_bomb(levels: int = 24) -> str:
-    """Mappings merging the one before twice (``<<: [*m1, *m1]``): entries double each level."""
-    lines = ["m0: &m0 {a: 1, b: 2}"]
-    for level in range(1, levels):
-        lines.append(f"m{level}: &m{level}\n  <<: [*m{level - 1}, *m{level - 1}]\n  k{level}: 1")
-    return "\n".join(lines) + "\n"
-
-
-HOSTILE = {
-    # name: (text, line of the error, words in it)
-    "block-nesting": (
-        "".join(f"{'  ' * i}k{i}:\n" for i in range(200)) + "  " * 200 + "v: 1\n",
-        101,
-        "more than 100 levels deep",
-    ),
-    "flow-nesting": ("x: " + "[" * 5000 + "]" * 5000 + "\n", 1, "more than 100 levels deep"),
-    "sequence-nesting": (
-        "x:\n" + "".join(f"{'  ' * i}-\n" for i in range(300)) + "  " * 300 + "- 1\n",
-        101,
-        "more than 100 levels deep",
-    ),
-    "alias-bomb": (alias_bomb(), 6, "aliases (*name) add more than 100,000 values to it"),
-    "merge-bomb": (merge_bomb(), 42, "aliases (*name) add more than 100,000 values to it"),
-    "self-reference": ("a: &a\n  b: *a\n", 1, "contains itself through an alias"),
-    "self-reference-flow": ("a: &a [1, *a]\n", 1, "contains itself through an alias"),
-    "deep-through-aliases": (
-        "a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n"
-        + "".join(f"a{i}: &a{i} [[[[[[[[[[*a{i - 1}]]]]]]]]]]\n" for i in range(1, 12)),
-        11,
-        "more than 100 levels deep",
-    ),
-}
+from tests.hostile import HOSTILE
 
 
 @pytest.mark.parametrize("name", sorted(HOSTILE))

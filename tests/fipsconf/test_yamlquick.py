@@ -239,7 +239,7 @@ def fast_reader_used(monkeypatch: pytest.MonkeyPatch) -> list[Node]:
 
     def spy(lines: SourceLines, ruamel: Any) -> Any:
         quick = real(lines, ruamel)
-        roots.append(quick.root)
+        roots.append(quick[0])
         return quick
 
     monkeypatch.setattr(yamlquick, "compose", spy)
