@@ -10,12 +10,12 @@ import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from fipsconf.errors import FipsSetupError
-from fipsconf.yamldoc import parse_yaml
 from installer.cli.render import show_result
 from installer.files import Ownership, ownership_of
 from installer.install import InstallOptions, install
 from tests.fakes import FakeHost
 from tests.installer.conftest import AGENT_GID, AGENT_UID, API_KEY, HostFactory
+from tests.oracle import load_yaml11
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
 EXAMPLE = """## @param api_key - string - required
@@ -75,7 +75,7 @@ def test_a_new_host_gets_its_settings_where_the_example_documents_them(new_host:
         .replace("# tags:\n", 'tags: ["team:a", "path:/x"]\n')
         .replace("# fips:\n", "fips:\n  enabled: true\n  https: false\n")
     )
-    assert parse_yaml(text).data["tags"] == ["team:a", "path:/x"]
+    assert load_yaml11(text)["tags"] == ["team:a", "path:/x"]
     assert ownership_of(Path(CONFIG)) == Ownership(AGENT_UID, AGENT_GID, 0o640)
     assert new_host.system.active["datadog-fips-proxy"]
     kinds = [a["kind"] for a in result.actions]
