@@ -133,6 +133,8 @@ def write_file(
                 " which does not exist; fips-setup never creates a file through a link:"
                 " remove the link, or create the file first"
             )
+        if where.entry is None and expect is not None:
+            raise _edited_meanwhile(path)  # removed (or renamed away) since it was read
         label: Optional[bytes] = None
         if where.entry is not None:
             _require_regular(path, where.entry, "write")
@@ -148,7 +150,17 @@ def write_file(
                 _write_all(fd, data)
                 os.fsync(fd)
                 hand_over(fd)
-                os.replace(temp, where.name, src_dir_fd=where.folder, dst_dir_fd=where.folder)
+                ours = os.fstat(fd)
+                try:
+                    now = os.stat(temp, dir_fd=where.folder, follow_symlinks=False)
+                    if not _same_regular_file(now, (ours.st_dev, ours.st_ino)):
+                        raise FileNotFoundError()  # renaming it would move someone's file in
+                    os.replace(temp, where.name, src_dir_fd=where.folder, dst_dir_fd=where.folder)
+                except FileNotFoundError:
+                    raise FileAccessError(
+                        f"{path}: cannot write: its temporary file was replaced by something"
+                        " else while fips-setup wrote it; nothing was written"
+                    ) from None
             except BaseException:
                 with contextlib.suppress(OSError):
                     os.unlink(temp, dir_fd=where.folder)
@@ -280,7 +292,7 @@ def _open_existing(where: Located, path: Path, action: str) -> int:
     try:
         fd = os.open(where.name, _READ_FLAGS, dir_fd=where.folder)
     except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        if exc.errno in (errno.ELOOP, errno.ENOENT):  # replaced or removed since its lstat
             raise _changed(path, action) from None
         raise _access_error(path, exc, action) from None
     info = os.fstat(fd)
@@ -300,8 +312,10 @@ def _open_existing(where: Located, path: Path, action: str) -> int:
 def _check_unchanged(where: Located, path: Path, expect: bytes) -> None:
     try:
         fd = os.open(where.name, _READ_FLAGS, dir_fd=where.folder)
-    except FileNotFoundError:
-        raise _edited_meanwhile(path) from None
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ELOOP):  # gone, or a link now
+            raise _edited_meanwhile(path) from None
+        raise
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode) or info.st_size != len(expect):

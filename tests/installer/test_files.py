@@ -314,3 +314,28 @@ def test_an_undo_leaves_another_file_in_its_place_alone(fs: FakeFilesystem) -> N
         remove_created(Path(CONFIG_PATH), identity)
     assert Path(CONFIG_PATH).read_bytes() == b"someone else's\n"
     assert remove_created(Path("/etc/datadog-agent/gone"), FileIdentity(1, 2)) is False
+
+
+def test_a_file_replaced_right_after_the_write_is_reported(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_config(fs)
+    real_replace = os.replace
+
+    def replace_then_swap(source: str, destination: str, **dir_fds: int) -> None:
+        real_replace(source, destination, **dir_fds)
+        os.unlink(CONFIG_PATH)
+        Path(CONFIG_PATH).write_bytes(b"someone else's\n")
+
+    monkeypatch.setattr(os, "replace", replace_then_swap)
+    with pytest.raises(
+        FileAccessError, match="something replaced it right after fips-setup wrote it"
+    ):
+        atomic_write(Path(CONFIG_PATH), b"new\n")
+
+
+def test_a_file_removed_since_it_was_read_is_not_created_again(fs: FakeFilesystem) -> None:
+    fs.create_dir(Path(CONFIG_PATH).parent)
+    with pytest.raises(FileAccessError, match="changed by something else"):
+        atomic_write(Path(CONFIG_PATH), b"mine\n", expect=b"site: x\n")
+    assert os.listdir(Path(CONFIG_PATH).parent) == []

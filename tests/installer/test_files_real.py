@@ -163,12 +163,13 @@ def test_the_chown_race_gives_the_folder_owner_nothing(
     folder, config, victim = hostile_folder(tmp_path)
     attacker = Attacker(folder, victim, only_as_owner=False)
     attacker.around(monkeypatch)
-    with pytest.raises(FileAccessError, match="something replaced it right after"):
+    with pytest.raises(FileAccessError, match="its temporary file was replaced by something else"):
         atomic_write(config, b"site: ddog-gov.com\n", expect=b"site: x\n")
     monkeypatch.undo()
     attacker.close()
     assert attacker.swaps >= 1
     assert_untouched(victim)
+    assert not config.is_symlink() and config.read_bytes() == b"site: x\n"
     stolen = folder / "stolen-0"
     info = stolen.stat()  # what the attacker got: its own file, as the config would be
     assert (info.st_uid, stat.S_IMODE(info.st_mode)) == (OWNER, 0o640)
@@ -181,11 +182,12 @@ def test_the_race_run_by_the_owner_against_the_forked_writer_gains_nothing(
     folder, config, victim = hostile_folder(tmp_path)
     attacker = Attacker(folder, victim, only_as_owner=True)  # acts in the child only
     attacker.around(monkeypatch)
-    with pytest.raises(FileAccessError, match="something replaced it right after"):
+    with pytest.raises(FileAccessError, match="its temporary file was replaced by something else"):
         atomic_write(config, b"site: ddog-gov.com\n", expect=b"site: x\n")
     monkeypatch.undo()
     attacker.close()
     assert_untouched(victim)
+    assert not config.is_symlink() and config.read_bytes() == b"site: x\n"
     assert (folder / "stolen-0").stat().st_uid == OWNER  # the swap happened, in the child
 
 
