@@ -60,6 +60,8 @@ _SIMPLE_VALUE = (
 _SIMPLE_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
 _SIMPLE_ITEM = re.compile(r"- +" + _SIMPLE_VALUE, re.DOTALL)
 _QUOTES = {"double": '"', "single": "'"}
+#: What the nesting of a flow collection depends on: brackets, quoted text, comments.
+_FLOW_TOKEN = re.compile(r"""[\[\]{}]|'(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|(?<=[ \t])#.*""")
 #: First characters that make a plain scalar something else (YAML 1.1, block context).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
@@ -442,6 +444,8 @@ class _Reader:
             if text[length : length + 1] != ":" or text[length + 1 : length + 2] not in ("", " "):
                 raise _NotSimple()
         else:
+            if text[0] in "[{":
+                _check_flow_depth(text, number)
             end = _key_end(text)
             if end is None:
                 raise _NotSimple()
@@ -465,6 +469,8 @@ class _Reader:
                 return SequenceNode(_SEQ, [], start, end, True), []
             return MappingNode(_MAP, [], start, end, True), {}
         else:
+            if first in "[{":
+                _check_flow_depth(text, number)
             comment = text.find(" #")
             value = (text if comment < 0 else text[:comment]).rstrip(" ")
             if not _plain(value) or ": " in value or value[-1] == ":":
@@ -591,6 +597,25 @@ def _compiled(patterns: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
         compiled = unwrap() if unwrap is not None else pattern
         out.append((str(tag), compiled.match))
     return out
+
+
+def _check_flow_depth(text: str, number: int) -> None:
+    """Refuse a flow collection at the start of ``text`` nested beyond MAX_DEPTH on its line.
+
+    ruamel would refuse it too, after a second of looking ahead for keys;
+    in flow context every bracket outside quotes and comments is structure.
+    """
+    depth = 0
+    for match in _FLOW_TOKEN.finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep(number + 1)
+        elif token == "]" or token == "}":
+            depth -= 1
+            if depth == 0:
+                return
 
 
 def _is_entry(text: str) -> bool:
