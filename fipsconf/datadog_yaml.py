@@ -7,6 +7,7 @@ beside a block, are ambiguous and refused with their line numbers.
 
 from __future__ import annotations
 
+import bisect
 import re
 from typing import Any, NamedTuple, Optional
 
@@ -142,18 +143,28 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
     ):
         return {}
     patterns = {key: re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z") for key in keys}
-    taken: set[int] = set()
+    candidates = [
+        (number, key)
+        for number, content in enumerate(doc.lines.contents)
+        if content.startswith("#")
+        for key, pattern in patterns.items()
+        if pattern.match(content)
+    ]
+    if not candidates:
+        return {}
+    inside: set[int] = set()
     if isinstance(root, MappingNode):
-        taken = multiline_scalar_lines(root)
-        for key_node, value_node in root.value:
-            taken.update(range(key_node.start_mark.line, entry_end_line(key_node, value_node) + 1))
+        # a plain document has no multi-line scalar
+        inside = set() if doc.plain else multiline_scalar_lines(root)
+        starts = [key_node.start_mark.line for key_node, _ in root.value]
+        for number, _key in candidates:
+            entry = bisect.bisect_right(starts, number) - 1
+            if entry >= 0 and number <= entry_end_line(*root.value[entry]):
+                inside.add(number)
     slots: dict[str, int] = {}
-    for number, content in enumerate(doc.lines.contents):
-        if number in taken or not content.startswith("#"):
-            continue
-        for key, pattern in patterns.items():
-            if key not in slots and pattern.match(content):
-                slots[key] = number
+    for number, key in candidates:
+        if number not in inside and key not in slots:
+            slots[key] = number
     return slots
 
 

@@ -15,6 +15,7 @@ import re
 from typing import Any, NamedTuple, Optional, Union
 
 from fipsconf.errors import DocumentError
+from fipsconf.limits import MAX_DEPTH, too_deep
 from fipsconf.redact import MASK
 from fipsconf.scalars import strict_equal
 from fipsconf.yamldoc import BOM
@@ -80,6 +81,7 @@ def parse_json(text: str, *, expected: str) -> JsonDocument:
     body = text[len(bom) :]
     if not body.strip():
         raise DocumentError(f"is empty; expected {expected}", line=1)
+    _check_nesting(body)
     try:
         data = json.loads(body, object_pairs_hook=_no_duplicate_keys, parse_constant=_no_constants)
     except json.JSONDecodeError as exc:
@@ -94,6 +96,29 @@ def parse_json(text: str, *, expected: str) -> JsonDocument:
         line = body.count("\n", 0, where.end()) + 1 if where else None
         raise DocumentError(f"invalid JSON, {exc} is not a JSON value", line=line) from None
     return JsonDocument(bom=bom, body=body, data=data, style=JsonStyle.detect(body))
+
+
+#: A JSON string, or one bracket: what the nesting depends on.
+_STRING_OR_BRACKET = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?|[\[\]{}]')
+_OPENING = frozenset("[{")
+
+
+def _check_nesting(body: str) -> None:
+    """Refuse arrays and objects nested more than MAX_DEPTH deep (json's recursion would fail).
+
+    Linear: one scan that skips strings; the detailed one only finds the line to report.
+    """
+    if body.count("[") + body.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    for match in _STRING_OR_BRACKET.finditer(body):
+        token = match.group()
+        if token in _OPENING:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep(body.count("\n", 0, match.start()) + 1)
+        elif token in ("]", "}"):
+            depth -= 1
 
 
 def _json_error(exc: json.JSONDecodeError, body: str) -> DocumentError:

@@ -176,13 +176,11 @@ def nameservers(text: str) -> dict[str, list[str]]:
 def with_nameservers(text: str, wanted: dict[str, list[str]]) -> str:
     """The configuration with each named ``resolvers`` section's nameservers set to ``wanted``.
 
-    Sections not named in ``wanted`` are left alone; see :func:`with_resolvers`
-    for where the lines go.
+    Sections not named in ``wanted`` (or not in the file) are left alone; see
+    :func:`with_resolvers` for where the lines go. One pass over the file,
+    however many sections.
     """
-    for section, lines in wanted.items():
-        if any(s.name == section for s in resolvers_sections(text)):
-            text = with_resolvers(text, section, lines)
-    return text
+    return _set_resolvers(lines_of(text), {name: (new, True) for name, new in wanted.items()})
 
 
 class Nameserver(NamedTuple):
@@ -326,57 +324,67 @@ def with_resolvers(
     (it is never added). Raises DocumentError when there is no such section.
     """
     lines = lines_of(text)
-    members = [
-        index
-        for index, line in enumerate(lines)
-        if line.section == "resolvers" and line.section_name == section
-    ]
-    if not members:
+    if not any(line.section == "resolvers" and line.section_name == section for line in lines):
         raise DocumentError(f"has no 'resolvers {section}' section")
-    header = members[0]
-    body = members[1:]
+    return _set_resolvers(lines, {section: (nameserver_lines, parse_resolv_conf)})
 
-    def first_word(index: int) -> str:
-        words = lines[index].text.split()
-        return words[0] if words else ""
 
-    live = [i for i in body if first_word(i) == "nameserver"]
-    examples = [i for i in body if lines[i].text.strip().lstrip("#").split()[:1] == ["nameserver"]]
-    parse = [i for i in body if first_word(i) == "parse-resolv-conf"]
-    if live:
-        anchor = live[0]
-    elif examples:
-        anchor = examples[-1] + 1
-    elif parse:
-        anchor = parse[-1] + 1
-    else:
-        anchor = header + 1
-    dropped = set(live) | (set(parse) if not parse_resolv_conf else set())
-    neighbour = lines[min(anchor, len(lines) - 1)] if anchor < len(lines) else lines[header]
-    ending = neighbour.ending or lines[header].ending or "\n"
-    new = _nameserver_lines(lines, section, nameserver_lines, ending)
+def _set_resolvers(lines: list[Line], wanted: dict[str, tuple[list[str], bool]]) -> str:
+    """Set the nameserver lines (and ``parse-resolv-conf``) of the sections in ``wanted``.
+
+    ``wanted``: section name -> (its nameserver lines, keep ``parse-resolv-conf``).
+    Linear in the file's length: each section's lines are grouped once.
+    """
+    members: dict[str, list[int]] = {}
+    for index, line in enumerate(lines):
+        if line.section == "resolvers" and line.section_name in wanted:
+            members.setdefault(line.section_name, []).append(index)
+    inserts: dict[int, list[Line]] = {}
+    dropped: set[int] = set()
+    for section, indexes in members.items():
+        new_lines, keep_parse = wanted[section]
+        header, body = indexes[0], indexes[1:]
+        words = {i: lines[i].text.split()[:1] for i in body}
+        live = [i for i in body if words[i] == ["nameserver"]]
+        examples = [
+            i for i in body if lines[i].text.strip().lstrip("#").split()[:1] == ["nameserver"]
+        ]
+        parse = [i for i in body if words[i] == ["parse-resolv-conf"]]
+        if live:
+            anchor = live[0]
+        elif examples:
+            anchor = examples[-1] + 1
+        elif parse:
+            anchor = parse[-1] + 1
+        else:
+            anchor = header + 1
+        dropped.update(live)
+        if not keep_parse:
+            dropped.update(parse)
+        neighbour = lines[anchor] if anchor < len(lines) else lines[header]
+        ending = neighbour.ending or lines[header].ending or "\n"
+        indent = next(
+            (
+                lines[i].text[: len(lines[i].text) - len(lines[i].text.lstrip())]
+                for i in body
+                if lines[i].text[:1].isspace()
+            ),
+            "    ",
+        )
+        inserts.setdefault(anchor, []).extend(
+            Line(-1, indent + text, ending, "resolvers", section) for text in new_lines
+        )
     out: list[Line] = []
     for index, line in enumerate(lines):
-        if index == anchor:
-            out.extend(new)
+        out.extend(inserts.get(index, ()))
         if index not in dropped:
             out.append(line)
-    if anchor >= len(lines):
+    tail = inserts.get(len(lines))
+    if tail:
         if out and not out[-1].ending:
-            out[-1] = out[-1]._replace(ending=ending)
-        out.extend(new)
+            out[-1] = out[-1]._replace(ending=tail[0].ending)
+        out.extend(tail)
     return _join(out)
-
-
-def _nameserver_lines(
-    lines: list[Line], section: str, wanted: list[str], ending: str
-) -> list[Line]:
-    indent = "    "
-    for line in lines:
-        if line.section == "resolvers" and line.section_name == section and line.text[:1].isspace():
-            indent = line.text[: len(line.text) - len(line.text.lstrip())]
-            break
-    return [Line(-1, indent + text, ending or "\n", "resolvers", section) for text in wanted]
 
 
 class Server(NamedTuple):

@@ -21,14 +21,15 @@ _SECRET_WORDS = (  # the words the patterns below start from, lowercased, and UR
     *("bearer", "auth", "basic "),
 )
 # The patterns below run on single lines that contain a secret word or "://".
-_YAML_LINE = re.compile(
-    r"\A(?P<lead>[ \t]*(?:-[ \t]+)?[\"']?[\w.-]*"
-    + _SECRET_NAME
-    + r"[\"']?[ \t]*:[ \t]+)(?P<value>[^\s#][^\r\n]*?)(?P<trail>[ \t]+#.*)?\Z",
-    re.IGNORECASE | re.DOTALL,
+# Each may start only once per run of name characters (a look-behind, not \b):
+# hostile lines such as "a-a-a-...-token=" stay linear in their length.
+_YAML_LEAD = re.compile(
+    r"[ \t]*(?:-[ \t]+)?[\"']?[\w.-]*" + _SECRET_NAME + r"[\"']?[ \t]*:[ \t]+(?=[^\s#])",
+    re.IGNORECASE,
 )
+_COMMENT = re.compile(r"[ \t]#")
 _ENV_ASSIGNMENT = re.compile(
-    r"(?P<lead>\b[\w-]*" + _SECRET_NAME + r"=)(?P<value>[^\s'\"]+)", re.IGNORECASE
+    r"(?P<lead>(?<![\w-])[\w-]*" + _SECRET_NAME + r"=)(?P<value>[^\s'\"]+)", re.IGNORECASE
 )
 _JSON_PAIR = re.compile(
     r"(?P<lead>\"[\w.-]*"
@@ -49,15 +50,20 @@ _AUTHORIZATION = re.compile(
     r"|\b(?:bearer|basic)[ \t]+)(?P<value>[\w.~+/=-]{4,})",
     re.IGNORECASE,
 )
-_URL_PASSWORD = re.compile(r"(?P<lead>\b[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^@\s/]+)@", re.I)
+_URL_PASSWORD = re.compile(
+    r"(?P<lead>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^@\s/]+)@", re.I
+)
 _LINE_END = re.compile("[\r\n]")
 #: Shorter registered values would mask too much ordinary text to be useful.
 _MIN_SECRET_LENGTH = 4
 
 
+_SECRET_KEY = re.compile(_SECRET_NAME + r"\Z", re.IGNORECASE)
+
+
 def is_secret_key(name: str) -> bool:
     """True when a configuration key's value must never be shown."""
-    return re.search(_SECRET_NAME + r"\Z", name, re.IGNORECASE) is not None
+    return _SECRET_KEY.search(name) is not None
 
 
 class Redactor:
@@ -110,48 +116,69 @@ def _mask_secret_lines(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters change length when lowered
         lowered = re.sub(r"[^\x00-\x7f]", "\x00", text).lower()
-    starts: set[int] = set()
+    lines: dict[int, int] = {}  # start -> end of each line holding a trigger word
     for word in _SECRET_WORDS:
         position = lowered.find(word)
         while position != -1:
-            starts.add(_line_start(text, position))
-            position = lowered.find(word, position + len(word))
-    if not starts:
+            start = _line_start(text, position)
+            end = lines.get(start)
+            if end is None:
+                match = _LINE_END.search(text, position)
+                end = lines[start] = match.start() if match else len(text)
+            position = lowered.find(word, end)  # the rest of this line is masked already
+    if not lines:
         return text
     out: list[str] = []
     done = 0
-    for start in sorted(starts):
-        match = _LINE_END.search(text, start)
-        end = match.start() if match else len(text)
+    for start in sorted(lines):
         out.append(text[done:start])
-        out.append(_mask_line(text[start:end]))
-        done = end
+        out.append(_mask_line(text[start : lines[start]]))
+        done = lines[start]
     out.append(text[done:])
     return "".join(out)
 
 
 def _line_start(text: str, position: int) -> int:
-    return max(text.rfind("\n", 0, position), text.rfind("\r", 0, position)) + 1
+    after_newline = text.rfind("\n", 0, position) + 1
+    # a lone CR ends a line too; look for one only after the last LF (linear time)
+    return max(after_newline, text.rfind("\r", after_newline, position) + 1)
 
 
 def _mask_line(line: str) -> str:
-    line = _JSON_PAIR.sub(lambda m: f'{m.group("lead")}"{MASK}"', line)
-    line = _YAML_LINE.sub(_keep_lead_and_trail, line)
-    line = _ENV_ASSIGNMENT.sub(lambda m: m.group("lead") + MASK, line)
-    line = _OPTION_VALUE.sub(_mask_value, line)
+    # Each pattern needs a character of its own: skip those that cannot match.
+    if '"' in line:
+        line = _JSON_PAIR.sub(lambda m: f'{m.group("lead")}"{MASK}"', line)
+    if ":" in line:
+        line = _mask_yaml_value(line)
+    if "=" in line:
+        line = _ENV_ASSIGNMENT.sub(lambda m: m.group("lead") + MASK, line)
+    if "-" in line:
+        line = _OPTION_VALUE.sub(_mask_value, line)
     line = _AUTHORIZATION.sub(_mask_value, line)
-    return _URL_PASSWORD.sub(lambda m: m.group("lead") + MASK + "@", line)
+    if "://" in line:
+        line = _URL_PASSWORD.sub(lambda m: m.group("lead") + MASK + "@", line)
+    return line
 
 
 def _mask_value(match: re.Match[str]) -> str:
     return match.group("lead") + MASK
 
 
-def _keep_lead_and_trail(match: re.Match[str]) -> str:
-    value = match.group("value")
-    if value in ("~", "null", "''", '""', MASK, f'"{MASK}"'):
-        return match.group(0)
-    return match.group("lead") + MASK + (match.group("trail") or "")
+def _mask_yaml_value(line: str) -> str:
+    """``key: value  # comment`` with a secret key: the value masked, the comment kept."""
+    lead = _YAML_LEAD.match(line)
+    if lead is None:
+        return line
+    rest = line[lead.end() :]
+    comment = _COMMENT.search(rest)
+    cut = len(rest)
+    if comment is not None:  # the comment starts with the blanks before its "#"
+        cut = comment.start()
+        while rest[cut - 1] in " \t":
+            cut -= 1
+    if rest[:cut] in ("~", "null", "''", '""', MASK, f'"{MASK}"'):
+        return line
+    return line[: lead.end()] + MASK + rest[cut:]
 
 
 #: The process-wide redactor every output path goes through.

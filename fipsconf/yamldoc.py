@@ -17,16 +17,30 @@ document be parsed again in full.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 import warnings
 from itertools import accumulate
 from typing import Any, Iterator, NamedTuple, Optional, Union
 
 from ruamel.yaml import YAML
+from ruamel.yaml.composer import Composer
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from fipsconf import yamlquick
 from fipsconf.errors import DocumentError
+from fipsconf.limits import (
+    ALIAS_BUDGET,
+    MAX_DEPTH,
+    SLOW_READ_LIMIT,
+    StructureError,
+    refers_to_itself,
+    too_deep,
+    too_many_aliases,
+    too_slow_to_read,
+)
 
 #: Line breaks as YAML 1.1 (and Go's yaml.v2) count them.
 LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
@@ -92,6 +106,9 @@ class YamlDocument(NamedTuple):
     lines: SourceLines
     root: Optional[Node]
     data: Any
+    #: Read line by line with nothing but plain block YAML: no alias, anchor,
+    #: merge key or multi-line scalar (walks looking for them can be skipped).
+    plain: bool = False
 
     @property
     def body(self) -> str:
@@ -123,25 +140,61 @@ def parse_yaml(text: str) -> YamlDocument:
     """Parse one YAML document with the Agent's YAML 1.1 semantics.
 
     Raises DocumentError (with the line) for invalid YAML, several documents
-    in one stream, or a key given twice in one mapping.
+    in one stream, a key given twice in one mapping, collections nested more
+    than 100 levels deep, and aliases that expand without bound.
     """
+    with _collector_paused():
+        return _parse(text)
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a document is read.
+
+    Reading makes objects by the hundred thousand, none of them in a cycle of
+    its own making; the collector would walk them all again and again (40% of
+    the time for a large file). It runs again, as before, afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _parse(text: str) -> YamlDocument:
     bom = BOM if text.startswith(BOM) else ""
     lines = SourceLines(text[len(bom) :])
-    parsed, root = _compose_without_comment_lines(lines)
-    if not parsed:
-        root = _compose(lines.text)
-    if root is not None:
+    try:
+        root, data, plain = yamlquick.compose(lines, _RUAMEL)
+    except yamlquick.Declined as declined:
+        parsed, root = _compose_without_comment_lines(lines, declined.line)
+        if not parsed:
+            if len(lines.text) > 8 * SLOW_READ_LIMIT:  # comments cost ruamel less
+                raise too_slow_to_read(len(lines.text), declined.line) from None
+            root = _compose(lines.text)
+        if root is not None:
+            _reject_duplicate_keys(root)
+        return YamlDocument(bom=bom, lines=lines, root=root, data=_construct(root))
+    if root is not None and not plain:
         _reject_duplicate_keys(root)
-    return YamlDocument(bom=bom, lines=lines, root=root, data=_construct(root))
+    return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
 
 
-def _compose_without_comment_lines(lines: SourceLines) -> tuple[bool, Optional[Node]]:
+def _compose_without_comment_lines(
+    lines: SourceLines, hint: Optional[int] = None
+) -> tuple[bool, Optional[Node]]:
     """Compose the document with comment and blank lines left out, when that is sound.
 
     Marks in the returned tree are moved back to the lines of the full text.
     Returns ``(False, None)`` when the shortcut does not apply: nothing to
     leave out, an error (reported from the full text instead), or a left-out
     line inside a multi-line scalar, where it would have been content.
+    Raises StructureError (its line in the full text) for a hostile shape,
+    and for more content than the slow reader takes (``hint``: the line to
+    name then).
     """
     # Only space-indented lines: a tab before a comment is an error for the
     # Agent's parser too, and must reach ours.
@@ -150,14 +203,19 @@ def _compose_without_comment_lines(lines: SourceLines) -> tuple[bool, Optional[N
         for number, content in enumerate(lines.contents)
         if content.strip(" ") and not content.lstrip(" ").startswith("#")
     ]
-    if len(kept) == len(lines.contents):
-        return False, None
     contents, breaks = lines.contents, lines.breaks
     short = "".join(
         contents[number] + (breaks[number] if number < len(breaks) else "") for number in kept
     )
+    if len(short) > SLOW_READ_LIMIT:
+        raise too_slow_to_read(len(short), hint)
+    if len(kept) == len(lines.contents):
+        return False, None
     try:
         root = _compose(short)
+    except StructureError as exc:  # its line, in the full text
+        line = kept[min(exc.line, len(kept)) - 1] + 1 if exc.line and kept else exc.line
+        raise StructureError(exc.message, line=line) from None
     except DocumentError:
         return False, None
     if root is None:
@@ -177,13 +235,39 @@ def _compose_without_comment_lines(lines: SourceLines) -> tuple[bool, Optional[N
     return True, root
 
 
+class _DepthLimitedComposer(Composer):  # type: ignore[misc]
+    """ruamel's composer, refusing collections nested more than MAX_DEPTH deep.
+
+    Its recursion would otherwise end in a RecursionError (a traceback).
+    """
+
+    nesting = 0
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_sequence_node, anchor)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_mapping_node, anchor)
+
+    def _nested(self, compose: Any, anchor: Any) -> Any:
+        self.nesting += 1
+        try:
+            if self.nesting > MAX_DEPTH:
+                raise too_deep(self.parser.peek_event().start_mark.line + 1)
+            return compose(anchor)
+        finally:
+            self.nesting -= 1
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 1)
+    yaml.Composer = _DepthLimitedComposer
     return yaml
 
 
 def _compose(text: str) -> Optional[Node]:
+    """ruamel's node tree of ``text``. Raises DocumentError (hostile structure included)."""
     yaml = _yaml()
     try:
         with warnings.catch_warnings():
@@ -191,7 +275,64 @@ def _compose(text: str) -> Optional[Node]:
             node = yaml.compose(text)
     except YAMLError as exc:
         raise _document_error(exc) from None
-    return node if isinstance(node, Node) else None
+    if not isinstance(node, Node):
+        return None
+    if yaml.composer.anchors:  # without an anchor there is no alias
+        check_aliases(node)
+    return node
+
+
+def check_aliases(root: Node) -> None:
+    """Refuse a tree whose aliases expand it without bound, nest it too deep, or loop.
+
+    The expanded size and depth of each collection (every alias counted as
+    a copy of what it names) is computed once per node, in time linear in
+    the tree. Raises StructureError with the line where a limit is passed.
+    """
+    size: dict[int, int] = {}
+    depth: dict[int, int] = {}
+    scalars: set[int] = set()
+    finished: list[Node] = []  # collections, children before parents
+    open_nodes: set[int] = set()
+    work: list[tuple[Node, Optional[list[Node]]]] = [(root, None)]
+    while work:
+        node, children = work.pop()
+        key = id(node)
+        if children is not None:  # all its children are done
+            total, deepest = 1, 0  # a scalar is not a level (as for the composer)
+            for child in children:
+                if isinstance(child, ScalarNode):
+                    total += 1
+                    scalars.add(id(child))
+                else:
+                    total += size[id(child)]
+                    deepest = max(deepest, depth[id(child)])
+            size[key], depth[key] = total, deepest + 1
+            open_nodes.discard(key)
+            finished.append(node)
+            continue
+        if key in size:
+            continue
+        if key in open_nodes:
+            raise refers_to_itself(node.start_mark.line + 1)
+        open_nodes.add(key)
+        children = _children(node)
+        work.append((node, children))
+        work.extend((child, None) for child in children if not isinstance(child, ScalarNode))
+    limit = len(size) + len(scalars) + ALIAS_BUDGET  # what it holds, and then some
+    for node in finished:
+        if size[id(node)] > limit:
+            raise too_many_aliases(node.start_mark.line + 1)
+        if depth[id(node)] > MAX_DEPTH:
+            raise too_deep(node.start_mark.line + 1)
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    return []
 
 
 def _construct(root: Optional[Node]) -> Any:
@@ -236,6 +377,15 @@ def multiline_scalar_lines(root: Node) -> set[int]:
                 last = end.line if end.column > 0 else end.line - 1
                 covered.update(range(start.line + 1, last + 1))
     return covered
+
+
+class _RUAMEL:
+    """The slow, complete reader, for :mod:`fipsconf.yamlquick` to hand pieces to."""
+
+    compose = staticmethod(_compose)
+    construct = staticmethod(_construct)
+    yaml = staticmethod(_yaml)
+    walk = staticmethod(lambda root: walk(root))
 
 
 def walk(root: Node) -> Iterator[Node]:
@@ -300,11 +450,12 @@ def scalar_key(node: Node) -> Optional[str]:
 
 
 def _reject_duplicate_keys(root: Node) -> None:
+    """Refuse a mapping that spells a key twice (entries a merge key brought in aside)."""
     for node in walk(root):
         if not isinstance(node, MappingNode):
             continue
-        first_seen: dict[tuple[str, str], Node] = {}
-        for key, _value in node.value:
+        first_seen: dict[tuple[Optional[str], str], Node] = {}
+        for key, _value in own_entries(node):
             text = scalar_key(key)
             if text is None or key.tag == "tag:yaml.org,2002:merge":
                 continue

@@ -11,7 +11,6 @@ assignments applied, or nothing is returned.
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any, Callable, Mapping, NamedTuple, Optional, Union
 
@@ -109,7 +108,8 @@ class _Editor:
         self.top_level_slots = top_level_slots
         self.edits: list[_TextEdit] = []
         self.applied: list[tuple[Path, Any, Value]] = []
-        self.shared = shared_mappings(doc.root) if doc.root is not None else set()
+        # a plain document has no anchor, so no mapping is shared
+        self.shared = shared_mappings(doc.root) if doc.root is not None and not doc.plain else set()
 
     # -- navigation -------------------------------------------------------
 
@@ -427,12 +427,13 @@ def _build_tree(assignments: list[Assignment]) -> _Tree:
 
 
 def _expected_data(original: Any, applied: list[tuple[Path, Any, Value]]) -> Any:
-    data = copy.deepcopy(original) if original is not None else {}
+    """The original data with the assignments applied (copied along their paths only)."""
+    data = dict(original) if isinstance(original, dict) else {}
     for path, _before, after in applied:
         node = data
         for key in path[:-1]:
-            if not isinstance(node.get(key), dict):
-                node[key] = {}
+            child = node.get(key)
+            node[key] = dict(child) if isinstance(child, dict) else {}
             node = node[key]
         node[path[-1]] = after
     return data

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Collection, Optional
 
 from packaging.version import InvalidVersion, Version
 
 from fipsconf.envfiles import OVERRIDE_VARIABLES, Override, environment_file, systemd_unit
 from installer.errors import PreconditionError
-from installer.files import read_bytes
+from installer.files import read_text
 from installer.host import Host
 from installer.packages import (
     AGENT_PACKAGE,
@@ -74,18 +73,19 @@ def agent_environment(host: Host, names: Collection[str]) -> list[Override]:
     """Variables among ``names`` set for the Agent service (environment file, unit, drop-ins).
 
     Raises FileAccessError naming a file that exists but cannot be read
-    (``/etc/datadog-agent/environment`` is often root-only).
+    (``/etc/datadog-agent/environment`` is often root-only), or not safely
+    (an untrusted link, a FIFO, a file over the size limit).
     """
     found: list[Override] = []
     env_file = host.path(ENVIRONMENT_FILE)
-    if env_file.exists():
-        found += environment_file(_text(env_file), ENVIRONMENT_FILE, names)
+    if env_file.exists() or env_file.is_symlink():  # a FIFO or a link is refused, not skipped
+        found += environment_file(read_text(env_file), ENVIRONMENT_FILE, names)
     for location in _UNIT_FILES:
         path = host.path(location)
         files = sorted(path.glob("*.conf")) if path.is_dir() else [path] if path.is_file() else []
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
-            found += systemd_unit(_text(unit), shown, names)
+            found += systemd_unit(read_text(unit), shown, names)
     return found
 
 
@@ -100,7 +100,3 @@ def agent_overrides(host: Host) -> list[Override]:
 def fips_overrides(host: Host) -> list[Override]:
     """``DD_FIPS_*`` variables set for the Agent service outside datadog.yaml."""
     return [override for override in agent_overrides(host) if override.is_fips]
-
-
-def _text(path: Path) -> str:
-    return read_bytes(path).decode("utf-8", errors="replace")

@@ -42,7 +42,13 @@ from fipsconf.helm_values import (
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.errors import FileAccessError, PreconditionError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.files import (
+    FileIdentity,
+    Ownership,
+    ownership_of,
+    read_bytes,
+    write_file,
+)
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
 from installer.undo import file_undo
@@ -129,9 +135,10 @@ class _FilePlan(NamedTuple):
         target, current = self.target, self.current
         assert target is not None
         new_file = Ownership(os.geteuid(), os.getegid(), self.mode)
+        written: list[FileIdentity] = []
 
         def run() -> None:
-            atomic_write(target, self.after, expect=current, new_file=new_file)
+            written.append(write_file(target, self.after, expect=current, new_file=new_file))
 
         return Step(
             kind="write-file",

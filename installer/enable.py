@@ -22,6 +22,7 @@ from fipsconf.envfiles import Override, as_bool, is_bool
 from installer.agent import agent_overrides, check_agent
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.errors import PreconditionError
+from installer.files import read_text
 from installer.host import Host
 from installer.journal import Journal, locked_run, unfinished_warning
 from installer.packages import PROXY_PACKAGE, PackageError, PackageManager, package_manager_for
@@ -399,7 +400,7 @@ def wait_for_proxy(host: Host, services: ServiceManager) -> None:
     """Poll until every port the proxy binds accepts a connection. Raises ServiceError."""
     from installer.proxy import PROXY_CONFIG
 
-    text = host.path(PROXY_CONFIG).read_text()
+    text = read_text(host.path(PROXY_CONFIG))
     targets = listen_targets(text)
     pending = list(targets)
 

@@ -23,7 +23,7 @@ from fipsconf.yamldoc import decode_utf8, parse_yaml
 from fipsconf.yamledit import case_insensitive_keys, set_values
 from installer.enable import EnableOptions, enable, require_root, restart_and_confirm
 from installer.errors import FileAccessError, PreconditionError
-from installer.files import atomic_write, read_bytes
+from installer.files import atomic_write, read_bytes, read_text
 from installer.host import Host
 from installer.interrupts import Interrupted
 from installer.journal import Journal, locked_run
@@ -51,9 +51,9 @@ def read_settings(environment: Mapping[str, str]) -> NewHostSettings:
     api_key = None
     if key_file:
         try:
-            api_key = Path(key_file).read_text().strip()
-        except OSError as exc:
-            raise FileAccessError(f"DD_API_KEY_FILE {key_file}: {exc.strerror}") from None
+            api_key = read_text(Path(key_file)).strip()
+        except FileAccessError as exc:
+            raise FileAccessError(f"DD_API_KEY_FILE: {exc}") from None
     settings = settings_from_environment(environment, api_key)
     for secret in (settings.api_key, settings.app_key):
         if secret:

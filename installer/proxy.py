@@ -8,8 +8,13 @@ from typing import NamedTuple, Optional
 
 from fipsconf import proxy_cfg
 from fipsconf.errors import DocumentError
-from installer.errors import FileAccessError, PreconditionError
-from installer.files import Ownership, atomic_write, ownership_of, read_bytes
+from installer.errors import PreconditionError
+from installer.files import (
+    Ownership,
+    atomic_write,
+    ownership_of,
+    read_bytes,
+)
 from installer.host import Host
 from installer.results import FileDiff, Template
 
@@ -121,19 +126,6 @@ def write_proxy_config(host: Host, change: ProxyConfigChange) -> None:
         expect=change.before,
         new_file=proxy_ownership(host),
     )
-
-
-def restore_proxy_config(change: ProxyConfigChange) -> None:
-    """Put the configuration back as it was before :func:`write_proxy_config`."""
-    if change.before is None:
-        try:
-            change.path.unlink()
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise FileAccessError(f"{change.path}: cannot remove: {exc.strerror}") from None
-        return
-    atomic_write(change.path, change.before)
 
 
 def listen_targets(text: str) -> list[tuple[str, int]]:

@@ -144,7 +144,9 @@ class RemoveFile(UndoAction):
 
     def conflict(self, context: UndoContext) -> Optional[str]:
         path = Path(self.path)
-        if self.after_sha256 is None or path.is_symlink() or not path.exists():
+        if path.is_symlink():
+            return f"{self.path} was replaced by a symbolic link since fips-setup created it"
+        if self.after_sha256 is None or not path.exists():
             return None
         if digest(read_bytes(path)) != self.after_sha256:
             return f"{self.path} was changed by something else since fips-setup created it"
@@ -155,14 +157,9 @@ class RemoveFile(UndoAction):
         if problem:
             raise UndoConflict(f"{problem}; it is left as it is")
         path = Path(self.path)
-        if not path.exists() and not path.is_symlink():
+        if not path.exists():
             return False
-        try:
-            path.unlink()
-        except FileNotFoundError:
-            return False
-        except OSError as exc:
-            raise UndoConflict(f"{self.path}: cannot remove: {exc.strerror}") from None
+        remove(path)  # the entry itself, in its open folder, as the folder's owner
         return True
 
     def fields(self) -> dict[str, Any]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 import socket
+import stat
 import subprocess
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, Optional
 
 import pytest
+from pyfakefs import fake_os
+
+from installer import asuser
 
 REPO = Path(__file__).resolve().parent.parent
 #: Set by .ci/run: a missing prerequisite fails instead of skipping.
@@ -71,4 +75,38 @@ def _no_real_processes_or_network(
     monkeypatch.setattr(socket.socket, "connect", _refuse("network connection"))
     monkeypatch.setattr(socket.socket, "connect_ex", _refuse("network connection"))
     monkeypatch.setattr(socket, "getaddrinfo", _refuse("DNS lookup"))
+    # Writing as a folder's owner forks; unit tests run both sides in-process.
+    monkeypatch.setattr(asuser, "run_as", asuser.in_process)
     yield
+
+
+_fake_open = fake_os.FakeOsModule.open
+
+
+def _open_keeping_mode(
+    self: fake_os.FakeOsModule,
+    path: Any,
+    flags: int,
+    mode: Optional[int] = None,
+    *,
+    dir_fd: Optional[int] = None,
+) -> int:
+    """pyfakefs's os.open, without its chmod of a file that already exists.
+
+    (The real call uses ``mode`` only for a file it creates; pyfakefs applies
+    it on every open, which would change the modes the tests check.)
+    """
+    try:
+        before: Optional[os.stat_result] = self.stat(path, dir_fd=dir_fd)
+    except (OSError, TypeError):
+        before = None
+    fd = _fake_open(self, path, flags, mode, dir_fd=dir_fd)
+    if before is not None and not stat.S_ISDIR(before.st_mode):
+        self.filesystem.resolve(fd, allow_fd=True).st_mode = before.st_mode
+    return fd
+
+
+@pytest.fixture(autouse=True)
+def _pyfakefs_open_keeps_modes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """See :func:`_open_keeping_mode`."""
+    monkeypatch.setattr(fake_os.FakeOsModule, "open", _open_keeping_mode)

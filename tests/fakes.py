@@ -9,11 +9,12 @@ state after a run. Failures are injected per command prefix.
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Optional, Sequence
 
-from installer import interrupts
+from installer import asuser, interrupts
 from installer.host import Clock, Host
 from installer.net import REFUSED, DnsAnswer, HttpAnswer
 from installer.runner import CommandError, ProcessResult, Runner, failure_message
@@ -379,3 +380,32 @@ def make_executable(path: str) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text("#!/bin/sh\n")
     target.chmod(target.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def folders_like_a_host(root: str = "/") -> None:
+    """Give every folder pyfakefs made open to all (its default, 777) a host's mode, 755.
+
+    Run after creating a fake tree: with world-writable folders no symlink
+    would be trusted.
+    """
+    for folder, _subfolders, _files in os.walk(root):
+        if stat.S_IMODE(os.stat(folder).st_mode) == 0o777:
+            os.chmod(folder, 0o755)
+
+
+class AccountSwitchSpy:
+    """Stands in for ``asuser.run_as`` in unit tests: runs both parts here, records whom for."""
+
+    def __init__(self) -> None:
+        self.accounts: list[asuser.Account] = []
+
+    def __call__(
+        self, account: asuser.Account, user_work: asuser.UserWork, root_work: asuser.RootWork
+    ) -> None:
+        self.accounts.append(account)
+        asuser.in_process(account, user_work, root_work)
+
+    @property
+    def uids(self) -> list[int]:
+        """The uid of each account work was done as, in order."""
+        return [account.uid for account in self.accounts]

@@ -17,6 +17,7 @@ import pytest
 from fipsconf.datadog_yaml import DatadogYamlEdit, FipsRequest, edit_datadog_yaml
 from fipsconf.errors import DocumentError, FipsSetupError
 from fipsconf.yamldoc import decode_utf8, parse_yaml
+from tests.oracle import load_yaml11, with_fips_settings
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(path.name for path in GOLDEN.iterdir() if path.is_dir())
@@ -44,6 +45,10 @@ def test_golden_case(name: str) -> None:
     expected = (folder / "expected.yaml").read_bytes()
     edit = _edit(raw, request)
     assert edit.result.text.encode("utf-8") == expected
+    # the expected file itself, read by an independent reader, means the input plus the request
+    assert load_yaml11(expected.decode("utf-8")) == with_fips_settings(
+        load_yaml11(raw.decode("utf-8")), request
+    )
     assert edit.result.changed == (expected != raw)
     advice_file = folder / "expected-advice.txt"
     advice = "".join(f"{a.code}: {a.message}\n" for a in edit.advice)

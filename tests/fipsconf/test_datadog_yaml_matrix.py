@@ -1,24 +1,30 @@
-"""Hundreds of operator-style variants, checked against an independent oracle.
+"""Operator-style variants of datadog.yaml, checked against an independent oracle.
 
-Every combination of indentation, line endings, BOM, final newline, fips
-block form and position, and request is edited; then ruamel's own full
-parser must read the result as the original data with the fips settings
-applied, every line outside the fips block must be unchanged, and a second
-edit must change nothing.
+Each variant combines a ``fips`` block form and position, a request, and a
+formatting (indentation, line endings, BOM, final newline). After the edit,
+PyYAML (an independent YAML 1.1 reader) must read the result as the original
+data with the fips settings applied, every line outside the fips block must
+be unchanged, and a second edit must change nothing.
+
+Not every combination tests different behaviour. Kept are: every block form
+at every position under every request (each behaviour of the editor), each
+with one formatting, chosen so that every form meets both values of every
+formatting factor; and, where formatting meets the editor's own new lines
+at the end of the file (a block added, filled or extended last), every
+indentation, line ending and final newline.
 """
 
 from __future__ import annotations
 
-import copy
 import itertools
 import re
 from typing import Any
 
 import pytest
-from ruamel.yaml import YAML
 
 from fipsconf.datadog_yaml import FipsRequest, edit_datadog_yaml
 from fipsconf.yamldoc import parse_yaml
+from tests.oracle import load_yaml11, with_fips_settings
 
 FIPS_FORMS = {
     "absent": None,
@@ -55,33 +61,6 @@ def build(indent: int, form: str, position: str) -> str:
     return "\n".join(entries)
 
 
-def oracle_load(text: str) -> Any:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.version = (1, 1)
-    return yaml.load(text)
-
-
-def expected_data(data: Any, request: FipsRequest) -> Any:
-    data = copy.deepcopy(data) or {}
-    key = next((k for k in data if k.lower() == "fips"), "fips")
-    block = data.get(key) or {}
-    wanted: dict[str, Any] = {}
-    if request.enabled:
-        wanted = {"enabled": True, "https": False}
-    elif any(k.lower() == "enabled" for k in block):
-        wanted = {"enabled": False}
-    if request.port_range_start is not None:
-        wanted["port_range_start"] = request.port_range_start
-    if request.local_address is not None:
-        wanted["local_address"] = request.local_address
-    for name, value in wanted.items():
-        existing = next((k for k in block if k.lower() == name), name)
-        block[existing] = value
-    if wanted:
-        data[key] = block
-    return data
-
-
 _TOP_LEVEL_LINE = re.compile(r"[^\s#]")
 
 
@@ -99,19 +78,44 @@ def without_fips_block(text: str) -> list[str]:
     return out
 
 
-VARIANTS = [
-    variant
-    for variant in itertools.product(
-        [2, 4],
-        ["\n", "\r\n"],
-        [False, True],
-        [True, False],
-        sorted(FIPS_FORMS),
-        ["first", "middle", "last"],
-        sorted(REQUESTS),
-    )
-    if variant[4] != "absent" or variant[5] == "first"  # no block: one position
-]
+FORMATS = list(itertools.product([2, 4], ["\n", "\r\n"], [False, True], [True, False]))
+
+
+def behaviours() -> list[tuple[Any, ...]]:
+    """Every form, position and request once, with formats spread over each form's cases.
+
+    Stepping through the 16 formats 7 at a time (7 and 16 are coprime) gives
+    every form both values of each factor among its cases.
+    """
+    out = []
+    for form_index, form in enumerate(sorted(FIPS_FORMS)):
+        positions = ["first"] if form == "absent" else ["first", "middle", "last"]
+        for step, (position, request) in enumerate(itertools.product(positions, sorted(REQUESTS))):
+            out.append((*FORMATS[(form_index + 7 * step) % 16], form, position, request))
+    return out
+
+
+def new_lines_at_the_end() -> list[tuple[Any, ...]]:
+    """Requests that add lines, on blocks at the end of the file, in every layout that matters there."""
+    return [
+        (
+            indent,
+            newline,
+            False,
+            final_newline,
+            form,
+            "first" if form == "absent" else "last",
+            request,
+        )
+        for form in sorted(FIPS_FORMS)
+        for request in ("enable", "enable-port-address")
+        for indent, newline, final_newline in itertools.product(
+            [2, 4], ["\n", "\r\n"], [True, False]
+        )
+    ]
+
+
+VARIANTS = sorted(set(behaviours()) | set(new_lines_at_the_end()))
 
 
 @pytest.mark.parametrize(
@@ -135,7 +139,7 @@ def test_variant(
 
     result = edit_datadog_yaml(parse_yaml(text), request).result
 
-    assert oracle_load(result.text) == expected_data(oracle_load(text), request)
+    assert load_yaml11(result.text) == with_fips_settings(load_yaml11(text), request)
     assert without_fips_block(result.text) == without_fips_block(text)
     assert result.text.startswith("\ufeff") == bom
     assert result.text.endswith(newline) == final_newline or not result.changed

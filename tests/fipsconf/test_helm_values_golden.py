@@ -18,6 +18,7 @@ import pytest
 from fipsconf.errors import DocumentError, FipsSetupError
 from fipsconf.helm_values import FipsAgentConflict, HelmEdit, HelmRequest, edit_helm_values
 from fipsconf.yamldoc import decode_utf8, parse_yaml
+from tests.oracle import load_yaml11, with_helm_settings
 
 GOLDEN = Path(__file__).parent / "golden_helm"
 CASES = sorted(path.name for path in GOLDEN.iterdir() if path.is_dir())
@@ -50,6 +51,10 @@ def test_golden_case(name: str) -> None:
     expected = (folder / "expected.yaml").read_bytes()
     first = edit(raw, request)
     assert first.result.text.encode("utf-8") == expected
+    # the expected file itself, read by an independent reader, means the input plus the request
+    assert load_yaml11(expected.decode("utf-8")) == with_helm_settings(
+        load_yaml11(raw.decode("utf-8")), request
+    )
     assert first.result.changed == (expected != raw)
     advice_file = folder / "expected-advice.txt"
     advice = "".join(f"{a.code}: {a.message}\n" for a in first.advice)

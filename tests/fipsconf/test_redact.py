@@ -86,3 +86,24 @@ def test_command_line_options_are_masked(text: str) -> None:
 )  # fmt: skip
 def test_secrets_in_other_processes_command_lines(line: str, shown: str) -> None:
     assert Redactor().redact(line) == shown
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("api_key: ab#cd", f"api_key: {MASK}"),
+        ("api_key: abcd  \t# a note", f"api_key: {MASK}  \t# a note"),
+        ("api_key: a b c   ", f"api_key: {MASK}"),
+        ("site: x\rapi_key: abcdef\rhost: h", f"site: x\rapi_key: {MASK}\rhost: h"),
+        ("x-y-DD_API_KEY=abcdefgh rest", f"x-y-DD_API_KEY={MASK} rest"),
+        ("see x.y+z://user:pw1234@host/", f"see x.y+z://user:{MASK}@host/"),
+    ],
+)
+def test_values_comments_and_line_ends_are_told_apart(text: str, expected: str) -> None:
+    assert Redactor().redact(text) == expected
+
+
+def test_every_line_with_a_secret_is_masked_whatever_their_number() -> None:
+    text = "".join(f"app{i}_token: value{i}\nsite: s{i}\n" for i in range(500))
+    masked = Redactor().redact(text)
+    assert masked.count(MASK) == 500 and "value" not in masked and "site: s499" in masked

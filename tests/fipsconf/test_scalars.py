@@ -8,6 +8,7 @@ import pytest
 
 from fipsconf.scalars import render_scalar, strict_equal
 from fipsconf.yamldoc import parse_yaml
+from tests.oracle import load_yaml11
 
 
 @pytest.mark.parametrize(
@@ -35,6 +36,7 @@ def test_render(value: object, quote: object, expected: str) -> None:
 def test_rendered_values_read_back_as_themselves(value: object) -> None:
     text = f"k: {render_scalar(value)}\n"  # type: ignore[arg-type]
     assert strict_equal(parse_yaml(text).data["k"], value)
+    assert strict_equal(load_yaml11(text)["k"], value)
 
 
 def test_strict_equal_tells_booleans_from_numbers() -> None:

@@ -8,6 +8,7 @@ from fipsconf import yamledit
 from fipsconf.errors import DocumentError
 from fipsconf.yamldoc import parse_yaml
 from fipsconf.yamledit import Assignment, case_insensitive_keys, set_values
+from tests.oracle import load_yaml11
 
 
 def edit(text: str, *assignments: Assignment, **options: object) -> str:
@@ -77,7 +78,7 @@ def test_a_trailing_block_scalar_keeps_its_value() -> None:
     # would add a line break to its value, so the new key goes before it.
     text = "a: 1\nb: |\n  text"
     result = edit(text, Assignment(("c",), True))
-    assert parse_yaml(result).data == {"a": 1, "b": "text", "c": True}
+    assert load_yaml11(result) == {"a": 1, "b": "text", "c": True}
 
 
 def test_an_edit_that_would_not_mean_the_intended_data_is_refused(

@@ -9,7 +9,14 @@ from typing import Callable, NamedTuple
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from tests.fakes import AGENT_BINARY, FakeHost, FakeSystem, SequentialExecutor, make_executable
+from tests.fakes import (
+    AGENT_BINARY,
+    FakeHost,
+    FakeSystem,
+    SequentialExecutor,
+    folders_like_a_host,
+    make_executable,
+)
 
 API_KEY = "0123456789abcdef0123456789abcdef"
 DATADOG_YAML = f"""## Agent configuration
@@ -99,6 +106,8 @@ def make_host(fs: FakeFilesystem) -> HostFactory:
             fs.create_dir("/etc/init")
         if repository:
             fs.create_file(spec.repo_file[0], contents=spec.repo_file[1])
+        folders_like_a_host()
+        os.chown(config.parent, AGENT_UID, AGENT_GID)  # as the Agent's package leaves it
         system = FakeSystem()
         if agent_version:
             make_executable(AGENT_BINARY)

@@ -10,12 +10,12 @@ import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
 from fipsconf.errors import FipsSetupError
-from fipsconf.yamldoc import parse_yaml
 from installer.cli.render import show_result
 from installer.files import Ownership, ownership_of
 from installer.install import InstallOptions, install
 from tests.fakes import FakeHost
 from tests.installer.conftest import AGENT_GID, AGENT_UID, API_KEY, HostFactory
+from tests.oracle import load_yaml11
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
 EXAMPLE = """## @param api_key - string - required
@@ -75,7 +75,7 @@ def test_a_new_host_gets_its_settings_where_the_example_documents_them(new_host:
         .replace("# tags:\n", 'tags: ["team:a", "path:/x"]\n')
         .replace("# fips:\n", "fips:\n  enabled: true\n  https: false\n")
     )
-    assert parse_yaml(text).data["tags"] == ["team:a", "path:/x"]
+    assert load_yaml11(text)["tags"] == ["team:a", "path:/x"]
     assert ownership_of(Path(CONFIG)) == Ownership(AGENT_UID, AGENT_GID, 0o640)
     assert new_host.system.active["datadog-fips-proxy"]
     kinds = [a["kind"] for a in result.actions]
@@ -236,7 +236,7 @@ def test_the_fips_agent_reports_directly_to_the_fed_site(new_host: FakeHost) -> 
 
 def test_dd_url_and_host_tags_reach_the_new_file(new_host: FakeHost) -> None:
     run_install(new_host, {**DIRECT, "DD_URL": "https://relay.example:8443", "DD_HOST_TAGS": "a:b"})
-    data = parse_yaml(Path(CONFIG).read_text()).data
+    data = load_yaml11(Path(CONFIG).read_text())
     assert (data["dd_url"], data["tags"]) == ("https://relay.example:8443", ["a:b"])
 
 
@@ -247,8 +247,8 @@ def test_cloud_security_files_come_from_their_examples(security_examples: FakeHo
         "DD_COMPLIANCE_CONFIG_ENABLED": "true",
     }
     result = run_install(security_examples, environment)
-    agent = parse_yaml(Path(SECURITY_AGENT).read_text()).data
-    probe = parse_yaml(Path(SYSTEM_PROBE).read_text()).data
+    agent = load_yaml11(Path(SECURITY_AGENT).read_text())
+    probe = load_yaml11(Path(SYSTEM_PROBE).read_text())
     assert agent == {
         "runtime_security_config": {"enabled": True},
         "compliance_config": {"enabled": True},

@@ -109,10 +109,9 @@ def test_a_killed_run_is_reported_and_rolled_back(
         raise Killed
 
     host.system.on("systemctl", "start", "datadog-fips-proxy", call=killed)
-    monkeypatch.setattr(journal_module.Journal, "finish", lambda self: None)
-    with pytest.raises(Killed):
+    with monkeypatch.context() as patched, pytest.raises(Killed):
+        patched.setattr(journal_module.Journal, "finish", lambda self: None)
         run_enable(host)
-    monkeypatch.undo()
     host.system.hooks.clear()
     assert snapshot(host) != before  # package installed, config written, proxy started
 
@@ -132,10 +131,9 @@ def test_the_next_enable_carries_on_a_killed_run_and_rollback_undoes_both(
     host = make_host()
     before = snapshot(host)
     host.system.on("systemctl", "start", call=lambda args: (_ for _ in ()).throw(Killed()))
-    monkeypatch.setattr(journal_module.Journal, "finish", lambda self: None)
-    with pytest.raises(Killed):
+    with monkeypatch.context() as patched, pytest.raises(Killed):
+        patched.setattr(journal_module.Journal, "finish", lambda self: None)
         run_enable(host)
-    monkeypatch.undo()
     host.system.hooks.clear()
     result = run_enable(host)
     assert result.changed

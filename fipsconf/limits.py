@@ -1,0 +1,67 @@
+"""How much structure fips-setup reads from one document, and the errors beyond that.
+
+Deep nesting would exhaust Python's stack (a traceback), and aliases that
+refer to aliases (``&a [*b, *b, ...]`` a few levels deep, an "alias bomb")
+make a tiny file mean billions of values: every walk over the data would
+never end. Configuration files need neither; such a document is refused
+with one line, naming where it goes too far.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from fipsconf.errors import DocumentError
+
+#: Collections inside collections (Helm values nest about 10 deep).
+MAX_DEPTH = 100
+#: Values that aliases may add to a document (each alias counts what it names).
+ALIAS_BUDGET = 100_000
+#: YAML text handed to ruamel's complete but slow reader (several seconds per MiB,
+#: 15 for flow collections): plenty for the unusual parts of a real configuration.
+SLOW_READ_LIMIT = 128 * 1024
+
+
+class StructureError(DocumentError):
+    """A document refused for its shape (depth, aliases, size), not for invalid syntax."""
+
+
+def too_deep(line: int) -> StructureError:
+    """The error for a collection nested more than :data:`MAX_DEPTH` levels, at ``line``."""
+    return StructureError(
+        f"nests collections more than {MAX_DEPTH} levels deep; fips-setup does not read"
+        " such documents",
+        line=line,
+    )
+
+
+def too_many_aliases(line: int) -> StructureError:
+    """The error for aliases that add more than :data:`ALIAS_BUDGET` values, at ``line``."""
+    return StructureError(
+        f"its aliases (*name) add more than {ALIAS_BUDGET:,} values to it (an alias bomb?);"
+        " fips-setup does not read such documents",
+        line=line,
+    )
+
+
+def refers_to_itself(line: int) -> StructureError:
+    """The error for a collection that contains itself through an alias, at ``line``."""
+    return StructureError(
+        "a collection contains itself through an alias (*name); fips-setup does not read"
+        " such documents",
+        line=line,
+    )
+
+
+def too_slow_to_read(size: int, line: Optional[int]) -> StructureError:
+    """The error for more than :data:`SLOW_READ_LIMIT` of YAML only the slow reader takes.
+
+    ``line``: the first line that needed it, when known.
+    """
+    return StructureError(
+        "uses YAML that fips-setup reads only slowly (anchors or aliases across settings,"
+        f" flow collections, multi-line or block values): {-(-size // 1024)} KiB of it,"
+        f" more than the {SLOW_READ_LIMIT // 1024} KiB it reads that way; write it in plain"
+        " block style",
+        line=line,
+    )

@@ -1,0 +1,663 @@
+"""A fast reader for the plain block YAML that configuration files are made of.
+
+ruamel.yaml's pure-Python composer costs several seconds per MiB of
+settings, so a large ``datadog.yaml`` or ``values.yaml`` would take minutes.
+This module reads the common shape line by line instead: block mappings and
+sequences (indentless and compact ``- key: value`` ones too), plain scalars,
+quoted scalars on one line (double-quoted ones without escapes), ``[]`` and
+``{}``, comments and blank lines. It builds what ruamel would: the same node
+classes, tags (from ruamel's own YAML 1.1 resolver), values, styles and
+marks, and the data ruamel's constructor would make of them. The tests hold
+the two to equality, node by node.
+
+A top-level entry that uses anything else (anchors, tags, block or
+multi-line scalars, flow collections) is read by ruamel on its own, its
+marks moved to its place; a document this reader cannot cut into top-level
+entries at column 0 (directives, ``---``, a root that is not a mapping) is
+declined, and :mod:`fipsconf.yamldoc` reads it whole with ruamel.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any, Optional
+
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.reader import Reader
+from ruamel.yaml.tag import Tag
+
+from fipsconf.errors import DocumentError
+from fipsconf.limits import (
+    MAX_DEPTH,
+    SLOW_READ_LIMIT,
+    StructureError,
+    too_deep,
+    too_slow_to_read,
+)
+
+if TYPE_CHECKING:
+    from fipsconf.yamldoc import SourceLines
+
+#: The ASCII characters ruamel reads (others, in ASCII text, it refuses).
+_PRINTABLE_ASCII = ("\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))).encode("ascii")
+#: ``key:`` ends where a colon is followed by a space or the end of the line.
+_KEY_END = re.compile(r":(?: |$)")
+#: What may follow a scalar on its line: spaces, then a comment.
+_TRAILER = re.compile(r"(?: +#.*)? *\Z", re.DOTALL)
+#: The commonest lines, read in one match: ``word: value`` and ``- value``, the
+#: value plain and free of ``:``, ``#`` and tabs, a comment after it allowed.
+#: (Words and the spaces between them never overlap: the match stays linear
+#: in the line's length, a line of a million spaces included.)
+#: Plain words may hold a colon not followed by a blank (``https://...``).
+_WORD = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+_SIMPLE_VALUE = (
+    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD}*(?: +{_WORD}+)*)"
+    r"""|"(?P<double>[^"\\]*)"|'(?P<single>[^']*)') *(?: #.*)?\Z"""
+)
+_SIMPLE_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
+_SIMPLE_ITEM = re.compile(r"- +" + _SIMPLE_VALUE, re.DOTALL)
+_QUOTES = {"double": '"', "single": "'"}
+#: What the nesting of a flow collection depends on: brackets, quoted text, comments.
+_FLOW_TOKEN = re.compile(r"""[\[\]{}]|'(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|(?<=[ \t])#.*""")
+#: First characters that make a plain scalar something else (YAML 1.1, block context).
+_INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
+_MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
+_MAP = Tag(suffix="tag:yaml.org,2002:map")
+_SEQ = Tag(suffix="tag:yaml.org,2002:seq")
+_STR = "tag:yaml.org,2002:str"
+
+
+class Declined(Exception):
+    """The document is not of the shape this reader handles: read it whole with ruamel.
+
+    ``line``: the first line (1-based) it could not take, when known.
+    """
+
+    def __init__(self, line: Optional[int] = None) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+class _NotSimple(Exception):
+    """This top-level entry is not of the simple shape: read it alone with ruamel."""
+
+
+class Mark(tuple):  # type: ignore[type-arg]
+    """A position in the text, as ruamel's marks give it (``line``, ``column``, 0-based).
+
+    A tuple: cheap to make by the hundred thousand, and never moved.
+    """
+
+    __slots__ = ()
+    line = property(itemgetter(0))
+    column = property(itemgetter(1))
+    name = None
+
+    def get_snippet(self, *args: Any, **kwargs: Any) -> None:
+        """No snippet (as ruamel's string marks without a buffer)."""
+        return None
+
+    def __str__(self) -> str:
+        return f"  line {self[0] + 1}, column {self[1] + 1}"
+
+
+#: What the reader made: the root node, the data, and whether all of it was
+#: plain (every line read by this reader, no key repeated: no alias, anchor,
+#: merge key or multi-line scalar). A plain tuple: a NamedTuple class costs a
+#: millisecond to create, and this module is imported by every command.
+Quick = tuple[Optional[Node], Any, bool]
+Parsed = tuple[Node, Any]
+
+
+def compose(lines: SourceLines, ruamel: Any) -> Quick:
+    """The node tree and data of the document ``lines`` (its text without a BOM).
+
+    ``ruamel`` composes and constructs a piece of text the slow way
+    (``compose(text)``, ``construct(node)``, ``yaml()``, ``walk(node)``).
+    Raises Declined when the document is not for this reader, DocumentError
+    for one nested too deeply.
+    """
+    if not _printable(lines.text):
+        raise Declined()  # ruamel will say which character
+    return _Reader(lines, ruamel).document()
+
+
+class _Reader:
+    def __init__(self, lines: SourceLines, ruamel: Any) -> None:
+        self.lines = lines
+        self.ruamel = ruamel
+        yaml = ruamel.yaml()
+        self.constructor = yaml.constructor
+        # ruamel's YAML 1.1 implicit resolvers, by first character (its own
+        # resolve() looks them up the same way, only slowly); each group is
+        # compiled when first needed, as ruamel does
+        self.table: dict[Optional[str], list[tuple[Any, Any]]] = yaml.resolver.versioned_resolver
+        self.any_start = _compiled(self.table.get(None, []))
+        self.resolvers: dict[str, list[tuple[str, Any]]] = {}
+        self.tags: dict[str, Tag] = {_STR: Tag(suffix=_STR)}
+        self.values: dict[tuple[str, str], Any] = {}
+        self.numbers: list[int] = []
+        self.columns: list[int] = []
+        self.texts: list[str] = []
+        self._content_lines()
+        self.count = len(self.texts)
+        self.pos = 0
+        self.plain = True
+        self.slow = 0  # characters handed to ruamel
+        last = len(lines.contents) - 1
+        self.stream_end = Mark((last, len(lines.contents[last])))
+
+    # -- the document and its top-level entries ---------------------------
+
+    def document(self) -> Quick:
+        if not self.count:
+            return None, None, True
+        first_text = self.texts[0]
+        if _is_entry(first_text):
+            raise Declined()  # a top-level sequence
+        column = self.columns[0]
+        if column != 0:  # an indented document: all of it, or none
+            try:
+                node, node_data = self._mapping_node(self._take(), column, first_text, 1)
+            except _NotSimple:
+                raise Declined() from None
+            if self.pos != self.count:
+                raise Declined()
+            return node, node_data, self.plain
+        # Each top-level entry starts at column 0 (a "- " there belongs to an
+        # indentless sequence, the value of the entry before it).
+        starts = [
+            i
+            for i, (col, text) in enumerate(zip(self.columns, self.texts))
+            if col == 0 and not _is_entry(text)
+        ]
+        starts.append(self.count)
+        segments = list(zip(starts, starts[1:]))
+        read: list[Optional[tuple[Node, Any, Node, Any]]] = []
+        for start, end in segments:
+            self.pos = start
+            try:
+                index = self._take()
+                entry = self._entry(index, 0, self.texts[index], 0, 2)
+                if self.pos != end:
+                    raise _NotSimple()
+            except _NotSimple:
+                read.append(None)
+            else:
+                read.append(entry)
+        others = [segment for segment, done in zip(segments, read) if done is None]
+        if others:
+            self.plain = False
+            slow = iter(self._with_ruamel(others))
+            read = [done if done is not None else next(slow) for done in read]
+        entries: list[tuple[Node, Node]] = []
+        data: dict[Any, Any] = {}
+        seen: dict[tuple[Any, Any], int] = {}
+        for done in read:
+            assert done is not None
+            key, key_data, value, value_data = done
+            entries.append((key, value))
+            self._put(data, seen, key, key_data, value_data)
+        start_mark = Mark((self.numbers[0], 0))
+        return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
+
+    def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[tuple[Node, Any, Node, Any]]:
+        """The top-level entries this reader could not take, read together by ruamel.
+
+        ``segments``: (first, end) content line indexes of each entry, in
+        order. Their text, put together, is a document of those entries
+        alone (an anchor defined in one and used in another still works:
+        only such entries hold anchors); its marks are then moved back to
+        the lines of the whole text. If an entry does not end where its text
+        does (a flow collection or a quoted value going on past a line at
+        column 0), the whole document goes to ruamel instead.
+        """
+        lines = self.lines
+        pieces: list[str] = []
+        origin: list[int] = []  # line of the pieces -> line of the whole text
+        piece_ends: dict[int, int] = {}  # a piece's first line -> where the one before ends
+        stop = 0
+        for start, end in segments:
+            first = self.numbers[start]
+            if origin:
+                piece_ends[len(origin)] = stop
+            stop = self.numbers[end] if end < self.count else len(lines.contents)
+            text_stop = lines.starts[stop] if end < self.count else len(lines.text)
+            pieces.append(lines.text[lines.starts[first] : text_stop])
+            origin.extend(range(first, stop))
+        origin.append(stop)  # the end of the pieces: the line after the last in the text
+        text = "".join(pieces)
+        first_line = self.numbers[segments[0][0]] + 1
+        self.slow += len(text)
+        if self.slow > SLOW_READ_LIMIT:
+            raise too_slow_to_read(self.slow, first_line)
+        try:
+            root = self.ruamel.compose(text)
+            entries = root.value if isinstance(root, MappingNode) else []
+            if len(entries) != len(segments) or any(
+                key.tag == "tag:yaml.org,2002:merge" for key, _ in entries
+            ):
+                raise Declined(first_line)  # an entry ran on into the next, or a << at the top
+            built = self._construct(entries)
+        except StructureError as exc:  # a hostile shape: real; its line in the whole text
+            line = origin[exc.line - 1] + 1 if exc.line else None
+            raise StructureError(exc.message, line=line) from None
+        except DocumentError:  # cut at the wrong place, or wrong: the whole text will tell
+            raise Declined(first_line) from None
+        keys = {id(key.start_mark) for key, _ in entries}
+        moved: set[int] = set()
+        for node in self.ruamel.walk(root):
+            for mark in (node.start_mark, node.end_mark):
+                if id(mark) in moved:
+                    continue
+                moved.add(id(mark))
+                if mark.line in piece_ends and mark.column == 0 and id(mark) not in keys:
+                    mark.line = piece_ends[mark.line]  # where the entry before ends
+                else:
+                    mark.line = origin[mark.line]
+        return built
+
+    def _construct(self, entries: list[tuple[Node, Node]]) -> list[tuple[Node, Any, Node, Any]]:
+        """Each entry with the data of its key and value (one constructor: aliases shared)."""
+        construct = self.ruamel.yaml().constructor.construct_object
+        out = []
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                for key, value in entries:
+                    key_data = construct(key, deep=True)
+                    out.append((key, key_data, value, construct(value, deep=True)))
+        except (YAMLError, TypeError, ValueError):
+            raise Declined(entries[0][0].start_mark.line + 1) from None
+        return out
+
+    # -- blocks -----------------------------------------------------------
+
+    def _mapping_node(self, index: int, column: int, text: str, depth: int) -> Parsed:
+        """A block mapping whose first key is ``text``, at ``column`` of content line ``index``.
+
+        ``text`` is the line's own text, or what follows ``- `` for a
+        compact mapping in a sequence item.
+        """
+        number = self.numbers[index]
+        if depth > MAX_DEPTH:
+            raise too_deep(number + 1)
+        start = Mark((number, column))
+        entries: list[tuple[Node, Node]] = []
+        data: dict[Any, Any] = {}
+        seen: dict[tuple[Any, Any], int] = {}
+        columns, texts = self.columns, self.texts
+        while True:
+            key, key_data, value, value_data = self._entry(index, column, text, column, depth + 1)
+            entries.append((key, value))
+            self._put(data, seen, key, key_data, value_data)
+            pos = self.pos
+            if pos >= self.count or columns[pos] < column:
+                break
+            if columns[pos] > column or _is_entry(texts[pos]):
+                raise _NotSimple()
+            index = self._take()
+            text = texts[index]
+        return MappingNode(_MAP, entries, start, self._next_mark(), False), data
+
+    def _sequence_node(self, index: int, column: int, depth: int) -> Parsed:
+        """A block sequence whose first ``-`` is at ``column`` of content line ``index``."""
+        numbers, columns, texts = self.numbers, self.columns, self.texts
+        if depth > MAX_DEPTH:
+            raise too_deep(numbers[index] + 1)
+        start = Mark((numbers[index], column))
+        items: list[Node] = []
+        data: list[Any] = []
+        while True:
+            number, text = numbers[index], texts[index]
+            simple = _SIMPLE_ITEM.match(text)
+            if simple is not None:
+                item, item_data = self._simple_value(simple, number, column)
+                pos = self.pos
+                if pos < self.count and columns[pos] > column:
+                    raise _NotSimple()  # a continuation line, or an error
+                items.append(item)
+                data.append(item_data)
+                if pos >= self.count or columns[pos] != column or not _is_entry(texts[pos]):
+                    break
+                index = self._take()
+                continue
+            after = text[1:]
+            rest = after.lstrip(" ")
+            item_column = column + len(text) - len(rest)
+            if not rest or rest[0] == "#":
+                # an empty item's null sits right after its "-" (the end of that token)
+                dash_end = Mark((number, column + 1))
+                item, item_data = self._nested_or_null(column, depth + 1, dash_end)
+            elif _is_entry(rest):
+                raise _NotSimple()
+            elif _key_end(rest) is not None:
+                item, item_data = self._mapping_node(index, item_column, rest, depth + 1)
+            else:
+                item, item_data = self._scalar(number, item_column, rest)
+                pos = self.pos
+                if pos < self.count and columns[pos] > column:
+                    raise _NotSimple()  # a continuation line, or an error
+            items.append(item)
+            data.append(item_data)
+            pos = self.pos
+            if pos >= self.count or columns[pos] != column or not _is_entry(texts[pos]):
+                if pos < self.count and columns[pos] > column:
+                    raise _NotSimple()
+                break
+            index = self._take()
+        return SequenceNode(_SEQ, items, start, self._next_mark(), False), data
+
+    def _entry(
+        self, index: int, line_column: int, text: str, column: int, depth: int
+    ) -> tuple[Node, Any, Node, Any]:
+        """Key and value of the mapping entry ``text`` at ``line_column`` of line ``index``.
+
+        ``column``: the column of the mapping; ``depth``: the value's nesting level.
+        """
+        number = self.numbers[index]
+        simple = _SIMPLE_ENTRY.match(text)
+        if simple is not None:
+            key_text = simple.group("key")
+            key, key_data = self._scalar_node(
+                key_text,
+                None,
+                Mark((number, line_column)),
+                Mark((number, line_column + len(key_text))),
+            )
+            value, value_data = self._simple_value(simple, number, line_column)
+            pos = self.pos
+            if pos < self.count and self.columns[pos] > column:
+                raise _NotSimple()  # a continuation line, or an error
+            return key, key_data, value, value_data
+        key, key_data = self._key(number, line_column, text)
+        value, value_data = self._value(index, line_column, text, key, column, depth)
+        return key, key_data, value, value_data
+
+    def _simple_value(self, simple: re.Match[str], number: int, column: int) -> Parsed:
+        """The value a _SIMPLE_ENTRY or _SIMPLE_ITEM match found (``column``: the text's)."""
+        kind = simple.lastgroup
+        if kind == "plain":
+            start, end = simple.span("plain")
+            return self._scalar_node(
+                simple.group("plain"),
+                None,
+                Mark((number, column + start)),
+                Mark((number, column + end)),
+            )
+        assert kind is not None
+        start, end = simple.span(kind)  # inside the quotes
+        return self._scalar_node(
+            simple.group(kind),
+            _QUOTES[kind],
+            Mark((number, column + start - 1)),
+            Mark((number, column + end + 1)),
+        )
+
+    def _value(
+        self, index: int, line_column: int, text: str, key: Node, column: int, depth: int
+    ) -> Parsed:
+        """The value of ``key``, written on content line ``index`` (``text`` at ``line_column``).
+
+        ``column``: the column of the mapping the key belongs to.
+        """
+        colon = key.end_mark.column - line_column
+        after = text[colon + 1 :]
+        rest = after.lstrip(" ")
+        if not rest or rest[0] == "#":
+            pos = self.pos
+            if pos < self.count and self.columns[pos] == column and _is_entry(self.texts[pos]):
+                return self._sequence_node(self._take(), column, depth)  # indentless
+            return self._nested_or_null(column, depth)
+        value = self._scalar(
+            self.numbers[index], line_column + colon + 1 + len(after) - len(rest), rest
+        )
+        pos = self.pos
+        if pos < self.count and self.columns[pos] > column:
+            raise _NotSimple()  # a continuation line, or an error
+        return value
+
+    def _nested_or_null(self, column: int, depth: int, null_mark: Any = None) -> Parsed:
+        """What follows an empty value: a block more indented than ``column``, else null.
+
+        The null's mark is ``null_mark``, by default where the next token starts.
+        """
+        pos = self.pos
+        if pos < self.count and self.columns[pos] > column:
+            index = self._take()
+            text = self.texts[index]
+            if _is_entry(text):
+                return self._sequence_node(index, self.columns[index], depth)
+            return self._mapping_node(index, self.columns[index], text, depth)
+        mark = null_mark or self._next_mark()
+        return self._scalar_node("", None, mark, mark)
+
+    # -- scalars ----------------------------------------------------------
+
+    def _key(self, number: int, column: int, text: str) -> Parsed:
+        """The key at the start of ``text`` (its end mark is the colon's column)."""
+        if text[0] in "'\"":
+            value, style, length = _quoted(text)
+            if text[length : length + 1] != ":" or text[length + 1 : length + 2] not in ("", " "):
+                raise _NotSimple()
+        else:
+            if text[0] in "[{":
+                _check_flow_depth(text, number)
+            end = _key_end(text)
+            if end is None:
+                raise _NotSimple()
+            value, style, length = text[:end], None, end
+            if not _plain(value) or len(value) > _MAX_KEY or value == "<<":
+                raise _NotSimple()
+        return self._scalar_node(
+            value, style, Mark((number, column)), Mark((number, column + length))
+        )
+
+    def _scalar(self, number: int, column: int, text: str) -> Parsed:
+        """The value written at ``column`` of line ``number``: ``text`` to the line's end."""
+        first = text[0]
+        if first in "'\"":
+            value, style, length = _quoted(text)
+        elif first in "[{" and text[1:2] in "]}" and text[:2] in ("[]", "{}"):
+            if not _TRAILER.match(text, 2):
+                raise _NotSimple()
+            start, end = Mark((number, column)), Mark((number, column + 2))
+            if first == "[":
+                return SequenceNode(_SEQ, [], start, end, True), []
+            return MappingNode(_MAP, [], start, end, True), {}
+        else:
+            if first in "[{":
+                _check_flow_depth(text, number)
+            comment = text.find(" #")
+            value = (text if comment < 0 else text[:comment]).rstrip(" ")
+            if not _plain(value) or ": " in value or value[-1] == ":":
+                raise _NotSimple()
+            return self._scalar_node(
+                value, None, Mark((number, column)), Mark((number, column + len(value)))
+            )
+        if not _TRAILER.match(text, length):
+            raise _NotSimple()
+        return self._scalar_node(
+            value, style, Mark((number, column)), Mark((number, column + length))
+        )
+
+    def _scalar_node(self, value: str, style: Optional[str], start: Any, end: Any) -> Parsed:
+        suffix = _STR if style is not None else self._resolve(value)
+        tag = self.tags.get(suffix)
+        if tag is None:
+            tag = self.tags[suffix] = Tag(suffix=suffix)
+        node = ScalarNode(tag, value, start, end, style)
+        if suffix == _STR:
+            return node, value
+        cached = (suffix, value)
+        if cached not in self.values:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # YAML 1.1 notes, as in yamldoc
+                    self.values[cached] = self.constructor.construct_object(node, deep=True)
+            except YAMLError:
+                raise _NotSimple() from None  # ruamel reports it, with its words
+        return node, self.values[cached]
+
+    def _resolve(self, value: str) -> str:
+        """The tag a plain scalar gets (ruamel's resolver, for YAML 1.1)."""
+        first = value[0] if value else ""
+        candidates = self.resolvers.get(first)
+        if candidates is None:
+            patterns = self.table.get(first)
+            candidates = _compiled(patterns) + self.any_start if patterns else self.any_start
+            self.resolvers[first] = candidates
+        for suffix, match in candidates:
+            if match(value):
+                return suffix
+        return _STR
+
+    def _put(
+        self,
+        data: dict[Any, Any],
+        seen: dict[tuple[Any, Any], int],
+        key: Node,
+        key_data: Any,
+        value_data: Any,
+    ) -> None:
+        """Add an entry as ruamel's constructor does (the first of equal keys stays).
+
+        A key written twice makes the document not plain: yamldoc's check
+        then reports it, as for any document.
+        """
+        spelled = (key.tag, key.value)
+        if spelled in seen:
+            self.plain = False
+        seen[spelled] = 1
+        if key_data not in data:
+            data[key_data] = value_data
+
+    # -- lines and marks --------------------------------------------------
+
+    def _content_lines(self) -> None:
+        """Number, column and text of each line with content (not blank, not a comment)."""
+        numbers, columns, texts = self.numbers, self.columns, self.texts
+        for number, content in enumerate(self.lines.contents):
+            text = content.lstrip(" ")
+            if not text:
+                continue
+            first = text[0]
+            if first == "#":
+                if "\t" in content[: len(content) - len(text)]:
+                    raise Declined()  # a tab before a comment: the Agent refuses it
+                continue
+            column = len(content) - len(text)
+            if first == "\t" or (column == 0 and (first == "%" or text[:3] in ("---", "..."))):
+                raise Declined()  # tabs as indentation, directives, document markers
+            numbers.append(number)
+            columns.append(column)
+            texts.append(text)
+
+    def _take(self) -> int:
+        """The next content line's index; _NotSimple for one with a tab outside a comment."""
+        index = self.pos
+        self.pos += 1
+        text = self.texts[index]
+        if "\t" in text:
+            hash_at = text.find("#")
+            if "\t" in (text if hash_at < 0 else text[:hash_at]):
+                raise _NotSimple()
+        return index
+
+    def _next_mark(self) -> Mark:
+        """Where ruamel's scanner finds the next token: the next content, else the end."""
+        pos = self.pos
+        if pos >= self.count:
+            return self.stream_end
+        return Mark((self.numbers[pos], self.columns[pos]))
+
+
+def _printable(text: str) -> bool:
+    """True when ruamel's reader accepts every character of ``text``.
+
+    As ruamel does: ASCII text by deleting the accepted bytes, other text by
+    its (large, slow to compile) regular expression.
+    """
+    if text.isascii():
+        return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
+    return Reader.NON_PRINTABLE.search(text) is None
+
+
+def _compiled(patterns: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
+    """(tag, match function) for ruamel's resolver patterns, unwrapped from its LazyEval.
+
+    Calling ``match`` through the wrapper costs more than the match itself.
+    """
+    out = []
+    for tag, pattern in patterns:
+        unwrap = getattr(pattern, "lazy_self", None)
+        compiled = unwrap() if unwrap is not None else pattern
+        out.append((str(tag), compiled.match))
+    return out
+
+
+def _check_flow_depth(text: str, number: int) -> None:
+    """Refuse a flow collection at the start of ``text`` nested beyond MAX_DEPTH on its line.
+
+    ruamel would refuse it too, after a second of looking ahead for keys;
+    in flow context every bracket outside quotes and comments is structure.
+    """
+    depth = 0
+    for match in _FLOW_TOKEN.finditer(text):
+        token = match.group()
+        if token == "[" or token == "{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise too_deep(number + 1)
+        elif token == "]" or token == "}":
+            depth -= 1
+            if depth == 0:
+                return
+
+
+def _is_entry(text: str) -> bool:
+    """True for a block sequence entry: ``-`` then a space or the end of the line."""
+    return text[0] == "-" and (len(text) == 1 or text[1] == " ")
+
+
+def _key_end(text: str) -> Optional[int]:
+    """Where the plain key at the start of ``text`` ends (its colon), or None."""
+    match = _KEY_END.search(text)
+    if match is None:
+        return None
+    end = match.start()
+    if end == 0 or text[end - 1] == " " or " #" in text[:end]:
+        return None
+    return end
+
+
+def _plain(text: str) -> bool:
+    """True when ``text`` is read as one plain scalar in block context (YAML 1.1)."""
+    if not text:
+        return False
+    first = text[0]
+    if first in _INDICATORS:
+        return first in "-?:" and len(text) > 1 and text[1] != " "
+    return True
+
+
+def _quoted(text: str) -> tuple[str, str, int]:
+    """A quoted scalar at the start of ``text``: its value, style and length, on one line."""
+    quote = text[0]
+    if quote == "'":
+        at = 1
+        while True:
+            close = text.find("'", at)
+            if close < 0:
+                raise _NotSimple()
+            if text[close + 1 : close + 2] == "'":
+                at = close + 2
+                continue
+            return text[1:close].replace("''", "'"), "'", close + 1
+    close = text.find('"', 1)
+    if close < 0 or "\\" in text[1:close]:
+        raise _NotSimple()
+    return text[1:close], '"', close + 1

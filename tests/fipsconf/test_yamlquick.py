@@ -1,0 +1,255 @@
+"""The fast reader builds exactly what ruamel builds: nodes, tags, styles, marks and data.
+
+Every document here is read both ways: by :mod:`fipsconf.yamlquick` and by
+ruamel's composer and constructor alone. Where the fast reader takes a
+document (or some of its top-level entries), the two trees must be equal
+node by node, marks included, and the data too; a document it declines goes
+to ruamel whole, which these tests also check happens where it must.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from fipsconf import yamldoc, yamlquick
+from fipsconf.errors import DocumentError
+from fipsconf.scalars import strict_equal
+from fipsconf.yamldoc import SourceLines
+
+GOLDEN = Path(__file__).parent / "golden"
+GOLDEN_HELM = Path(__file__).parent / "golden_helm"
+
+
+def shape(node: Any) -> Any:
+    """Everything the editors read of a node, recursively."""
+    if node is None:
+        return None
+    marks = (
+        node.start_mark.line,
+        node.start_mark.column,
+        node.end_mark.line,
+        node.end_mark.column,
+    )
+    common = (type(node).__name__, node.tag, node.anchor, marks)
+    if isinstance(node, ScalarNode):
+        return (*common, node.value, node.style)
+    if isinstance(node, MappingNode):
+        return (*common, node.flow_style, [(shape(k), shape(v)) for k, v in node.value])
+    assert isinstance(node, SequenceNode)
+    return (*common, node.flow_style, [shape(item) for item in node.value])
+
+
+def both_ways(text: str) -> bool:
+    """Read ``text`` both ways; assert they agree. True when the fast reader took it."""
+    lines = SourceLines(text)
+    try:
+        slow_root = yamldoc._compose(lines.text)
+        slow_data = yamldoc._construct(slow_root)
+    except DocumentError:
+        slow_root = slow_data = None
+        slow_failed = True
+    else:
+        slow_failed = False
+    try:
+        quick_root, quick_data, _plain = yamlquick.compose(lines, yamldoc._RUAMEL)
+    except yamlquick.Declined:
+        return False
+    assert not slow_failed, "the fast reader took a document ruamel refuses"
+    assert shape(quick_root) == shape(slow_root)
+    assert strict_equal(quick_data, slow_data)
+    return True
+
+
+SIMPLE = {
+    "flat": "a: 1\nb: two words\nc: 'quoted'\nd: \"double\"\n",
+    "nested": "a:\n  b:\n    c: 1\n  d: x\ne: 2\n",
+    "comments-everywhere": "# head\na: 1  # one\n\n  # indented comment\nb:\n  # before\n  c: 2 # two\n# tail\n",
+    "empty-values": "a:\nb:   \nc: # comment\nd:\n  e:\n  f:\n# end\n",
+    "empty-value-last": "a: 1\nb:",
+    "no-final-newline": "a:\n  b: 1",
+    "trailing-spaces-no-newline": "a: 1\n   ",
+    "trailing-comment-no-newline": "a: 1\n# c",
+    "sequences": "a:\n  - 1\n  - two\n  -\n  - 'x'\nb:\n- indentless\n- 2\nc: 3\n",
+    "sequence-of-sequences": "a:\n  -\n    - 1\n    - 2\n  -\n    - 3\n",
+    "compact-mappings": "rules:\n  - type: exclude\n    name: x\n  - type: include\n    pattern: '#y'\n",
+    "compact-mapping-with-nested": "a:\n- k: v\n  n:\n    m: 1\n  l:\n  - 1\n- k: w\n",
+    "yaml-1.1-scalars": "a: yes\nb: No\nc: on\nd: 0777\ne: 1:30\nf: 2001-12-14\ng: ~\nh: 1e3\ni: .inf\nj: 0x1F\nk: 1_000\nl: y\nm: -1\nn: -foo\no: :x\np: ?y\n",
+    "yaml-1.1-keys": "y: 1\nn: 2\n1: one\n0777: octal\nnull: x\ntrue: t\n",
+    "urls-and-colons": "dd_url: https://app.datadoghq.com\nproxy: http://u@h:3128/\nt: a:b:c\n",
+    "hashes-in-values": "a: a#b\nb: 'a #b'\nc: \"#c\"\nd: x # y\n",
+    "quotes": "a: 'it''s'\nb: ''\nc: \"\"\nd: ' spaced '\n'q k': 1\n\"dq k\": 2\n",
+    "empty-flow": "a: []\nb: {}\nc:\n  d: [] # e\n",
+    "unicode": 'café: naïve ☕\nb: "日本"\n',
+    "crlf": "a: 1\r\nb:\r\n  c: 2\r\n",
+    "indented-document": "  a: 1\n  b:\n    c: 2\n",
+    "deep": "".join(f"{'  ' * i}k{i}:\n" for i in range(40)) + "  " * 40 + "v: 1\n",
+    "brackets-inside-plain": "a: x[1]\nb: y{2}\nc: a,b\n",
+    "long-lines": "a: " + "x" * 5000 + "\n",
+}
+MIXED = {  # some top-level entries are read by ruamel alone
+    "block-scalar": "a: 1\nb: |\n  text\n  # not a comment\nc: 2\n",
+    "folded-block-last": "a: 1\nb: >-\n  folded\n  text",
+    "flow-collections": "a: [1, 2]\nb: {c: d}\nc: 3\n",
+    "multi-line-flow": "a: [1,\n  2]\nb: 2\n",
+    "anchor-within-an-entry": "a:\n  x: &x 1\n  y: *x\nb: 2\n",
+    "merge-within-an-entry": "a:\n  d: &d {p: 1}\n  e:\n    <<: *d\n    q: 2\nb: 1\n",
+    "multi-line-plain": "a: one\n  two\nb: 3\n",
+    "multi-line-quoted": "a: 'one\n  two'\nb: 3\n",
+    "escapes": 'a: "tab\\there"\nb: 1\n',
+    "tags": "a: !!str 1\nb: 2\n",
+    "complex-inner-key": "a:\n  ? b\n  : c\nd: 1\n",
+    "nested-compact-sequence": "a:\n- - 1\n  - 2\nb: 1\n",
+    "merge-of-a-flow-mapping": "a:\n  <<: {x: 1}\n",
+    "anchor-across-entries": "a: &x 1\nb: *x\n",
+    "merge-across-entries": "d: &d {x: 1}\nplain: 1\ne:\n  <<: *d\n  y: [2]\nz: 3\n",
+    "ends-between-quick-entries": "a:\n- [1]\n-\nb: 1\nc:\n  d: {e: 1}\n  f:\ng: 2\n",
+}
+DECLINED = {
+    "document-marker": "---\na: 1\n",
+    "end-marker": "a: 1\n...\n",
+    "directive": "%YAML 1.1\n---\na: 1\n",
+    "top-level-sequence": "- a\n- b\n",
+    "merge-at-the-top": "d: &d {x: 1}\n<<: *d\n",
+    "run-on-flow": "a: [1,\nb: 2\nc: [3]]\n",
+    "tab-indentation": "a:\n\tb: 1\n",
+    "tab-before-comment": "a: 1\n\t# c\n",
+    "invalid": "a: b: c\n",
+    "tab-in-value": "a: x\ty\nb: 1\n",
+    "non-printable": "a: \x01\n",
+    "indented-with-flow": "  a: [1,\n  2]\n",
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIMPLE))
+def test_simple_documents_are_read_fast_and_the_same(name: str) -> None:
+    assert both_ways(SIMPLE[name])
+
+
+@pytest.mark.parametrize("name", sorted(MIXED))
+def test_entries_with_other_syntax_are_read_by_ruamel_in_place(name: str) -> None:
+    assert both_ways(MIXED[name])
+
+
+@pytest.mark.parametrize("name", sorted(DECLINED))
+def test_documents_it_cannot_cut_go_to_ruamel_whole(name: str) -> None:
+    assert not both_ways(DECLINED[name])
+
+
+def test_the_vendor_files_are_read_fast(shared_fixture: Callable[[str], Path]) -> None:
+    for name in (
+        "datadog-agent/datadog.yaml.example",
+        "datadog-agent/datadog.yaml.example-7.45",
+        "helm/values-fips-excerpt.yaml",
+    ):
+        assert both_ways(shared_fixture(name).read_text())
+
+
+def test_every_golden_input_reads_the_same_both_ways() -> None:
+    inputs = sorted(GOLDEN.glob("*/input.yaml")) + sorted(GOLDEN_HELM.glob("*/input.yaml"))
+    assert len(inputs) > 30
+    taken = 0
+    for path in inputs:
+        text = path.read_bytes().decode("utf-8", errors="replace").lstrip("\ufeff")
+        taken += both_ways(text)
+    assert taken > len(inputs) // 2
+
+
+_SCALARS = [
+    "1", "yes", "No", "off", "0777", "1:30", "2001-12-14", "2001-12-14t21:59:43.10-05:00",
+    "~", "null", "1e3", ".nan", "-1", "-x", "a b", "a#b", "x # c", "'q'", "'it''s'", '"d q"',
+    "http://h:1/p", "[]", "{}", "=", "a,b", "x[1]", "é", "''", '""', "0x1F", "+12", "1.5",
+    "<<x", "?x", ":x", "!x", "&x", "*x", "|", ">", "[1, 2]", "{a: 1}", '"a\\"b"', "a: b",
+    "&anchor v", "*anchor", "[*anchor, 1]", "{k: *anchor}", "&other [1]", "*other",
+]  # fmt: skip
+_KEYS = ["k", "y", "1", "key_two", "'quoted key'", '"dq"', "a.b", "x-y", "null", "K"]
+
+
+def random_document(seed: int) -> str:
+    """A block document of random shape from tricky pieces (some invalid on purpose)."""
+    rng = random.Random(seed)
+    out: list[str] = []
+
+    def block(indent: int, depth: int, kind: str) -> None:
+        for index in range(rng.randint(1, 4)):
+            pad = " " * indent
+            if rng.random() < 0.15:
+                out.append(pad + "# comment " + rng.choice(_SCALARS))
+            if rng.random() < 0.1:
+                out.append("")
+            lead = pad + ("- " if kind == "seq" else "")
+            if kind == "map":
+                lead += f"{_KEYS[(index + seed) % len(_KEYS)]}{index}:"
+            else:
+                lead = lead.rstrip() if rng.random() < 0.3 else lead
+            choice = rng.random()
+            if depth < 4 and choice < 0.35:
+                out.append(lead.rstrip())
+                child_kind = rng.choice(["map", "seq"])
+                step = (
+                    rng.choice([2, 4])
+                    if child_kind == "map" or kind == "seq"
+                    else rng.choice([0, 2])
+                )
+                block(indent + step, depth + 1, child_kind)
+            elif kind == "seq" and depth < 4 and choice < 0.5:
+                out.append(pad + f"- k{index}: {rng.choice(_SCALARS)}")
+                out.append(pad + f"  m{index}: {rng.choice(_SCALARS)}")
+            elif choice < 0.55:
+                out.append(lead.rstrip() + rng.choice(["", "  # c"]))
+            else:
+                separator = "" if lead.endswith(" ") else " "
+                out.append(lead + separator + rng.choice(_SCALARS) + rng.choice(["", " # c", "  "]))
+
+    block(0, 0, "map")
+    ending = rng.choice(["\n", "", "\r\n"])
+    return ending.join(out) + (ending if rng.random() < 0.8 else "")
+
+
+def test_random_documents_read_the_same_both_ways() -> None:
+    taken = sum(both_ways(random_document(seed)) for seed in range(400))
+    assert taken > 150  # most are read fast at least in part (the rest: ruamel whole)
+
+
+def test_a_duplicate_key_is_refused_on_the_fast_path_too() -> None:
+    with pytest.raises(DocumentError) as caught:
+        yamldoc.parse_yaml("a: 1\nb: 2\na: 3\n")
+    assert (caught.value.line, caught.value.message) == (
+        3,
+        "key 'a' is given twice, at lines 1 and 3; remove one of them",
+    )
+
+
+def test_nesting_beyond_the_limit_is_refused_on_the_fast_path() -> None:
+    text = "".join(f"{' ' * i}k:\n" for i in range(150)) + " " * 150 + "v: 1\n"
+    with pytest.raises(DocumentError) as caught:
+        yamlquick.compose(SourceLines(text), yamldoc._RUAMEL)
+    assert caught.value.line == 101
+    assert "more than 100 levels deep" in caught.value.message
+
+
+def fast_reader_used(monkeypatch: pytest.MonkeyPatch) -> list[Node]:
+    """Record the roots the fast reader returns through parse_yaml."""
+    roots: list[Node] = []
+    real = yamlquick.compose
+
+    def spy(lines: SourceLines, ruamel: Any) -> Any:
+        quick = real(lines, ruamel)
+        roots.append(quick[0])
+        return quick
+
+    monkeypatch.setattr(yamlquick, "compose", spy)
+    return roots
+
+
+def test_parse_yaml_takes_the_fast_reader_for_plain_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    roots = fast_reader_used(monkeypatch)
+    doc = yamldoc.parse_yaml("site: ddog-gov.com\nfips:\n  enabled: true\n")
+    assert len(roots) == 1 and roots[0] is doc.root
+    assert doc.data == {"site": "ddog-gov.com", "fips": {"enabled": True}}
