@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Iterator, NamedTuple, Optional
 
 from installer.errors import FileAccessError, PreconditionError
-from installer.files import Ownership, atomic_write, read_bytes
+from installer.files import Ownership, atomic_write, make_folder, read_bytes
 from installer.host import Host
 from installer.undo import RestoreFile, UndoAction, from_record
 
@@ -265,7 +265,9 @@ class Journal:
             return
         if self._replace and self.folder.exists():
             shutil.rmtree(self.folder)
-        (self.folder / "files").mkdir(mode=0o700, parents=True, exist_ok=True)
+        private = Ownership(os.geteuid(), os.getegid(), 0o700)
+        for folder in (self.folder, self.folder / "files"):
+            make_folder(folder, private)
         if self.continues is not None:
             previous = json.loads(read_bytes(self.folder / JOURNAL_NAME).decode("utf-8"))
             self._records = list(previous["actions"])

@@ -157,4 +157,6 @@ def test_a_second_enable_is_refused_naming_the_first(make_host: MakeHost) -> Non
     assert f"another fips-setup run (pid {pid}) is changing this host" in second.stderr
     assert "enable" in host.read_file(f"/proc/{pid}/cmdline").replace("\0", " ")
     status, doc, err = finish(first)
-    assert status == 0, (doc, err)
+    assert status == 0, (
+        f"{doc.get('msg') if doc else doc}\n{err}\n{host.journal('datadog-fips-proxy')}"
+    )

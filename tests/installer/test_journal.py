@@ -79,7 +79,8 @@ def test_the_journal_is_root_only_and_backups_are_600(make_host: HostFactory) ->
     host = make_host()
     run_enable(host)
     folder = Path(STATE)
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    for private in (folder, folder / "checkpoint", folder / "checkpoint" / "files"):
+        assert stat.S_IMODE(private.stat().st_mode) == 0o700, private
     checkpoint = load_checkpoint(folder)
     assert checkpoint is not None and checkpoint.state == "finished"
     files = sorted((folder / "checkpoint" / "files").iterdir())
