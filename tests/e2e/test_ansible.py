@@ -98,8 +98,9 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
     originals = {name: host.read_bytes(DATADOG_YAML) for name, host in hosts.items()}
     fresh = start_times(fleet)
 
-    # --check --diff on fresh hosts: the diff of each datadog.yaml, and nothing changes
-    check = fleet.playbook("--check", "--diff", extra_vars=ALL_AT_ONCE)
+    # --check --diff on fresh hosts: the diff of each datadog.yaml, and nothing changes;
+    # -vvv shows each diff and each fresh host's doctor findings whole: no API key
+    check = fleet.playbook("--check", "--diff", "-vvv", extra_vars=ALL_AT_ONCE)
     assert_ran(check, changed=1, hosts=hosts)
     assert check.output.count(f"--- before: {DATADOG_YAML}") == 3, check.output[-6000:]
     assert check.output.count("+  enabled: true\n+  https: false") == 3
