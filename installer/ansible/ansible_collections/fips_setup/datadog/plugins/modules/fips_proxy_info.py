@@ -31,7 +31,7 @@ options:
   agent_check:
     description:
       - Let doctor run the Agent's own connectivity check (C(datadog-agent diagnose)), which
-        can take several seconds. V(false) passes C(--no-agent-check): the check is then
+        can take several seconds. V(false) passes C(--no-agent-check), and the check is then
         V(skip). M(fips_setup.datadog.fips_proxy) runs the same check at the end of every
         run with O(fips_setup.datadog.fips_proxy#module:state=enabled) (outside check mode).
     type: bool
