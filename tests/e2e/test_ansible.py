@@ -104,6 +104,9 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
     assert_ran(check, changed=1, hosts=hosts)
     assert check.output.count(f"--- before: {DATADOG_YAML}") == 3, check.output[-6000:]
     assert check.output.count("+  enabled: true\n+  https: false") == 3
+    # the toolkit crossed once to each host, before the first module run, which used it
+    assert check.output.count("/files/fips-setup.pyz TO ") == 3, check.output[-6000:]
+    assert "toolkit_missing" not in check.output
     for name, host in hosts.items():
         assert host.read_bytes(DATADOG_YAML) == originals[name]
         assert not host.exists(PROXY_CFG) and not host.exists(PROXY_BINARY)
@@ -140,6 +143,7 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
     # -vvv shows the ssh connection and each module's whole result (the commands enable
     # ran, its verification, every doctor finding): still no API key
     assert "ESTABLISH SSH CONNECTION FOR USER: root" in second.output
+    assert "/files/fips-setup.pyz TO " not in second.output  # each host keeps it
     assert second.output.count('"verification": {') >= 3, second.output[-6000:]
     assert second.output.count('"id": "proxy-ports"') >= 3, second.output[-6000:]
     assert "diagnose --include connectivity-datadog-core-endpoints" in second.output
