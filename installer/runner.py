@@ -110,7 +110,8 @@ class Runner:
         lets the child end by itself when a signal asks the run to stop,
         "stop" sends it SIGTERM; either way Interrupted is raised after it ended.
         ``user``: run as that account (its groups, its home), as ``sudo -u``
-        would; needs root.
+        would, from ``/``: the caller's folder may be one that account cannot
+        enter (root's home), which HAProxy's ``default-path config`` trips on; needs root.
         """
         args = tuple(argv)
         environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
@@ -194,7 +195,7 @@ def _stop(process: subprocess.Popen[str]) -> None:
 
 
 def _identity(user: str, environment: dict[str, str]) -> dict[str, Any]:
-    """The ``subprocess`` arguments that run a command as ``user``, and its HOME."""
+    """The ``subprocess`` arguments that run a command as ``user`` from ``/``, and its HOME."""
     import pwd
 
     try:
@@ -206,6 +207,7 @@ def _identity(user: str, environment: dict[str, str]) -> dict[str, Any]:
         "user": account.pw_uid,
         "group": account.pw_gid,
         "extra_groups": os.getgrouplist(user, account.pw_gid),
+        "cwd": "/",
     }
 
 

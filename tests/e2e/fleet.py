@@ -10,6 +10,7 @@ private collections path; nothing of the test machine's Ansible set-up is used.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -17,7 +18,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .host import TestHost
 from .util import REPO, host_run
@@ -155,6 +156,19 @@ class Fleet:
             check=False,
         )
         return PlaybookRun(argv, proc.returncode, proc.stdout, time.monotonic() - started)
+
+    def info(self, *module_args: str, hosts: str = GROUP) -> Dict[str, Dict[str, Any]]:
+        """Each host's ``fips_setup.datadog.fips_proxy_info`` result, as data.
+
+        An ad hoc ``ansible HOSTS -b -m fips_setup.datadog.fips_proxy_info -a ARGS``
+        whose ``--tree`` folder holds one JSON result per host.
+        """
+        tree = Path(tempfile.mkdtemp(prefix="tree-", dir=self.dir))
+        argv = [str(ANSIBLE_BIN / "ansible"), hosts, "-i", str(self.inventory), "-b"]
+        argv += ["-m", "fips_setup.datadog.fips_proxy_info", "--tree", str(tree)]
+        argv += ["-a", " ".join(module_args)] if module_args else []
+        self._ansible(argv)
+        return {path.name: json.loads(path.read_text()) for path in tree.iterdir()}
 
     def close(self) -> None:
         """Stop the ssh control masters and delete the controller's files."""

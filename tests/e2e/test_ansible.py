@@ -8,9 +8,10 @@ documentation. The hosts have only the Agent: the collection brings the toolkit.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List
 
 import pytest
 
@@ -28,6 +29,12 @@ PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 PROXY_BINARY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
 SERVICES = ("datadog-agent", "datadog-fips-proxy")
 ALL_AT_ONCE = {"fips_proxy_batch": "100%"}
+#: Checks of a proxied host that pass once the rollout is done (ids a play asserts on).
+PROXIED_PASSES = (
+    "proxy-installed", "proxy-config", "proxy-config-valid", "proxy-service", "proxy-ports",
+    "fips-enabled", "fips-https", "fips-port-range", "agent-service", "agent-to-proxy",
+    "proxy-to-intake", "proxy-dns", "agent-connectivity",
+)  # fmt: skip
 
 
 @pytest.fixture(scope="session")
@@ -75,9 +82,14 @@ def assert_ran(run: PlaybookRun, changed: int, hosts: Dict[str, TestHost]) -> No
 
 
 def doctor_lines(run: PlaybookRun) -> Dict[str, str]:
-    """The report play's verdict per host (``doctor ok: ...``, ``doctor not available: ...``)."""
+    """The report play's verdict per host (``doctor ok: ...``, ``doctor FAILED: ...``)."""
     found = re.findall(r'ok: \[(\w+)\] => \{\s*"msg": "(doctor [^"]*)"', run.output)
     return dict(found)
+
+
+def statuses(result: Dict[str, Any]) -> Dict[str, str]:
+    """``{check id: status}`` of a fips_proxy_info result's doctor."""
+    return {check["id"]: check["status"] for check in result["doctor"]["checks"]}
 
 
 def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet) -> None:
@@ -86,11 +98,15 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
     originals = {name: host.read_bytes(DATADOG_YAML) for name, host in hosts.items()}
     fresh = start_times(fleet)
 
-    # --check --diff on fresh hosts: the diff of each datadog.yaml, and nothing changes
-    check = fleet.playbook("--check", "--diff", extra_vars=ALL_AT_ONCE)
+    # --check --diff on fresh hosts: the diff of each datadog.yaml, and nothing changes;
+    # -vvv shows each diff and each fresh host's doctor findings whole: no API key
+    check = fleet.playbook("--check", "--diff", "-vvv", extra_vars=ALL_AT_ONCE)
     assert_ran(check, changed=1, hosts=hosts)
     assert check.output.count(f"--- before: {DATADOG_YAML}") == 3, check.output[-6000:]
     assert check.output.count("+  enabled: true\n+  https: false") == 3
+    # the toolkit crossed once to each host, before the first module run, which used it
+    assert check.output.count("/files/fips-setup.pyz TO ") == 3, check.output[-6000:]
+    assert "toolkit_missing" not in check.output
     for name, host in hosts.items():
         assert host.read_bytes(DATADOG_YAML) == originals[name]
         assert not host.exists(PROXY_CFG) and not host.exists(PROXY_BINARY)
@@ -103,15 +119,34 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
         assert host.is_active("datadog-fips-proxy")
         assert "\nfips:\n  enabled: true\n  https: false\n" in host.read_file(DATADOG_YAML)
         host.wait_for_intake(lambda s: len(s.via_proxy()) >= 3, what="payloads via the proxy")
-    assert set(doctor_lines(first)) == set(hosts), first.output[-4000:]
+    verdicts = doctor_lines(first)
+    assert set(verdicts) == set(hosts), first.output[-4000:]
+    for name, verdict in verdicts.items():
+        assert verdict.startswith("doctor ok: no check failed"), (name, first.output[-4000:])
+    # what a play asserts on: each host's status and doctor, every check by its id
+    facts = fleet.info()
+    assert set(facts) == set(hosts)
+    for name, result in facts.items():
+        assert result["changed"] is False and "failed" not in result, (name, result)
+        assert result["status"]["effective"]["enabled"] is True, name
+        assert result["doctor"]["failed"] is False, (name, result["doctor"])
+        found = statuses(result)
+        assert "fail" not in found.values(), (name, result["doctor"])
+        assert all(found[check] == "pass" for check in PROXIED_PASSES), (name, found)
+    assert API_KEY not in json.dumps(facts)
 
     # the second run, with -vvv: nothing changes, nothing restarts, no API key shown
     configured = start_times(fleet)
     second = fleet.playbook("-vvv", extra_vars=ALL_AT_ONCE)
     assert_ran(second, changed=0, hosts=hosts)
     assert start_times(fleet) == configured
-    # -vvv shows the ssh connection and each module's whole result: still no API key
+    # -vvv shows the ssh connection and each module's whole result (the commands enable
+    # ran, its verification, every doctor finding): still no API key
     assert "ESTABLISH SSH CONNECTION FOR USER: root" in second.output
+    assert "/files/fips-setup.pyz TO " not in second.output  # each host keeps it
+    assert second.output.count('"verification": {') >= 3, second.output[-6000:]
+    assert second.output.count('"id": "proxy-ports"') >= 3, second.output[-6000:]
+    assert "diagnose --include connectivity-datadog-core-endpoints" in second.output
     for name in hosts:
         assert re.search(
             rf'ok: \[{name}\] => \{{\n\s+"actions": \[\],\n\s+"agent_version"', second.output
@@ -134,6 +169,7 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
 def test_a_port_clash_stops_the_rollout_at_that_host(make_fleet: MakeFleet) -> None:
     fleet = make_fleet(*FAMILIES)
     clash = fleet.hosts["rhel"]
+    clash.install_packages("datadog-fips-proxy")  # installed by hand, never configured
     clash.run(
         ["systemd-run", "--unit=squatter", "python3", "-m", "http.server", "9806",
          "--bind", "127.0.0.1"]
@@ -152,6 +188,25 @@ def test_a_port_clash_stops_the_rollout_at_that_host(make_fleet: MakeFleet) -> N
     assert "Traceback" not in run.output
     for name, host in fleet.hosts.items():
         assert host.read_bytes(DATADOG_YAML) == originals[name], name
-        assert not host.exists(PROXY_CFG) and not host.exists(PROXY_BINARY), name
+        assert not host.exists(PROXY_CFG), name
     for name in ("debian", "suse"):  # never reached: not even the toolkit was sent
+        assert not fleet.hosts[name].exists(PROXY_BINARY), name
         assert not fleet.hosts[name].exists("/var/lib/fips-setup"), name
+
+    # the report alone (--tags doctor) on the failed host names the port's holder
+    report = fleet.playbook("--tags", "doctor", "--limit", "rhel")
+    assert report.returncode == 0 and report.recap()["rhel"]["changed"] == 0, report.output
+    assert doctor_lines(report)["rhel"].startswith("doctor FAILED: "), report.output[-4000:]
+    holder = re.compile(
+        r"9806 by pid \d+ \(/usr/bin/python3 -m http\.server 9806 --bind 127\.0\.0\.1\)"
+    )
+    assert re.search(
+        r"fail proxy-ports: ports of the proxy held by another process: " + holder.pattern,
+        report.output,
+    ), report.output[-4000:]
+    doctor = fleet.info("status=false", "agent_check=false", hosts="rhel")["rhel"]["doctor"]
+    assert doctor["failed"] is True and doctor["error"] == "checks-failed"
+    ports = next(check for check in doctor["checks"] if check["id"] == "proxy-ports")
+    assert ports["status"] == "fail" and holder.search(ports["finding"]), ports
+    assert re.search(r"stop pid \d+", ports["fix"]), ports
+    assert clash.read_bytes(DATADOG_YAML) == originals["rhel"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pwd
+from pathlib import Path
+
 import pytest
 
 from fipsconf.redact import REDACTOR
@@ -44,14 +48,25 @@ def test_timeout_and_missing_command() -> None:
 
 
 def test_a_command_runs_as_another_user_with_its_groups_and_home() -> None:
-    import os
-    import pwd
-
     if os.geteuid() != 0:
         pytest.skip("running as another user needs root")
     nobody = pwd.getpwnam("nobody")
     result = Runner().run(["sh", "-c", 'id -u; id -g; echo "$HOME"'], user="nobody")
     assert result.stdout.split() == [str(nobody.pw_uid), str(nobody.pw_gid), nobody.pw_dir]
+
+
+def test_a_command_run_as_another_user_starts_in_a_folder_it_can_enter(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root from root's home (Ansible's become, `cd ~; sudo fips-setup doctor`): HAProxy
+    # run as dd-agent with 'default-path config' fails when it cannot go back to its folder.
+    if os.geteuid() != 0:
+        pytest.skip("running as another user needs root")
+    private = tmp_path / "root-only"
+    private.mkdir(mode=0o700)
+    monkeypatch.chdir(private)
+    result = Runner().run(["sh", "-c", "cd . && pwd"], user="nobody")
+    assert result.stdout == "/\n"
 
 
 def test_an_unknown_user_is_a_command_error() -> None:

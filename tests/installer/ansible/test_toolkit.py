@@ -172,20 +172,42 @@ def test_a_usage_error_says_the_toolkit_refused_the_arguments() -> None:
 
 def test_doctor_answers_are_facts_whether_or_not_a_check_failed() -> None:
     checks = [{"id": "proxy-running", "status": "fail", "finding": "inactive", "fix": "start it"}]
-    failing = {"changed": False, "failed": True, "msg": "1 check failed", "checks": checks}
-    assert toolkit.doctor_facts(failing, 1) == {
-        "available": True, "failed": True, "msg": "1 check failed", "checks": checks,
+    summary = {"fail": 1, "warn": 0, "info": 0, "skip": 0, "pass": 0}
+    failing = {
+        "changed": False, "failed": True, "error": "checks-failed", "msg": "1 check failed",
+        "checks": checks, "summary": summary,
     }  # fmt: skip
-    healthy = {"changed": False, "failed": False, "msg": "all good", "checks": []}
-    assert toolkit.doctor_facts(healthy, 0)["failed"] is False
+    assert toolkit.doctor_facts(failing, 1) == {
+        "failed": True, "error": "checks-failed", "msg": "1 check failed",
+        "checks": checks, "summary": summary,
+    }  # fmt: skip
+    healthy = {"changed": False, "failed": False, "msg": "no check failed", "checks": []}
+    assert toolkit.doctor_facts(healthy, 0) == {
+        "failed": False, "msg": "no check failed", "checks": [],
+    }  # fmt: skip
 
 
-def test_a_toolkit_without_doctor_reports_it_unavailable() -> None:
-    usage = {"changed": False, "failed": True, "msg": "No such command 'doctor'."}
-    assert toolkit.doctor_facts(usage, 2) == {
-        "available": False,
-        "msg": "this fips-setup cannot run doctor: No such command 'doctor'.",
-    }
+@pytest.mark.parametrize(
+    ("document", "returncode", "message"),
+    [
+        (
+            {"failed": True, "error": "usage", "msg": "No such option: --frobnicate"},
+            2,
+            "fips-setup doctor could not run: fips-setup refused the arguments: No such option",
+        ),
+        (
+            {"failed": True, "error": "internal", "msg": "unexpected error: KeyError"},
+            1,
+            "fips-setup doctor could not run: unexpected error: KeyError",
+        ),
+        ({"failed": False, "msg": "ok"}, 0, "fips-setup doctor could not run: ok"),
+    ],
+)
+def test_a_doctor_that_did_not_run_its_checks_is_a_module_failure(
+    document: Dict[str, Any], returncode: int, message: str
+) -> None:
+    with pytest.raises(ToolkitError, match=message):
+        toolkit.doctor_facts(document, returncode)
 
 
 def test_status_facts_drop_changed_and_failed_and_a_failure_is_an_error() -> None:

@@ -24,6 +24,9 @@ notes:
     copies it to a managed host that lacks it, into C(/var/lib/fips-setup/) (a folder of root's,
     mode 0700) under a name that carries its SHA-256, and the module checks that checksum before
     every run, so a stale or altered copy never runs.
+  - A task that succeeds sets the fact C(fips_setup_toolkit_sha256), the checksum of the copy the
+    host keeps, so that the next task on that host need not ask for it before the module runs
+    (the module checks the copy all the same).
   - Secrets (C(api_key), C(app_key)) are masked in every result, diff and message.
 attributes:
   action:

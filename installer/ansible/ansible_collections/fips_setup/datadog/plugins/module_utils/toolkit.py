@@ -27,6 +27,8 @@ DEFAULT_CONFIG = "/etc/datadog-agent/datadog.yaml"
 ROOT_UID = 0
 #: ``fips-setup`` exit statuses (docs/cli.md).
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+#: The ``error`` of a doctor that ran every check and found a failure.
+CHECKS_FAILED = "checks-failed"
 
 #: Runs an argument list (no shell); returns (exit status, stdout, stderr).
 RunCommand = Callable[[List[str]], Tuple[int, str, str]]
@@ -236,6 +238,12 @@ def run_toolkit(
     return returncode, parse_document(stdout, returncode, stderr)
 
 
+def _refusal(document: Dict[str, Any], returncode: int) -> str:
+    """The toolkit's message for a failed run; a usage error says the arguments were refused."""
+    msg = str(document.get("msg", ""))
+    return f"fips-setup refused the arguments: {msg}" if returncode == EXIT_USAGE else msg
+
+
 def ansible_diff(entry: Dict[str, Any]) -> Dict[str, str]:
     """A toolkit diff entry (``path``, ``before``, ``after``) as Ansible's diff mode shows it."""
     path = str(entry.get("path", ""))
@@ -261,8 +269,7 @@ def proxy_result(
     result["msg"] = str(document.get("msg", ""))
     if returncode != EXIT_OK or document.get("failed"):
         result["failed"] = True
-        if returncode == EXIT_USAGE:
-            result["msg"] = f"fips-setup refused the arguments: {result['msg']}"
+        result["msg"] = _refusal(document, returncode)
     if diff_mode:
         result["diff"] = [ansible_diff(entry) for entry in document.get("diff") or []]
     warnings = [str(warning) for warning in document.get("warnings") or []]
@@ -272,24 +279,20 @@ def proxy_result(
 def status_facts(document: Dict[str, Any], returncode: int) -> Dict[str, Any]:
     """``fips-setup status --json`` as the info module returns it. Raises ToolkitError."""
     if returncode != EXIT_OK or document.get("failed"):
-        raise ToolkitError(f"fips-setup status failed: {document.get('msg', '')}")
+        raise ToolkitError(f"fips-setup status failed: {_refusal(document, returncode)}")
     return {k: v for k, v in document.items() if k not in ("changed", "failed")}
 
 
 def doctor_facts(document: Dict[str, Any], returncode: int) -> Dict[str, Any]:
-    """``fips-setup doctor --json`` as the info module returns it.
+    """``fips-setup doctor --json`` as the info module returns it. Raises ToolkitError.
 
-    Exit 0 (no check failed) and 1 (some did, or doctor could not run) are
-    answers, not module failures. A usage error means this toolkit has no
-    ``doctor``: ``available`` is then false.
+    Exit 0 (no check failed) and exit 1 with ``error: checks-failed`` (some
+    did) are answers, not module failures: ``failed`` then says which it was.
+    Any other outcome means doctor could not run its checks.
     """
-    if returncode == EXIT_USAGE:
-        return {
-            "available": False,
-            "msg": f"this fips-setup cannot run doctor: {document.get('msg', '')}",
-        }
+    answered = returncode == EXIT_OK or document.get("error") == CHECKS_FAILED
+    if not answered or not isinstance(document.get("checks"), list):
+        raise ToolkitError(f"fips-setup doctor could not run: {_refusal(document, returncode)}")
     facts = {k: v for k, v in document.items() if k not in ("changed", "diff", "actions")}
-    facts["available"] = True
     facts["failed"] = returncode != EXIT_OK or bool(document.get("failed"))
-    facts["checks"] = list(document.get("checks") or [])
     return facts

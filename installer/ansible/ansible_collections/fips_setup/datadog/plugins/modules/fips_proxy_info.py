@@ -15,8 +15,14 @@ description:
     proxy's ports) and what C(fips-setup doctor) finds (each troubleshooting check of the
     vendor's documentation, with its finding and fix), for a play to show or assert on.
   - Changes nothing on the host. A failing doctor check is a result (RV(doctor.failed)), not a
-    failed task.
+    failed task; a doctor that could not run its checks fails the task with its message.
 options:
+  status:
+    description:
+      - Run C(fips-setup status). Without it RV(status) is not returned (a play that reads only
+        RV(doctor) saves a run of the toolkit on every host).
+    type: bool
+    default: true
   doctor:
     description:
       - Run C(fips-setup doctor) too. Without it RV(doctor) is not returned.
@@ -25,7 +31,9 @@ options:
   agent_check:
     description:
       - Let doctor run the Agent's own connectivity check (C(datadog-agent diagnose)), which
-        can take several seconds. V(false) passes C(--no-agent-check).
+        can take several seconds. V(false) passes C(--no-agent-check), and the check is then
+        V(skip). M(fips_setup.datadog.fips_proxy) runs the same check at the end of every
+        run with O(fips_setup.datadog.fips_proxy#module:state=enabled) (outside check mode).
     type: bool
     default: true
 extends_documentation_fragment:
@@ -53,20 +61,29 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ item.id }}: {{ item.finding }} (fix: {{ item.fix }})"
   loop: "{{ fips.doctor.checks | rejectattr('status', 'in', ['pass', 'skip', 'info']) }}"
-  when: fips.doctor.available
 
 - name: Stop when doctor found a failure
   ansible.builtin.assert:
     that: not fips.doctor.failed
     fail_msg: "{{ fips.doctor.msg }}"
-  when: fips.doctor.available
+
+- name: Only the doctor, without the Agent's connectivity check
+  fips_setup.datadog.fips_proxy_info:
+    status: false
+    agent_check: false
+  become: true
+  register: fips
+
+- name: Assert on one check by its id
+  ansible.builtin.assert:
+    that: (fips.doctor.checks | selectattr('id', 'equalto', 'proxy-ports') | first).status == 'pass'
 """
 
 RETURN = r"""
 status:
   description:
     - The C(fips-setup status --json) document (without C(changed)/C(failed)); see docs/cli.md.
-  returned: success
+  returned: when O(status=true)
   type: dict
   contains:
     msg:
@@ -106,24 +123,32 @@ doctor:
   returned: when O(doctor=true)
   type: dict
   contains:
-    available:
-      description: False when the toolkit on the host has no C(doctor) command.
-      type: bool
     failed:
       description: True when a check failed (warnings alone do not fail).
       type: bool
-      returned: when RV(doctor.available)
+    error:
+      description: V(checks-failed) when a check failed.
+      type: str
+      returned: when RV(doctor.failed)
     msg:
       description: A one-line summary.
       type: str
+      sample: "no check failed: 23 passed, 3 for information"
+    summary:
+      description: How many checks have each status.
+      type: dict
+      sample: {"fail": 0, "warn": 0, "info": 3, "skip": 1, "pass": 22}
     checks:
-      description: Each check, in order.
+      description:
+        - Each check, in the toolkit's order. docs/cli.md lists every check and when it fails.
       type: list
       elements: dict
-      returned: when RV(doctor.available)
       contains:
         id:
-          description: The check's stable identifier.
+          description:
+            - The check's stable identifier, for instance V(proxy-service), V(proxy-ports),
+              V(fips-enabled), V(fips-https), V(agent-to-proxy), V(proxy-to-intake),
+              V(agent-connectivity).
           type: str
         status:
           description: One of V(pass), V(warn), V(fail), V(skip), V(info).
@@ -132,7 +157,7 @@ doctor:
           description: What the check saw.
           type: str
         fix:
-          description: What to do about it.
+          description: What to do (a command to paste, or one sentence); null when it passed.
           type: str
 """
 
@@ -156,6 +181,7 @@ def main() -> None:
     module = AnsibleModule(
         argument_spec={
             "config": {"type": "path", "default": DEFAULT_CONFIG},
+            "status": {"type": "bool", "default": True},
             "doctor": {"type": "bool", "default": True},
             "agent_check": {"type": "bool", "default": True},
             **INTERNAL_OPTIONS,
@@ -171,10 +197,11 @@ def main() -> None:
             return
         python = toolkit_python()
         result: Dict[str, Any] = {"changed": False}
-        returncode, document = run_toolkit(
-            module.run_command, python, path, sha256, ["status", *config]
-        )
-        result["status"] = status_facts(document, returncode)
+        if module.params["status"]:
+            returncode, document = run_toolkit(
+                module.run_command, python, path, sha256, ["status", *config]
+            )
+            result["status"] = status_facts(document, returncode)
         if module.params["doctor"]:
             no_agent_check = [] if module.params["agent_check"] else ["--no-agent-check"]
             returncode, document = run_toolkit(
