@@ -294,16 +294,19 @@ def _kernel_fips(facts: Facts) -> Outcome:
     try:
         value = read_bytes(facts.host.path(KERNEL_FIPS)).decode(errors="replace").strip()
     except FipsSetupError:
-        return noted(f"this kernel has no FIPS mode switch ({KERNEL_FIPS} is absent)")
+        value = None
     if value == "1":
         return noted(f"the kernel runs in FIPS mode ({KERNEL_FIPS} = 1)")
+    shown = f"{KERNEL_FIPS} = {value}" if value is not None else f"{KERNEL_FIPS} is absent"
     enable = "fips-mode-setup --enable (RHEL) or pro enable fips (Ubuntu), then reboot"
     if facts.fips_agent:
         return warned(
-            f"the kernel is not in FIPS mode ({KERNEL_FIPS} = {value}): the FIPS Agent's"
-            " validation assumes a host in FIPS mode (the vendor's FIPS Agent page asks for it)",
+            f"the kernel is not in FIPS mode ({shown}): the FIPS Agent's validation assumes a"
+            " host in FIPS mode (the vendor's FIPS Agent page asks for it)",
             enable,
         )
+    if value is None:
+        return noted(f"this kernel has no FIPS mode switch ({shown})")
     return noted(
         f"the kernel is not in FIPS mode ({KERNEL_FIPS} = {value}); the proxy's own module is"
         " validated without it, but your policy may ask for it host-wide",

@@ -517,12 +517,21 @@ def test_a_host_moved_to_the_fips_agent(
 def test_the_fips_agent_on_a_kernel_without_fips_mode(
     healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
 ) -> None:
-    fs.create_file("/proc/sys/crypto/fips_enabled", contents="0\n")
     assert run_doctor(healthy, agent_check=False)["kernel-fips"].status == "info"  # the proxy's
     healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
     check = run_doctor(healthy, agent_check=False)["kernel-fips"]
     assert check.status == "warn"
-    assert "the FIPS Agent's validation assumes a host in FIPS mode" in check.finding
+    assert check.finding.startswith(
+        "the kernel is not in FIPS mode (/proc/sys/crypto/fips_enabled is absent)"
+    )
+    fs.create_file("/proc/sys/crypto/fips_enabled", contents="0\n")
+    check = run_doctor(healthy, agent_check=False)["kernel-fips"]
+    assert check.status == "warn"
+    assert "(/proc/sys/crypto/fips_enabled = 0): the FIPS Agent's validation assumes" in (
+        check.finding
+    )
+    Path("/proc/sys/crypto/fips_enabled").write_text("1\n")
+    assert run_doctor(healthy, agent_check=False)["kernel-fips"].status == "info"
 
 
 def test_a_fips_agent_whose_status_is_not_fips(healthy: FakeHost, run_doctor: Doctor) -> None:
