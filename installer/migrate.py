@@ -22,15 +22,17 @@ from __future__ import annotations
 
 import importlib
 from pathlib import Path
-from typing import Any, NamedTuple, Optional
+from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, FipsRequest, agent_setting, ignored_while_proxied
 from fipsconf.errors import FipsSetupError
 from installer.agent import ENVIRONMENT_FILE, agent_environment, agent_overrides
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.disable import proxy_off_steps
+from installer.doctor.model import ChecksResult
 from installer.enable import AGENT_WAIT_SECONDS, require_root
 from installer.errors import PreconditionError
+from installer.files import read_bytes
 from installer.fips_agent import (
     Target,
     WayBack,
@@ -54,6 +56,8 @@ from installer.packages import (
     PROXY_PACKAGE,
     PackageManager,
     package_manager_for,
+    same_version,
+    upstream_version,
 )
 from installer.plan import Plan, Progress, Step
 from installer.platform import Platform, detect_platform
@@ -245,8 +249,6 @@ def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> None:
 
 def _check_installed(packages: PackageManager, version: str, options: MigrateOptions) -> None:
     """On a FIPS Agent host: ``--agent-version`` / ``--package-file`` must name what is there."""
-    from installer.packages import same_version, upstream_version
-
     wanted = options.agent_version
     if options.package_file is not None:
         identity = packages.file_identity(options.package_file)
@@ -276,88 +278,81 @@ def _routes_warning(host: Host, config: Path) -> list[str]:
     ]
 
 
-class _Timing:
-    """When the Agent stopped and when the FIPS Agent ran: the gap in its payloads."""
+class RunRecord:
+    """What a run saw: when the Agent stopped and the FIPS Agent ran, and the verification."""
 
-    stopped: Optional[float] = None
-    started: Optional[float] = None
+    def __init__(self) -> None:
+        self.stopped: Optional[float] = None
+        self.started: Optional[float] = None
+        self.verification: Optional[ChecksResult] = None
 
     def gap(self) -> Optional[float]:
+        """Seconds without an Agent (None: no swap happened)."""
         if self.stopped is None or self.started is None:
             return None
         return round(self.started - self.stopped, 3)
 
 
-def plan_migrate(
-    host: Host, options: MigrateOptions, state: HostState, timing: _Timing, verified: list[Any]
-) -> Plan:
+def plan_migrate(host: Host, options: MigrateOptions, state: HostState, record: RunRecord) -> Plan:
     """The steps from this host's state to a verified FIPS Agent with the proxy off.
 
-    Only what must change is planned: on a moved host the plan is empty.
-    ``verified`` receives the verification's result.
+    Only what must change is planned: on a moved host the plan is empty. The
+    FIPS Agent is verified before the proxy stops, whenever anything changes.
     """
     plan = Plan(UndoContext(host))
     packages, services = state.packages, state.services
-    copies = {back.package: _keep_copy(host, back, plan) for back in _cached(state)}
+    copies: dict[str, str] = {}
+    for back in (state.agent_back, state.proxy_back):
+        if back is not None and back.cached is not None:
+            copies[back.package] = str(kept_package_path(host, back.cached))
+            plan.add(_keep_step(host, back, back.cached))
+    agent_steps: list[Step] = []
     if state.agent is not None:
-        assert state.target is not None and state.agent_back is not None
-        for step in _swap_steps(host, options, state, timing, copies.get(AGENT_PACKAGE)):
-            plan.add(step)
+        agent_steps += _swap_steps(host, options, state, record, copies.get(AGENT_PACKAGE))
     elif state.datadog_yaml.changed:
-        plan.add(state.datadog_yaml.write_step())  # ignored by the FIPS Agent: no restart
+        agent_steps.append(state.datadog_yaml.write_step())  # the FIPS Agent ignores fips.*
     if state.agent is not None or not services.is_active(AGENT_SERVICE):
-        plan.add(_start_step(host, services, state.agent_enabled, timing))
-    if plan.changes_anything():
+        agent_steps.append(_start_step(host, services, state.agent_enabled, record))
+    proxy_steps = proxy_off_steps(
+        services, packages, stop=True, remove=options.remove_proxy,
+        keep_copy=copies.get(PROXY_PACKAGE),
+    )  # fmt: skip
+    for step in agent_steps:
+        plan.add(step)
+    if any(step.changes for step in agent_steps + proxy_steps):
         plan.add(
             Step(
                 "verify",
                 "verify the FIPS Agent: its status shows FIPS Mode: enabled, its connectivity"
                 " check passes",
-                lambda: _verify(host, options.config, verified),
+                lambda: _verify(host, options.config, record),
                 changes=False,
             )
         )
-    for step in proxy_off_steps(
-        services,
-        packages,
-        stop=True,
-        remove=options.remove_proxy,
-        keep_copy=copies.get(PROXY_PACKAGE),
-    ):
+    for step in proxy_steps:
         plan.add(step)
     return plan
 
 
-def _cached(state: HostState) -> list[WayBack]:
-    backs = (state.agent_back, state.proxy_back)
-    return [back for back in backs if back is not None and back.cached is not None]
+def _keep_step(host: Host, back: WayBack, source: Path) -> Step:
+    def keep() -> None:
+        keep_package_file(host, source)
 
-
-def _keep_copy(host: Host, back: WayBack, plan: Plan) -> str:
-    assert back.cached is not None
-    source = back.cached
     copy = kept_package_path(host, source)
-    plan.add(
-        Step(
-            "keep-package",
-            f"keep a copy of {back.package} {back.version}'s package for the way back ({copy};"
-            " the repository no longer serves it)",
-            lambda: _keep(host, source),
-            changes=False,
-        )
+    return Step(
+        "keep-package",
+        f"keep a copy of {back.package} {back.version}'s package for the way back ({copy};"
+        " the repository no longer serves it)",
+        keep,
+        changes=False,
     )
-    return str(copy)
-
-
-def _keep(host: Host, source: Path) -> None:
-    keep_package_file(host, source)
 
 
 def _swap_steps(
     host: Host,
     options: MigrateOptions,
     state: HostState,
-    timing: _Timing,
+    record: RunRecord,
     agent_copy: Optional[str],
 ) -> list[Step]:
     packages, services = state.packages, state.services
@@ -379,7 +374,7 @@ def _swap_steps(
         snapshot.append(str(options.config))
 
     def stop() -> None:
-        timing.stopped = host.clock.monotonic()
+        record.stopped = host.clock.monotonic()
         services.stop(AGENT_SERVICE)
 
     def stop_undo() -> list[UndoAction]:
@@ -389,8 +384,8 @@ def _swap_steps(
         ]
         for name in snapshot:
             path = host.path(name)
-            if path.exists():
-                actions.append(file_undo(path, path.read_bytes()))
+            if path.exists():  # kept as it is: restored only if something changed it
+                actions.append(file_undo(path, read_bytes(path)))
         return actions
 
     steps.append(Step("stop-service", f"stop {AGENT_SERVICE}", stop, stop_undo))
@@ -424,7 +419,7 @@ def _swap_steps(
 
 
 def _start_step(
-    host: Host, services: ServiceManager, enabled: Optional[bool], timing: _Timing
+    host: Host, services: ServiceManager, enabled: Optional[bool], record: RunRecord
 ) -> Step:
     """Start the (FIPS) Agent unless its package did, wait until it runs; enable it as it was."""
 
@@ -438,7 +433,7 @@ def _start_step(
             lines = services.journal(AGENT_SERVICE, 5)
             detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
             raise ServiceError(f"{AGENT_SERVICE} is not running{detail}")
-        timing.started = host.clock.monotonic()
+        record.started = host.clock.monotonic()
         if enabled and services.is_enabled(AGENT_SERVICE) is False:
             services.enable(AGENT_SERVICE)
 
@@ -456,11 +451,10 @@ def _start_step(
     )
 
 
-def _verify(host: Host, config: Path, verified: list[Any]) -> None:
+def _verify(host: Host, config: Path, record: RunRecord) -> None:
     from installer.verify import verify_fips_agent
 
-    checked = verify_fips_agent(host, config, VERIFY_PATIENCE)
-    verified[:] = [checked]
+    checked = record.verification = verify_fips_agent(host, config, VERIFY_PATIENCE)
     if checked.failed:
         raise NotVerified(checked.msg.replace("not verified: ", "", 1))
 
@@ -469,8 +463,8 @@ def _migrate(
     host: Host, options: MigrateOptions, progress: Optional[Progress], journal: Optional[Journal]
 ) -> CommandResult:
     state = inspect_host(host, options)
-    timing, verified = _Timing(), []  # type: ignore[var-annotated]
-    plan = plan_migrate(host, options, state, timing, verified)
+    record = RunRecord()
+    plan = plan_migrate(host, options, state, record)
     warnings = list(state.warnings)
     unfinished = unfinished_warning(journal) if journal is not None else None
     if unfinished:
@@ -482,14 +476,14 @@ def _migrate(
     if not options.dry_run and not changed:
         from installer.verify import verify_fips_agent
 
-        verified[:] = [verify_fips_agent(host, options.config, VERIFY_PATIENCE)]
+        record.verification = verify_fips_agent(host, options.config, VERIFY_PATIENCE)
     yaml_change = state.datadog_yaml
     installed = (
         state.packages.installed_version(FIPS_AGENT_PACKAGE) if not options.dry_run else None
     )
     result = CommandResult(
         changed=changed,
-        msg=_message(options, state, plan, timing),
+        msg=_message(options, state, plan, record),
         diff=[yaml_change.diff()] if yaml_change.changed else [],
         warnings=warnings,
         actions=plan.records(),
@@ -499,12 +493,12 @@ def _migrate(
             "fips_agent_version": installed
             or (state.target.version if state.target else state.fips_agent),
             "proxy_version": state.proxy,
-            "agent_stopped_seconds": timing.gap(),
+            "agent_stopped_seconds": record.gap(),
         },
         dry_run=options.dry_run,
     )
-    if verified:
-        checked = verified[0]
+    checked = record.verification
+    if checked is not None:
         result.details["verification"] = {
             "verified": not checked.failed,
             "checks": [c.record() for c in checked.checks],
@@ -518,7 +512,7 @@ def _migrate(
     return result
 
 
-def _message(options: MigrateOptions, state: HostState, plan: Plan, timing: _Timing) -> str:
+def _message(options: MigrateOptions, state: HostState, plan: Plan, record: RunRecord) -> str:
     proxy = _proxy_words(options, state)
     if not plan.changes_anything():
         installed = f"{FIPS_AGENT_PACKAGE} {state.fips_agent}"
@@ -536,7 +530,7 @@ def _message(options: MigrateOptions, state: HostState, plan: Plan, timing: _Tim
             f"the FIPS Agent ({FIPS_AGENT_PACKAGE} {state.fips_agent}) runs and is verified{proxy}"
         )
     assert state.target is not None
-    gap = timing.gap()
+    gap = record.gap()
     stopped = f" (the Agent was stopped for {gap:.1f} s)" if gap is not None else ""
     return (
         f"moved to the FIPS Agent: {state.target.describe()} replaced {AGENT_PACKAGE}"

@@ -697,6 +697,24 @@ def test_a_fips_agent_installed_by_hand_beside_a_running_proxy(make_host: HostFa
     assert "runs and is verified" in result.msg
 
 
+def test_the_proxy_is_stopped_only_after_the_fips_agent_is_verified(
+    make_host: HostFactory,
+) -> None:
+    host = proxied(make_host)
+    system = host.system
+    system.packages.pop("datadog-agent")
+    system.packages["datadog-fips-agent"] = "1:7.65.2-1"
+    Path(CONFIG).write_text(MOVED_YAML)
+    system.status_mode = "disabled"  # not the FIPS Agent it claims to be
+    before = state(host)
+    with pytest.raises(PlanFailed, match="FIPS Mode: disabled, not enabled"):
+        run_migrate(host)
+    assert state(host) == before and system.active["datadog-fips-proxy"]
+    system.status_mode = None
+    result = run_migrate(host)
+    assert [a["kind"] for a in result.actions] == ["verify", "stop-service", "disable-service"]
+
+
 def test_an_installed_fips_agent_is_not_changed_to_another_version(make_host: HostFactory) -> None:
     host = proxied(make_host)
     run_migrate(host)
