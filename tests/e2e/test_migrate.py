@@ -110,6 +110,10 @@ def test_a_proxied_host_moves_to_the_fips_agent_and_back(
     host = proxied(make_host, family, fips_agent_versions=("7.65.2",))
     before = snapshot(host)
     yaml_before = host.read_file(DATADOG_YAML)
+    advice = host.fips_setup("doctor", "--no-agent-check", json=True).data
+    assert advice is not None
+    deprecated = next(c for c in advice["checks"] if c["id"] == "proxy-deprecated")
+    assert deprecated["fix"].startswith("fips-setup migrate --dry-run")
     options = ["--remove-proxy"] if remove_proxy else []
 
     doc, seconds = migrate(host, *options)
@@ -135,6 +139,11 @@ def test_a_proxied_host_moves_to_the_fips_agent_and_back(
     assert host.stat(DATADOG_YAML).mode == 0o640
     lost_seconds, ticks = gap(stats)
     assert lost_seconds < 15, lost_seconds
+    doctor = host.fips_setup("doctor", json=True)
+    assert doctor.returncode == 0 and doctor.data is not None, doctor.stdout
+    checks = {check["id"]: check for check in doctor.data["checks"]}
+    assert checks["fips-mode"]["status"] == checks["agent-connectivity"]["status"] == "pass"
+    assert checks["proxy-service"]["status"] == "skip"  # it needs no proxy
 
     started = host.service_start_timestamp(AGENT)
     again, _ = migrate(host, *options)
