@@ -86,6 +86,7 @@ _ROUTE_VARIABLES = (
 #: checks that nothing is missing); the command line warms up its own output.
 _LOAD_AHEAD = (
     "distro",
+    "fcntl",
     "installer.net",
     "installer.status",
     "installer.verify",
