@@ -195,11 +195,8 @@ class PackageManager:
         return None
 
     def install_version(self, package: str, version: str) -> None:
-        """Put ``package`` back at ``version`` from the Datadog repository. Raises PackageError."""
-        repository = self.datadog_repository()
-        if repository is None:
-            raise PackageError(self.missing_repository_message())
-        self.run(self.install_version_command(package, version, repository))
+        """Put ``package`` at exactly ``version`` from the Datadog repository (PackageError)."""
+        self.run(self.install_version_command(package, version, self.repository()))
 
     def install_file(self, path: Path) -> None:
         """Install a local package file. Raises PackageError."""
