@@ -1,9 +1,10 @@
-"""Read what the Agent says: its log's connection errors, and its connectivity check.
+"""Read what the Agent says: its log's connection errors, its connectivity check, its status.
 
 The vendor's troubleshooting page names three errors the Agent logs when it
 cannot reach the proxy (``connect: connection refused``, ``context deadline
 exceeded``, ``connection reset by peer``) and the ``datadog-agent diagnose``
-connectivity suite, whose summary line is ``Total:N, Success:N, Fail:N``.
+connectivity suite, whose summary line is ``Total:N, Success:N, Fail:N``;
+``datadog-agent status`` has a ``FIPS Mode:`` line in its header.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import calendar
 import re
 import time
 from typing import NamedTuple, Optional
+
+_FIPS_MODE = re.compile(r"^\s*FIPS Mode:\s*(\S+)", re.MULTILINE)
 
 #: The errors the vendor documents, as the Agent (Go) spells them.
 CONNECTION_ERRORS = ("connection refused", "context deadline exceeded", "connection reset by peer")
@@ -99,3 +102,13 @@ def read_diagnose(output: str) -> Optional[DiagnoseSummary]:
                 detail += f" ({following})"
             failures.append(detail)
     return DiagnoseSummary(int(totals.group(1)), failed, failures[:3])
+
+
+def fips_mode(status_output: str) -> Optional[str]:
+    """The ``FIPS Mode:`` word of ``datadog-agent status`` output, or None without that line.
+
+    ``enabled`` on the FIPS Agent, ``proxy`` on an Agent with ``fips.enabled``,
+    ``disabled`` otherwise (``not`` of ``not available`` on builds without it).
+    """
+    match = _FIPS_MODE.search(status_output)
+    return match.group(1) if match else None

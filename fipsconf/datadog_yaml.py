@@ -185,22 +185,26 @@ def _is_set(value: Any) -> bool:
 def proxy_advice(data: Any) -> list[Advice]:
     """Warnings for settings that defeat or are ignored by the FIPS proxy."""
     advice = site_advice(agent_setting(data, "site"))
-    if _is_set(agent_setting(data, "proxy")):
-        advice.append(
-            Advice(
-                "proxy-ignored",
+    for path in ignored_while_proxied(data):
+        if path == "proxy":
+            message = (
                 "proxy is set; the Agent ignores proxy.* (and HTTP(S)_PROXY) while"
-                " fips.enabled is true",
+                " fips.enabled is true"
             )
-        )
-    for path in _dd_url_paths(data, ()):
-        advice.append(
-            Advice(
-                "dd-url-ignored",
-                f"{path} is set; the Agent ignores it while fips.enabled is true",
-            )
-        )
+            advice.append(Advice("proxy-ignored", message))
+        else:
+            message = f"{path} is set; the Agent ignores it while fips.enabled is true"
+            advice.append(Advice("dd-url-ignored", message))
     return advice
+
+
+def ignored_while_proxied(data: Any) -> list[str]:
+    """The settings that ``fips.enabled: true`` makes the Agent ignore: ``proxy``, ``*dd_url``.
+
+    The FIPS Agent has no such mode: it sends where they say.
+    """
+    found = ["proxy"] if _is_set(agent_setting(data, "proxy")) else []
+    return found + _dd_url_paths(data, ())
 
 
 def site_advice(site: Any, source: str = "") -> list[Advice]:

@@ -34,11 +34,14 @@ def agent_version(packages: PackageManager) -> Optional[Version]:
 
 
 def parse_version(package_version: Optional[str]) -> Optional[Version]:
-    """``1:7.50.3-1`` -> 7.50.3 (None for None, or for what is not a version)."""
+    """``1:7.50.3-1`` -> 7.50.3, ``7.67.0~rc.1-1`` -> 7.67.0rc1 (None for None, or not a version).
+
+    ``~`` marks a pre-release in Debian and rpm versions: it sorts before the release.
+    """
     if package_version is None:
         return None
     try:
-        return Version(upstream_version(package_version))
+        return Version(upstream_version(package_version).replace("~", ""))
     except InvalidVersion:
         return None
 

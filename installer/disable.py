@@ -15,11 +15,11 @@ from installer.configure import plan_datadog_yaml
 from installer.enable import agent_steps, check_overrides, open_host, require_root
 from installer.host import Host
 from installer.journal import Journal, locked_run, unfinished_warning
-from installer.packages import PROXY_PACKAGE
+from installer.packages import PROXY_PACKAGE, PackageManager
 from installer.plan import Plan, Progress, Step
 from installer.results import CommandResult
-from installer.services import PROXY_SERVICE
-from installer.undo import PackageVersion, ServiceState, UndoContext
+from installer.services import PROXY_SERVICE, ServiceManager
+from installer.undo import PackageVersion, ServiceState, UndoAction, UndoContext
 
 
 class DisableOptions(NamedTuple):
@@ -29,6 +29,55 @@ class DisableOptions(NamedTuple):
     remove_package: bool = False
     no_restart: bool = False
     dry_run: bool = False
+
+
+def proxy_off_steps(
+    services: ServiceManager,
+    packages: PackageManager,
+    *,
+    stop: bool,
+    remove: bool,
+    keep_copy: Optional[str] = None,
+) -> list[Step]:
+    """Stop the proxy and keep it from starting at boot (``stop``); remove its package (``remove``).
+
+    Only what is not so already. Undoing the removal installs the same version
+    again (from ``keep_copy``, a copy of its package file, when given).
+    """
+    steps = []
+    if stop and services.is_active(PROXY_SERVICE):
+        steps.append(
+            Step(
+                "stop-service",
+                f"stop {PROXY_SERVICE}",
+                lambda: services.stop(PROXY_SERVICE),
+                lambda: [ServiceState(PROXY_SERVICE, active=True)],
+            )
+        )
+    if stop and services.is_enabled(PROXY_SERVICE):
+        steps.append(
+            Step(
+                "disable-service",
+                f"disable {PROXY_SERVICE} at boot",
+                lambda: services.disable(PROXY_SERVICE),
+                lambda: [ServiceState(PROXY_SERVICE, active=None, enabled=True)],
+            )
+        )
+    if remove and packages.installed_version(PROXY_PACKAGE) is not None:
+
+        def undo() -> list[UndoAction]:
+            version = packages.installed_version(PROXY_PACKAGE)
+            return [PackageVersion(PROXY_PACKAGE, version, keep_copy if version else None)]
+
+        steps.append(
+            Step(
+                "remove-package",
+                f"remove {PROXY_PACKAGE} with {packages.name} (its configuration is kept)",
+                lambda: packages.remove(PROXY_PACKAGE),
+                undo,
+            )
+        )
+    return steps
 
 
 def disable(
@@ -58,34 +107,10 @@ def _disable(
     plan = Plan(UndoContext(host))
     for step in agent_steps(host, yaml_change, services, options.no_restart):
         plan.add(step)
-    if not options.no_restart:
-        if services.is_active(PROXY_SERVICE):
-            plan.add(
-                Step(
-                    "stop-service",
-                    f"stop {PROXY_SERVICE}",
-                    lambda: services.stop(PROXY_SERVICE),
-                    lambda: [ServiceState(PROXY_SERVICE, active=True)],
-                )
-            )
-        if services.is_enabled(PROXY_SERVICE):
-            plan.add(
-                Step(
-                    "disable-service",
-                    f"disable {PROXY_SERVICE} at boot",
-                    lambda: services.disable(PROXY_SERVICE),
-                    lambda: [ServiceState(PROXY_SERVICE, active=None, enabled=True)],
-                )
-            )
-    if options.remove_package and packages.installed_version(PROXY_PACKAGE) is not None:
-        plan.add(
-            Step(
-                "remove-package",
-                f"remove {PROXY_PACKAGE} with {packages.name}",
-                lambda: packages.remove(PROXY_PACKAGE),
-                lambda: [PackageVersion(PROXY_PACKAGE, packages.installed_version(PROXY_PACKAGE))],
-            )
-        )
+    for step in proxy_off_steps(
+        services, packages, stop=not options.no_restart, remove=options.remove_package
+    ):
+        plan.add(step)
     warnings = []
     unfinished = unfinished_warning(journal) if journal is not None else None
     if unfinished:

@@ -32,6 +32,7 @@ STATE_DIR = "/var/lib/fips-setup"
 LOCK_NAME = "lock"
 CHECKPOINT = "checkpoint"
 JOURNAL_NAME = "journal.json"
+PACKAGES = "packages"
 FORMAT = 1
 _PID_WIDTH = 16
 
@@ -283,6 +284,30 @@ class Journal:
 
     def _write(self, path: Path, data: bytes) -> None:
         atomic_write(path, data, new_file=Ownership(os.geteuid(), os.getegid(), 0o600))
+
+
+def kept_package_path(host: Host, source: Path) -> Path:
+    """Where :func:`keep_package_file` keeps its copy of ``source``."""
+    return state_dir(host) / PACKAGES / source.name
+
+
+def keep_package_file(host: Host, source: Path) -> Path:
+    """Copy a package file into the state folder (``packages/``, mode 600); the copy's path.
+
+    For a way back that must not depend on the package manager's cache, which
+    a later transaction may clean. Raises FileAccessError.
+    """
+    target = kept_package_path(host, source)
+    folder = ensure_state_dir(state_dir(host)) / PACKAGES
+    scratch = folder / f".{source.name}.part"
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        shutil.copyfile(source, scratch, follow_symlinks=False)
+        os.chmod(scratch, 0o600)
+        os.replace(scratch, target)
+    except OSError as exc:
+        raise FileAccessError(f"{source}: cannot keep a copy in {folder}: {exc.strerror}") from None
+    return target
 
 
 @contextlib.contextmanager

@@ -21,13 +21,15 @@ from fipsconf.redact import REDACTOR
 from installer.files import read_bytes
 from installer.host import Host
 from installer.platform import Platform
-from installer.runner import CommandError, ProcessResult, proxy_environment
+from installer.runner import CommandError, ProcessResult, failure_message, proxy_environment
 
 PROXY_PACKAGE = "datadog-fips-proxy"
 AGENT_PACKAGE = "datadog-agent"
 FIPS_AGENT_PACKAGE = "datadog-fips-agent"
 LOCK_TIMEOUT = 120.0
 _LOCK_RETRY_INTERVAL = 5.0
+#: rpm's ``epoch:version-release`` (no ``epoch:`` when there is none), as dpkg and zypper show it.
+RPM_VERSION_FORMAT = "%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}"
 
 
 class PackageError(FipsSetupError):
@@ -75,6 +77,34 @@ class PackageManager:
         """The installed version of ``package`` from the package database, or None."""
         raise NotImplementedError
 
+    def available_command(self, package: str, repository: str) -> list[str]:
+        """The command listing the versions of ``package`` in ``repository``'s metadata."""
+        raise NotImplementedError
+
+    def read_available(self, package: str, repository: str, result: ProcessResult) -> list[str]:
+        """The versions in the output of :meth:`available_command` (raises CommandError)."""
+        raise NotImplementedError
+
+    def download_command(self, package: str, version: str, repository: str) -> list[str]:
+        """The command fetching ``package`` ``version`` into the cache, installing nothing."""
+        raise NotImplementedError
+
+    def installed_size(self, package: str) -> Optional[int]:
+        """Bytes ``package`` takes once installed, from the package database (None: unknown)."""
+        raise NotImplementedError
+
+    def file_identity_command(self, path: Path) -> list[str]:
+        """The command printing a package file's ``name<TAB>version``."""
+        raise NotImplementedError
+
+    #: Where the package manager keeps downloaded packages (globs; ``{name}``: the package).
+    cache_patterns: tuple[str, ...] = ()
+
+    @property
+    def cache_folder(self) -> str:
+        """The folder the package manager downloads packages to."""
+        return "/var/cache"
+
     def is_present(self, package: str) -> bool:
         """True when any of ``package`` is on the host (also half-installed: a failed script)."""
         return self.installed_version(package) is not None
@@ -101,26 +131,72 @@ class PackageManager:
             f" or pass --package-file PATH with a {self.package_suffix} of {PROXY_PACKAGE}"
         )
 
-    def install_from_repository(self, package: str) -> None:
-        """Refresh the Datadog repository, then install ``package``. Raises PackageError."""
+    def repository(self) -> str:
+        """The Datadog repository's name. Raises PackageError when none is configured."""
         repository = self.datadog_repository()
         if repository is None:
             raise PackageError(self.missing_repository_message())
+        return repository
+
+    def refresh(self, then: str = "nothing was installed from stale metadata") -> str:
+        """Refresh only the Datadog repository's metadata; its name. Raises PackageError.
+
+        ``then``: what the error says about the consequence.
+        """
+        repository = self.repository()
         refreshed = self.run(self.refresh_command(repository))
         problem = self.refresh_problem(refreshed)
         if problem is not None:
             raise PackageError(
-                f"the Datadog repository ({repository}) could not be refreshed: {problem};"
-                " nothing was installed from stale metadata"
+                f"the Datadog repository ({repository}) could not be refreshed: {problem}; {then}"
             )
+        return repository
+
+    def install_from_repository(self, package: str) -> None:
+        """Refresh the Datadog repository, then install ``package``. Raises PackageError."""
+        repository = self.refresh()
         self.run(self.install_command(package, repository))
 
+    def available_versions(self, package: str) -> list[str]:
+        """The versions of ``package`` the Datadog repository serves, as its metadata lists them.
+
+        Reads the metadata as it is (see :meth:`refresh`). Raises PackageError.
+        """
+        repository = self.repository()
+        argv = self.available_command(package, repository)
+        try:
+            result = self.host.runner.run(argv, env=self.environment(), check=False, timeout=300)
+            return self.read_available(package, repository, result)
+        except CommandError as exc:
+            raise PackageError(f"could not list the versions of {package}: {exc}") from None
+
+    def download(self, package: str, version: str) -> None:
+        """Fetch ``package`` ``version`` from the Datadog repository, install nothing."""
+        self.run(self.download_command(package, version, self.repository()))
+
+    def file_identity(self, path: Path) -> Optional[tuple[str, str]]:
+        """A package file's name and version (None: not a package this manager reads)."""
+        result = self.host.runner.run(self.file_identity_command(path), check=False)
+        name, _, version = result.stdout.strip().partition("\t")
+        return (name, version) if result.ok and name and version else None
+
+    def cached_package(self, package: str, version: str) -> Optional[Path]:
+        """A file of ``package`` at exactly ``version`` in the package manager's cache, or None."""
+        for pattern in self.cache_patterns:
+            relative = pattern.format(name=package).lstrip("/")
+            for path in sorted(self.host.root.glob(relative)):
+                identity = self.file_identity(path) if path.is_file() else None
+                if (
+                    identity is not None
+                    and identity[0] == package
+                    and same_version(identity[1], version)
+                ):
+                    return path
+        return None
+
     def install_version(self, package: str, version: str) -> None:
-        """Put ``package`` back at ``version`` from the Datadog repository. Raises PackageError."""
-        repository = self.datadog_repository()
-        if repository is None:
-            raise PackageError(self.missing_repository_message())
-        self.run(self.install_version_command(package, version, repository))
+        """Put ``package`` at exactly ``version`` from the Datadog repository (PackageError)."""
+        self.run(self.install_version_command(package, version, self.repository()))
 
     def install_file(self, path: Path) -> None:
         """Install a local package file. Raises PackageError."""
@@ -151,6 +227,15 @@ class PackageManager:
                         " wait for it to finish and run again"
                     ) from None
                 self.host.clock.sleep(_LOCK_RETRY_INTERVAL)
+
+
+def same_version(first: str, second: str) -> bool:
+    """True when two package versions are the same (an epoch of 0 may be left out)."""
+
+    def plain(version: str) -> str:
+        return version[2:] if version.startswith("0:") else version
+
+    return plain(first) == plain(second)
 
 
 def upstream_version(package_version: str) -> str:
@@ -244,6 +329,39 @@ class Apt(PackageManager):
     def remove_command(self, package: str) -> list[str]:
         return ["apt-get", "remove", "-y", package]
 
+    def available_command(self, package: str, repository: str) -> list[str]:
+        return ["apt-cache", "madison", package]
+
+    def read_available(self, package: str, repository: str, result: ProcessResult) -> list[str]:
+        if not result.ok:
+            raise CommandError(failure_message(result), result)
+        versions = []
+        for line in result.stdout.splitlines():  # "name | 1:7.65.2-1 | https://... Packages"
+            fields = [field.strip() for field in line.split("|")]
+            if len(fields) >= 3 and fields[0] == package and fields[1]:
+                versions.append(fields[1])
+        return versions
+
+    def download_command(self, package: str, version: str, repository: str) -> list[str]:
+        return ["apt-get", "install", *self._install_options(), "--download-only",
+                f"{package}={version}"]  # fmt: skip
+
+    def installed_size(self, package: str) -> Optional[int]:
+        result = self.host.runner.run(
+            ["dpkg-query", "-W", "-f=${Installed-Size}", package], check=False
+        )
+        size = result.stdout.strip()
+        return int(size) * 1024 if result.ok and size.isdigit() else None  # KiB
+
+    def file_identity_command(self, path: Path) -> list[str]:
+        return ["dpkg-deb", "--show", "--showformat=${Package}\\t${Version}", str(path)]
+
+    cache_patterns = ("/var/cache/apt/archives/{name}_*.deb",)
+
+    @property
+    def cache_folder(self) -> str:
+        return "/var/cache/apt/archives"
+
     def installed_version(self, package: str) -> Optional[str]:
         status, version = self._status(package)
         return version if status.endswith(" installed") and version else None
@@ -302,9 +420,17 @@ class _Rpm(PackageManager):
 
     def installed_version(self, package: str) -> Optional[str]:
         result = self.host.runner.run(
-            ["rpm", "-q", "--qf", "%{VERSION}-%{RELEASE}", package], check=False
+            ["rpm", "-q", "--qf", RPM_VERSION_FORMAT, package], check=False
         )
         return result.stdout.strip() if result.ok and result.stdout.strip() else None
+
+    def installed_size(self, package: str) -> Optional[int]:
+        result = self.host.runner.run(["rpm", "-q", "--qf", "%{SIZE}", package], check=False)
+        size = result.stdout.strip()
+        return int(size) if result.ok and size.isdigit() else None
+
+    def file_identity_command(self, path: Path) -> list[str]:
+        return ["rpm", "-qp", "--qf", f"%{{NAME}}\\t{RPM_VERSION_FORMAT}", str(path)]
 
 
 class Yum(_Rpm):
@@ -347,6 +473,38 @@ class Yum(_Rpm):
     def remove_command(self, package: str) -> list[str]:
         return [self.name, "-y", "remove", package]
 
+    def available_command(self, package: str, repository: str) -> list[str]:
+        return [self.name, "-q", "--disablerepo=*", f"--enablerepo={repository}",
+                "--showduplicates", "list", package]  # fmt: skip
+
+    def read_available(self, package: str, repository: str, result: ProcessResult) -> list[str]:
+        if not result.ok:
+            if "No matching Packages" in result.stderr + result.stdout:
+                return []
+            raise CommandError(failure_message(result), result)
+        # "name.arch  1:7.65.2-1  repo", possibly wrapped after a long name; the
+        # installed copy is listed from "@repo" (or "@System"), the repository's without "@"
+        words = result.stdout.split()
+        versions = []
+        for index, word in enumerate(words[:-2]):
+            if word.rsplit(".", 1)[0] == package and words[index + 2] == repository:
+                versions.append(words[index + 1])
+        return versions
+
+    def download_command(self, package: str, version: str, repository: str) -> list[str]:
+        return [self.name, "-y", "--disablerepo=*", f"--enablerepo={repository}", "install",
+                "--downloadonly", f"{package}-{version}"]  # fmt: skip
+
+    cache_patterns = (
+        "/var/cache/dnf/*/packages/{name}-*.rpm",
+        "/var/cache/libdnf5/*/packages/{name}-*.rpm",
+        "/var/cache/yum/*/*/*/packages/{name}-*.rpm",
+    )
+
+    @property
+    def cache_folder(self) -> str:
+        return f"/var/cache/{self.name}"
+
 
 class Zypper(_Rpm):
     """SLES and openSUSE."""
@@ -371,9 +529,48 @@ class Zypper(_Rpm):
     def remove_command(self, package: str) -> list[str]:
         return ["zypper", "--non-interactive", "remove", package]
 
+    def available_command(self, package: str, repository: str) -> list[str]:
+        return ["zypper", "--non-interactive", "--no-refresh", "--xmlout", "search", "--details",
+                "--match-exact", "--type", "package", "--repo", repository, package]  # fmt: skip
+
+    def read_available(self, package: str, repository: str, result: ProcessResult) -> list[str]:
+        if result.returncode == _ZYPPER_NOTHING_FOUND:
+            return []
+        if not result.ok:
+            raise CommandError(failure_message(result), result)
+        from xml.etree import ElementTree
+
+        try:
+            stream = ElementTree.fromstring(result.stdout)
+        except ElementTree.ParseError as exc:
+            raise CommandError(f"zypper search printed no readable XML ({exc})", result) from None
+        return [
+            str(solvable.get("edition"))
+            for solvable in stream.iter("solvable")
+            if solvable.get("name") == package
+            and solvable.get("repository") == repository
+            and solvable.get("edition")
+        ]
+
+    def download_command(self, package: str, version: str, repository: str) -> list[str]:
+        return ["zypper", "--non-interactive", "--no-refresh", "install", "--download-only",
+                f"{package}={version}"]  # fmt: skip
+
+    cache_patterns = (
+        "/var/cache/zypp/packages/*/{name}-*.rpm",
+        "/var/cache/zypp/packages/*/*/{name}-*.rpm",
+    )
+
+    @property
+    def cache_folder(self) -> str:
+        return "/var/cache/zypp/packages"
+
     def environment(self) -> dict[str, str]:
         return {**proxy_environment(), "ZYPP_LOCK_TIMEOUT": f"{LOCK_TIMEOUT:.0f}"}
 
+
+#: zypper's exit status when a search finds nothing (ZYPPER_EXIT_INF_CAP_NOT_FOUND).
+_ZYPPER_NOTHING_FOUND = 104
 
 #: An rpm repository serving the Agent: ``.../<channel>/7/<arch>/`` (SUSE: ``/suse/stable/7/``).
 _AGENT_RPM_PATH = re.compile(r"/[^/\s]+/7/(?:[^/\s]+/?)?\s*$")

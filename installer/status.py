@@ -47,6 +47,9 @@ def status(host: Host, config: Path) -> CommandResult:
         name: packages.installed_version(name)
         for name in (AGENT_PACKAGE, PROXY_PACKAGE, FIPS_AGENT_PACKAGE)
     }
+    document["agent_flavor"] = next(
+        (name for name in (FIPS_AGENT_PACKAGE, AGENT_PACKAGE) if document["packages"][name]), None
+    )
     document["services"] = {
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
@@ -196,6 +199,16 @@ def _summary(document: dict[str, Any], start: int) -> str:
     proxy_active = document["services"][PROXY_SERVICE]["active"]
     agent_active = document["services"][AGENT_SERVICE]["active"]
     site = document["datadog_yaml"]["site"]
+    if document["agent_flavor"] == FIPS_AGENT_PACKAGE:
+        state = (
+            f"the FIPS Agent ({FIPS_AGENT_PACKAGE}) encrypts with its own FIPS module and sends"
+            " directly: no proxy needed, fips.* is ignored"
+        )
+        if not agent_active:
+            state += "; but it is not running"
+        if proxy_active:
+            state += "; the FIPS proxy still runs (fips-setup migrate stops it)"
+        return state
     if effective.get("enabled") and not effective.get("https") and proxy_active and agent_active:
         state = (
             "FIPS proxy mode is on: datadog.yaml points the Agent at the proxy on ports"

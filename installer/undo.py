@@ -168,31 +168,47 @@ class RemoveFile(UndoAction):
 
 @dataclass
 class PackageVersion(UndoAction):
-    """A package back to a version, or removed (``version`` None)."""
+    """A package back to a version, or removed (``version`` None).
+
+    ``file``: a copy of that version's package file (kept by fips-setup, for a
+    version the repository no longer serves); installed from the repository
+    when None.
+    """
 
     name: str
     version: Optional[str]
+    file: Optional[str] = None
     kind = "package"
 
     def describe(self) -> str:
         if self.version is None:
             return f"remove {self.name}"
-        return f"put {self.name} back to version {self.version}"
+        source = f" (from {self.file})" if self.file else ""
+        return f"put {self.name} back to version {self.version}{source}"
 
     def apply(self, context: UndoContext) -> bool:
+        from installer.packages import same_version
+
         packages = context.packages
         if self.version is None:
             if not packages.is_present(self.name):
                 return False
             packages.remove(self.name)
             return True
-        if packages.installed_version(self.name) == self.version:
+        installed = packages.installed_version(self.name)
+        if installed is not None and same_version(installed, self.version):
             return False
-        packages.install_version(self.name, self.version)
+        if self.file is not None:
+            packages.install_file(Path(self.file))
+        else:
+            packages.install_version(self.name, self.version)
         return True
 
     def fields(self) -> dict[str, Any]:
-        return {"name": self.name, "version": self.version}
+        out: dict[str, Any] = {"name": self.name, "version": self.version}
+        if self.file is not None:
+            out["file"] = self.file
+        return out
 
 
 @dataclass
@@ -333,7 +349,7 @@ def from_record(record: dict[str, Any], backup: Optional[bytes]) -> UndoAction:
     if kind == RemoveFile.kind:
         return RemoveFile(record["path"], record.get("after_sha256"))
     if kind == PackageVersion.kind:
-        return PackageVersion(record["name"], record.get("version"))
+        return PackageVersion(record["name"], record.get("version"), record.get("file"))
     if kind == ServiceState.kind:
         return ServiceState(
             record["name"], record.get("active"), record.get("enabled"), bool(record["restart"])

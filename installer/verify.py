@@ -3,7 +3,9 @@
 Two checks: the Agent's own connectivity check (as ``dd-agent``), and one
 request through the proxy's metrics port to the intake (``GET
 /api/v1/validate`` with the Agent's API key, sent as a header). ``enable``
-and ``install`` end with the same verification.
+and ``install`` end with the same verification. On a FIPS Agent host (no
+proxy): its status shows ``FIPS Mode: enabled`` and its connectivity check
+passes, as ``migrate`` verifies it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,10 @@ from fipsconf.redact import REDACTOR
 from installer.agent import agent_environment
 from installer.doctor import run_checks
 from installer.doctor.facts import HTTP_CONNECT_TIMEOUT, Facts
-from installer.doctor.model import CheckFunction, ChecksResult, Outcome, failed, passed
+from installer.doctor.model import Check, CheckFunction, ChecksResult, Outcome, failed, passed
 from installer.doctor.network_checks import (
     AGENT_CONNECTIVITY,
+    FIPS_MODE,
     NO_INTAKE_STATUSES,
     agent_to_proxy,
 )
@@ -85,8 +88,13 @@ def metrics_request(facts: Facts, patience: float) -> Outcome:
 
 
 def verify(host: Host, config: Path, patience: float = PATIENCE) -> ChecksResult:
-    """Both checks; the result fails unless both pass. Never changes anything."""
+    """Both checks; the result fails unless both pass. Never changes anything.
+
+    On a FIPS Agent host (no proxy), :func:`verify_fips_agent`'s checks instead.
+    """
     facts = Facts(host, config)
+    if facts.fips_agent:
+        return verify_fips_agent(host, config, patience)
     request = CheckFunction("metrics-request", lambda f: metrics_request(f, patience))
     checks = run_checks(facts, [request]) + run_checks(facts, [AGENT_CONNECTIVITY])
     failing = [c for c in checks if c.status != "pass"]
@@ -135,3 +143,36 @@ def verify_enabled(host: Host, config: Path, result: CommandResult) -> CommandRe
     result.msg += " Run fips-setup doctor for the cause and its fix"
     result.failed, result.error = True, "not-verified"
     return result
+
+
+def verify_fips_agent(host: Host, config: Path, patience: float = PATIENCE) -> ChecksResult:
+    """The FIPS Agent's status shows ``FIPS Mode: enabled`` and its connectivity check passes.
+
+    Each check is tried again for up to ``patience`` seconds (a FIPS Agent
+    that has just started). Never changes anything.
+    """
+    facts = Facts(host, config)
+    checks = [
+        _until_passed(host, check, facts, patience) for check in (FIPS_MODE, AGENT_CONNECTIVITY)
+    ]
+    failing = [c for c in checks if c.status != "pass"]
+    if not failing:
+        msg = (
+            "verified: the FIPS Agent's status shows FIPS Mode: enabled and its connectivity"
+            " check passed"
+        )
+    else:
+        msg = "not verified: " + "; ".join(f"{c.id}: {c.finding}" for c in failing)
+    result = ChecksResult(checks, msg, {"config": str(config)})
+    if failing and not result.failed:  # a skipped check (not root) proves nothing either
+        result.failed, result.error = True, "not-verified"
+    return result
+
+
+def _until_passed(host: Host, check: CheckFunction, facts: Facts, patience: float) -> Check:
+    deadline = host.clock.monotonic() + patience
+    while True:
+        outcome = check.run(facts)
+        if outcome.status != "fail" or host.clock.monotonic() >= deadline:
+            return outcome
+        host.clock.sleep(_RETRY_INTERVAL * 2)

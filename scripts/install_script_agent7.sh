@@ -379,7 +379,7 @@ check_host() {
     local found="${AGENT_PACKAGE} ${AGENT_INSTALLED:+$(upstream "$AGENT_INSTALLED")}"
     [ -n "$AGENT_INSTALLED" ] || found=""
     [ -z "$proxy" ] || found="${found:+$found and }${PROXY_PACKAGE} $(upstream "$proxy")"
-    die 1 "this host has ${found}: moving it to the FIPS Agent is 'fips-setup migrate' (checked, reversible; coming in a later fips-setup), not this script, which does not remove the Agent the way Datadog's does; nothing was changed"
+    die 1 "this host has ${found}: moving it to the FIPS Agent is 'fips-setup migrate' (it checks first, verifies the FIPS Agent, undoes the move if anything fails, and 'fips-setup rollback' goes back; the fips-setup.pyz this script uses runs it: sudo python3 fips-setup.pyz migrate --dry-run), not this script, which does not remove the Agent the way Datadog's does; nothing was changed"
   fi
   INSTALLED=$AGENT_INSTALLED
   [ "$FLAVOR" = "$AGENT_PACKAGE" ] || INSTALLED=$FIPS_AGENT_INSTALLED

@@ -65,6 +65,18 @@ Total:1, Success:1
 """
 #: The wall clock of FakeClock at its start: 2026-01-02 03:04:05 UTC.
 WALL_START = 1767323045.0
+#: The Agent and the FIPS Agent: their files clash, one of them at a time.
+AGENT_FLAVORS = ("datadog-agent", "datadog-fips-agent")
+KNOWN_PACKAGES = ("datadog-fips-proxy", "datadog-fips-agent", "datadog-agent")
+DATADOG_YAML = "/etc/datadog-agent/datadog.yaml"
+
+
+def status_output(mode: str) -> str:
+    """The header of ``datadog-agent status``, as the real Agent prints it."""
+    return (
+        "===============\nAgent (v7.65.2)\n===============\n\n  Status date: 2026-01-02\n"
+        f"  Agent flavor: agent\n  FIPS Mode: {mode}\n  Log Level: info\n"
+    )
 
 
 class SequentialExecutor:
@@ -148,6 +160,18 @@ class FakeSystem(Runner):
         #: Answers of DNS questions by (server, port) (default: an address).
         self.dns_answers: dict[tuple[str, int], DnsAnswer] = {}
         self.dns_questions: list[tuple[str, int, str]] = []
+        #: The versions the Datadog repository serves, by package (exact installs need one).
+        self.available: dict[str, list[str]] = {}
+        #: Package files on disk: path -> (package name, version).
+        self.package_files: dict[str, tuple[str, str]] = {}
+        #: Installed sizes in bytes (the package database's), by package.
+        self.sizes: dict[str, int] = {}
+        #: Packages fetched with a download-only command: (name, version).
+        self.downloads: list[tuple[str, Optional[str]]] = []
+        #: The ``FIPS Mode:`` the Agent's status shows (None: as the installed package says).
+        self.status_mode: Optional[str] = None
+        #: The Agent's package starts it, and then it stops (a broken start).
+        self.agent_fails_to_start = False
 
     # -- what tests use ---------------------------------------------------
 
@@ -191,12 +215,27 @@ class FakeSystem(Runner):
     def changing_commands(self) -> list[list[str]]:
         """Commands that change the host (not queries)."""
         queries = {"is-active", "is-enabled", "is-failed", "show", "-W", "-q", "status"}
+        readers = (
+            "journalctl",
+            "dpkg-query",
+            "dpkg-deb",
+            "rpm",
+            "apt-cache",
+            AGENT_BINARY,
+            HAPROXY,
+        )
         return [
             list(c)
             for c in self.calls
-            if c[0] not in ("journalctl", "dpkg-query", "rpm", AGENT_BINARY, HAPROXY)
+            if c[0] not in readers
             and not queries & set(c[1:2])
+            and not {"--showduplicates", "--xmlout"} & set(c)
         ]
+
+    def serve(self, name: str, *versions: str) -> None:
+        """Make the Datadog repository serve ``name`` at ``versions`` (besides the others)."""
+        served = self.available.setdefault(name, [])
+        served += [v for v in versions if v not in served]
 
     # -- the runner -------------------------------------------------------
 
@@ -234,7 +273,9 @@ class FakeSystem(Runner):
                 return failure.returncode, "", failure.stderr
         handler: Optional[Callable[[tuple[str, ...]], tuple[int, str, str]]] = {
             "dpkg-query": self._dpkg_query,
+            "dpkg-deb": self._file_identity,
             "rpm": self._rpm_query,
+            "apt-cache": self._madison,
             "apt-get": self._package_manager,
             "dpkg": self._package_manager,
             "yum": self._package_manager,
@@ -245,7 +286,7 @@ class FakeSystem(Runner):
             "service": self._service,
             "journalctl": lambda a: (0, "\n".join(self.journal), ""),
             "gpasswd": self._gpasswd,
-            AGENT_BINARY: lambda a: (self.diagnose[0], self.diagnose[1], ""),
+            AGENT_BINARY: self._agent,
             HAPROXY: lambda a: (self.haproxy_check[0], "", self.haproxy_check[1]),
         }.get(args[0])
         if handler is None:
@@ -254,6 +295,9 @@ class FakeSystem(Runner):
 
     def _dpkg_query(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         name = args[-1]
+        if args[2] == "-f=${Installed-Size}":
+            size = self.sizes.get(name)
+            return (0, str(size // 1024), "") if name in self.packages and size else (0, "", "")
         if name in self.half_installed:
             return 0, f"{self.half_installed[name]}\t1.1.17-1", ""
         if name in self.packages:
@@ -261,31 +305,143 @@ class FakeSystem(Runner):
         return 1, "", f"dpkg-query: no packages found matching {name}"
 
     def _rpm_query(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        if args[1] == "-qp":
+            return self._file_identity(args)
         name = args[-1]
         if name in self.packages:
+            if args[3] == "%{SIZE}":
+                return 0, str(self.sizes.get(name, 0)), ""
             return 0, self.packages[name], ""
         return 1, f"package {name} is not installed", ""
+
+    def _file_identity(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        """``dpkg-deb --show`` / ``rpm -qp``: a package file's name and version."""
+        identity = self.package_files.get(args[-1])
+        if identity is None:
+            return 2, "", f"{args[-1]}: not a package file"
+        return 0, "\t".join(identity), ""
+
+    def _madison(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name = args[-1]
+        lines = [
+            f"{name} | {version} | https://apt.datadoghq.com stable/7 amd64 Packages"
+            for version in self.available.get(name, [])
+        ]
+        return 0, "\n".join(lines), ""
+
+    def _yum_list(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name = args[-1]
+        lines = []
+        if name in self.packages:
+            lines += ["Installed Packages", f"{name}.x86_64   {self.packages[name]}   @datadog"]
+        if self.available.get(name):
+            lines.append("Available Packages")
+            lines += [f"{name}.x86_64   {v}   datadog" for v in self.available[name]]
+        if not lines:
+            return 1, "", "Error: No matching Packages to list"
+        return 0, "\n".join(lines) + "\n", ""
+
+    def _zypper_search(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        name = args[-1]
+        head = "<?xml version='1.0'?>\n<stream>\n<message type=\"info\">Loading repository data...</message>\n"
+        versions = self.available.get(name, [])
+        if not versions:
+            return (
+                104,
+                head + '<message type="info">No matching items found.</message>\n</stream>\n',
+                "",
+            )
+        rows = "".join(
+            f'<solvable status="{"installed" if self.packages.get(name) == v else "not-installed"}"'
+            f' name="{name}" kind="package" edition="{v}" arch="x86_64" repository="datadog"/>\n'
+            for v in versions
+        )
+        body = f'<search-result version="0.0">\n<solvable-list>\n{rows}</solvable-list>\n</search-result>\n'
+        return 0, head + body + "</stream>\n", ""
+
+    @staticmethod
+    def _name_and_version(target: str) -> tuple[str, Optional[str]]:
+        """``name=1:7.65.2-1`` (apt, zypper) or ``name-1:7.65.2-1`` (yum/dnf)."""
+        if "=" in target:
+            name, _, version = target.partition("=")
+            return name, version
+        for name in KNOWN_PACKAGES:
+            rest = target[len(name) + 1 :]
+            if target.startswith(name + "-") and rest[:1].isdigit():
+                return name, rest
+        return target, None
 
     def _package_manager(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verbs = set(args)
         target = args[-1]
+        if "--showduplicates" in verbs:
+            return self._yum_list(args)
+        if "--xmlout" in verbs:
+            return self._zypper_search(args)
         if verbs & {"install", "upgrade", "downgrade"} or args[:2] == ("dpkg", "-i"):
-            local_file = target.endswith((".deb", ".rpm"))
-            name, _, version = target.partition("=")
-            name = "datadog-fips-proxy" if local_file or "fips-proxy" in name else name
-            self.packages[name] = version or "1.1.17-1"
-            if name == "datadog-fips-proxy":
-                example = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example")
-                example.parent.mkdir(parents=True, exist_ok=True)
-                example.write_text(self.proxy_example)
-                make_executable(HAPROXY)
-                self.enabled.setdefault(name, False)
-            return 0, "", ""
+            return self._install(
+                target, download_only=bool(verbs & {"--download-only", "--downloadonly"})
+            )
         if "remove" in verbs:
             self.packages.pop(target, None)
             self.half_installed.pop(target, None)
+            if target in AGENT_FLAVORS:  # its pre-removal script stops and disables it
+                self.active["datadog-agent"] = self.enabled["datadog-agent"] = False
+                Path(AGENT_BINARY).unlink(missing_ok=True)
             return 0, "", ""
         return 0, "", ""  # update, makecache, refresh
+
+    def _install(self, target: str, *, download_only: bool) -> tuple[int, str, str]:
+        if target.endswith((".deb", ".rpm")):
+            name, version = self.package_files.get(target, ("datadog-fips-proxy", "1.1.17-1"))
+        else:
+            name, wanted = self._name_and_version(target)
+            if wanted is not None and wanted not in self.available.get(name, []):
+                return 100, "", f"E: Version '{wanted}' for '{name}' was not found"
+            version = wanted or "1.1.17-1"
+        if download_only:
+            self.downloads.append((name, version))
+            return 0, "", ""
+        clash = [
+            other
+            for other in AGENT_FLAVORS
+            if name in AGENT_FLAVORS and other != name and other in self.packages
+        ]
+        if clash:
+            return (
+                100,
+                "",
+                (
+                    f"dpkg: error processing archive {name}: trying to overwrite"
+                    f" '{AGENT_BINARY}', which is also in package {clash[0]}"
+                ),
+            )
+        self.packages[name] = version
+        if name == "datadog-fips-proxy":
+            example = Path("/etc/datadog-fips-proxy/datadog-fips-proxy.cfg.example")
+            example.parent.mkdir(parents=True, exist_ok=True)
+            example.write_text(self.proxy_example)
+            make_executable(HAPROXY)
+            self.enabled.setdefault(name, False)
+        if name in AGENT_FLAVORS:  # its post-install script enables it, starts it if configured
+            make_executable(AGENT_BINARY)
+            self.enabled["datadog-agent"] = True
+            if Path(DATADOG_YAML).exists():
+                self._act("restart", "datadog-agent")
+        return 0, "", ""
+
+    def _agent(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        """The Agent's program: ``status`` (needs the running Agent), ``diagnose``."""
+        if args[1:2] != ("status",):
+            return self.diagnose[0], self.diagnose[1], ""
+        if not self.active.get("datadog-agent"):
+            return 1, "", "Error: could not reach agent: Is the agent running?"
+        mode = self.status_mode
+        if mode is None:
+            proxied = "enabled: true" in Path(DATADOG_YAML).read_text()
+            fips = "datadog-fips-agent" in self.packages
+            mode = "enabled" if fips else "proxy" if proxied else "disabled"
+        return 0, status_output(mode), ""
 
     def _systemctl(self, args: tuple[str, ...]) -> tuple[int, str, str]:
         verb, unit = args[1], args[2]
@@ -316,7 +472,9 @@ class FakeSystem(Runner):
         if verb in ("start", "restart"):
             self.active[unit] = True
             self.restarts[unit] = self.restarts.get(unit, 0) + 1
-            if unit == "datadog-agent" and self.agent_crashes_after_restart:
+            if unit == "datadog-agent" and (
+                self.agent_crashes_after_restart or self.agent_fails_to_start
+            ):
                 self.active[unit] = False
         elif verb == "stop":
             self.active[unit] = False

@@ -212,8 +212,49 @@ def status(
 
 
 @app.command()
+def migrate(
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    remove_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--remove-proxy", help="Also remove the proxy's package (its configuration is kept)."
+        ),
+    ] = False,
+    agent_version: Annotated[
+        Optional[str],
+        typer.Option(
+            "--agent-version",
+            metavar="V",
+            help="Install this FIPS Agent version (7.65.2); default: the newest in the repository.",
+        ),
+    ] = None,
+    package_file: Annotated[
+        Optional[Path],
+        typer.Option(
+            "--package-file",
+            metavar="PATH",
+            help="Install the FIPS Agent from this .deb/.rpm (air-gapped hosts).",
+        ),
+    ] = None,
+    dry_run: DryRunOption = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Move from the FIPS proxy to the FIPS Agent: checked, verified, undone on failure."""
+    _exit(
+        commands.migrate_command(
+            config,
+            remove_proxy=remove_proxy,
+            agent_version=agent_version,
+            package_file=package_file,
+            dry_run=dry_run,
+            as_json=json_output,
+        )
+    )
+
+
+@app.command()
 def rollback(dry_run: DryRunOption = False, json_output: JsonOption = False) -> None:
-    """Put the host back as it was before the last enable, disable or install (run or killed)."""
+    """Put the host back as it was before the last enable, disable, install or migrate."""
     _exit(commands.rollback_command(dry_run=dry_run, as_json=json_output))
 
 

@@ -155,6 +155,32 @@ def status_command(config: Path, *, as_json: bool) -> int:
     return run_and_render(as_json, lambda: status(Host(), config), render=show_status)
 
 
+def migrate_command(
+    config: Path,
+    *,
+    remove_proxy: bool,
+    agent_version: Optional[str],
+    package_file: Optional[Path],
+    dry_run: bool,
+    as_json: bool,
+) -> int:
+    """``fips-setup migrate``: the proxy's host to the FIPS Agent."""
+    from installer.cli.render import progress_display, warm_up
+    from installer.host import Host
+    from installer.migrate import MigrateOptions, migrate
+
+    warm_up()  # the move removes the Agent's Python, maybe this one: print with what is loaded
+    options = MigrateOptions(
+        config=config,
+        remove_proxy=remove_proxy,
+        agent_version=agent_version,
+        package_file=package_file,
+        dry_run=dry_run,
+    )
+    with progress_display(as_json) as progress:
+        return run_and_render(as_json, lambda: migrate(Host(), options, progress))
+
+
 def rollback_command(*, dry_run: bool, as_json: bool) -> int:
     """``fips-setup rollback``: undo the last run that changed the host."""
     from installer.cli.render import progress_display

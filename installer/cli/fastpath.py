@@ -110,6 +110,15 @@ COMMANDS: dict[str, FastCommand] = {
     "status": FastCommand(
         "status_command", flags={"--json": "as_json"}, values={"--config": _CONFIG}
     ),
+    "migrate": FastCommand(
+        "migrate_command",
+        flags={"--remove-proxy": "remove_proxy", **_COMMON_FLAGS},
+        values={
+            "--config": _CONFIG,
+            "--agent-version": ("agent_version", _nonempty),
+            "--package-file": ("package_file", _path),
+        },
+    ),
     "rollback": FastCommand(
         "rollback_command", flags=_COMMON_FLAGS, values={}, default_config=False
     ),

@@ -45,6 +45,32 @@ def failure_document(
     return out
 
 
+def warm_up() -> None:
+    """Load now what printing a result or an error will need (people's output and JSON).
+
+    For ``migrate``, which removes the Agent's embedded Python and its standard
+    library while the run may be using them: the output is printed afterwards.
+    """
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    import installer.doctor.model  # noqa: F401  (show_checks)
+    from fipsconf.textdiff import unified_diff
+
+    console = Console(file=io.StringIO(), highlight=False, soft_wrap=True, force_terminal=True)
+    table = Table(box=None, show_header=True, header_style="bold")
+    table.add_column("status")
+    table.add_row(Text("PASS", style="green"))
+    console.print(table)
+    console.print(_colored_diff(unified_diff("x", "a\n", "b\n")))
+    console.print(Text("error: ", style="bold red") + Text("é ✓ ↺", style="italic"))
+    json.dumps(REDACTOR.redact_data({"msg": "é"}), ensure_ascii=False)
+    import traceback  # noqa: F401  (--debug)
+
+
 def show_result(result: CommandResult, *, as_json: bool) -> None:
     """Print a successful result."""
     if as_json:
@@ -113,6 +139,8 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     table.add_column()
     platform = doc["platform"]
     table.add_row("host", f"{platform['name']} ({platform['architecture']}), {doc['init_system']}")
+    flavor = {"datadog-fips-agent": "the FIPS Agent", "datadog-agent": "the Agent"}
+    table.add_row("Agent flavor", flavor.get(doc.get("agent_flavor") or "", "none installed"))
     for name, version in doc["packages"].items():
         table.add_row(name, version or "not installed")
     for name, state in doc["services"].items():

@@ -39,20 +39,23 @@ class DoctorOptions(NamedTuple):
 
 
 def all_checks(agent_check: bool) -> list[CheckFunction]:
-    """Every check, in the order of the vendor's page (installed, configured, running, reaching)."""
-    connectivity = network_checks.AGENT_CONNECTIVITY if agent_check else _LEFT_OUT
+    """Every check, in the order of the vendor's page (installed, configured, running, reaching).
+
+    The two that run the Agent's own program (its status, its connectivity
+    check) are left out with ``agent_check`` False.
+    """
+    agent = [network_checks.FIPS_MODE, network_checks.AGENT_CONNECTIVITY]
     return [
         *setup_checks.CHECKS,
         *settings_checks.CHECKS,
         *runtime_checks.CHECKS,
         *network_checks.CHECKS,
-        connectivity,
+        *(agent if agent_check else [_left_out(check.id) for check in agent]),
     ]
 
 
-_LEFT_OUT = CheckFunction(
-    "agent-connectivity", lambda facts: skipped("left out (--no-agent-check)")
-)
+def _left_out(check_id: str) -> CheckFunction:
+    return CheckFunction(check_id, lambda facts: skipped("left out (--no-agent-check)"))
 
 
 def run_checks(facts: Facts, checks: list[CheckFunction]) -> list[Check]:

@@ -133,8 +133,8 @@ class Facts:
         return self._once(f"version:{package}", query)
 
     def agent_version(self) -> Optional[Version]:
-        """The Agent's version (None: not installed, or not a version)."""
-        return parse_version(self.version(AGENT_PACKAGE))
+        """The Agent's version, or the FIPS Agent's (None: neither installed, or not a version)."""
+        return parse_version(self.version(AGENT_PACKAGE) or self.version(FIPS_AGENT_PACKAGE))
 
     @property
     def fips_agent(self) -> bool:

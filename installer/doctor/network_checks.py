@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from fipsconf.agent_output import proxy_connection_errors, read_diagnose
+from fipsconf.agent_output import fips_mode, proxy_connection_errors, read_diagnose
 from fipsconf.errors import FipsSetupError
 from fipsconf.proxy_log import explain_down
 from installer.agent import NEW_DIAGNOSE
@@ -21,9 +21,10 @@ from installer.doctor.model import (
 from installer.doctor.setup_checks import needs_root, proxy_config_unreadable, proxy_irrelevant
 from installer.files import read_tail
 from installer.net import CONNECT_TIMEOUT, EMPTY, READ_TIMEOUT, REFUSED, HttpAnswer
+from installer.packages import FIPS_AGENT_PACKAGE
 from installer.proxy import PROXY_CONFIG, PROXY_USER
 from installer.runner import CommandError
-from installer.services import PROXY_SERVICE
+from installer.services import AGENT_SERVICE, PROXY_SERVICE
 
 CHECKS: list[CheckFunction] = []
 AGENT_BINARY = "/opt/datadog-agent/bin/agent/agent"
@@ -31,6 +32,7 @@ AGENT_LOG = "/var/log/datadog/agent.log"
 AGENT_LOG_TAIL = 1 << 20  # the last MiB: minutes of a busy Agent's log
 AGENT_LOG_MINUTES = 10
 CONNECTIVITY_TIMEOUT = 60.0
+STATUS_TIMEOUT = 30.0
 #: HTTP answers that mean the proxy had nowhere to forward the request.
 NO_INTAKE_STATUSES = (502, 503, 504)
 
@@ -182,10 +184,15 @@ def _proxy_dns(facts: Facts) -> Outcome:
     return passed(f"{servers} {'resolve' if len(good) > 1 else 'resolves'} {resolved}")
 
 
+def agent_binary(facts: Facts) -> Optional[str]:
+    """The Agent's program (None: neither its path nor ``datadog-agent`` on the PATH)."""
+    binary = AGENT_BINARY if facts.host.path(AGENT_BINARY).is_file() else None
+    return binary or facts.host.which("datadog-agent")
+
+
 def connectivity_command(facts: Facts) -> Optional[list[str]]:
     """The Agent's connectivity check for its version (None: no Agent binary)."""
-    binary = AGENT_BINARY if facts.host.path(AGENT_BINARY).is_file() else None
-    binary = binary or facts.host.which("datadog-agent")
+    binary = agent_binary(facts)
     version = facts.agent_version()
     if binary is None or version is None:
         return None
@@ -228,6 +235,48 @@ def _agent_connectivity(facts: Facts) -> Outcome:
 
 #: Not in CHECKS: ``doctor --no-agent-check`` leaves it out, ``verify`` runs it.
 AGENT_CONNECTIVITY = CheckFunction("agent-connectivity", _agent_connectivity)
+
+
+def _fips_mode(facts: Facts) -> Outcome:
+    """``datadog-agent status`` of the FIPS Agent must show ``FIPS Mode: enabled``."""
+    if not facts.fips_agent:
+        return skipped(
+            f"{FIPS_AGENT_PACKAGE} is not installed: a proxied Agent's status shows 'FIPS Mode:"
+            " proxy' while fips.enabled is true (see fips-enabled)"
+        )
+    if not facts.root:
+        return skipped("needs root to run the Agent's status as dd-agent: sudo fips-setup doctor")
+    binary = agent_binary(facts)
+    if binary is None:
+        return failed(
+            "the Agent's program is missing (neither /opt/datadog-agent/bin/agent/agent nor"
+            " datadog-agent on the PATH)",
+            f"reinstall {FIPS_AGENT_PACKAGE}",
+        )
+    shown = f"sudo -u {PROXY_USER} datadog-agent status"
+    try:
+        result = facts.host.runner.run(
+            [binary, "status"], check=False, timeout=STATUS_TIMEOUT, user=PROXY_USER
+        )
+    except CommandError as exc:
+        return failed(f"{shown}: {exc}", f"run it by hand: {shown}")
+    mode = fips_mode(result.stdout)
+    restart = facts.services().command_line("restart", AGENT_SERVICE)
+    journal = f"journalctl -u {AGENT_SERVICE} --no-pager (why it does not answer)"
+    if mode == "enabled":
+        return passed(f"{shown}: FIPS Mode: enabled")
+    if mode is None:
+        said = result.tail() or f"exit status {result.returncode}"
+        return failed(f"{shown} shows no 'FIPS Mode' line: {said}", journal)
+    return failed(
+        f"{shown}: FIPS Mode: {mode}, not enabled: this Agent does not encrypt with its FIPS"
+        " module",
+        f"reinstall {FIPS_AGENT_PACKAGE}, then: {restart}",
+    )
+
+
+#: Not in CHECKS either: it runs the Agent's program (left out with ``--no-agent-check``).
+FIPS_MODE = CheckFunction("fips-mode", _fips_mode)
 
 
 @check("agent-log", CHECKS)

@@ -151,9 +151,19 @@ def _fips_port_range(facts: Facts) -> Outcome:
     return passed(f"the Agent and the proxy agree on ports {start}-{start + 15}")
 
 
+def _file_unreadable(facts: Facts) -> Optional[Outcome]:
+    """Like ``_unreadable``, for the settings the FIPS Agent reads too."""
+    skip = needs_root(facts)
+    if skip:
+        return skip
+    if facts.settings().problem:
+        return skipped(f"{facts.config} cannot be read (see datadog-yaml)")
+    return None
+
+
 @check("site", CHECKS)
 def _site(facts: Facts) -> Outcome:
-    skip = _unreadable(facts)
+    skip = _file_unreadable(facts)
     if skip:
         return skip
     overrides = agent_environment(facts.host, ("DD_SITE",))
@@ -164,15 +174,19 @@ def _site(facts: Facts) -> Outcome:
         return passed(f"site is {FED_SITE} ({where})")
     shown = f"{site} ({where})" if site else "not set (the Agent's default is datadoghq.com)"
     restart = facts.services().command_line("restart", AGENT_SERVICE)
+    why = (
+        f"the FIPS Agent is supported on {FED_SITE} (US1-FED) only"
+        if facts.fips_agent
+        else f"the FIPS proxy only forwards to {FED_SITE} (US1-FED)"
+    )
     return failed(
-        f"site is {shown}: the FIPS proxy only forwards to {FED_SITE} (US1-FED)",
-        f"set site: {FED_SITE} in {facts.config}, then: {restart}",
+        f"site is {shown}: {why}", f"set site: {FED_SITE} in {facts.config}, then: {restart}"
     )
 
 
 @check("http-proxy", CHECKS)
 def _http_proxy(facts: Facts) -> Outcome:
-    skip = _unreadable(facts)
+    skip = _file_unreadable(facts)
     if skip:
         return skip
     places = []
@@ -183,6 +197,11 @@ def _http_proxy(facts: Facts) -> Outcome:
         places.append(f"{variable.variable} in {variable.source}")
     if not places:
         return passed("no HTTP proxy is set for the Agent")
+    if facts.fips_agent:
+        return noted(
+            f"an HTTP proxy is set for the Agent ({'; '.join(places)}): the FIPS Agent sends"
+            " through it (its TLS goes end to end to the intake)"
+        )
     return noted(
         f"an HTTP proxy is set for the Agent ({'; '.join(places)}): the Agent ignores it while"
         " fips.enabled is true; the FIPS proxy reaches the intake by itself"

@@ -27,6 +27,7 @@ from installer.proxy import (
     plan_proxy_config,
     proxy_ownership,
 )
+from installer.services import PROXY_SERVICE
 
 CHECKS: list[CheckFunction] = []
 HAPROXY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
@@ -93,7 +94,8 @@ def _platform(facts: Facts) -> Outcome:
             problem or "unknown platform",
             "run the Agent on a supported host; the FIPS proxy is not built for this one",
         )
-    return passed(f"{platform.name} on {platform.architecture}: supported by the FIPS proxy")
+    what = "the FIPS Agent" if facts.fips_agent else "the FIPS proxy"
+    return passed(f"{platform.name} on {platform.architecture}: supported by {what}")
 
 
 @check("agent-installed", CHECKS)
@@ -127,11 +129,27 @@ def _fips_agent(facts: Facts) -> Outcome:
     if not facts.fips_agent:
         return passed(f"{FIPS_AGENT_PACKAGE} is not installed: the proxy is what encrypts")
     version = facts.version(FIPS_AGENT_PACKAGE)
-    if facts.proxy_installed or facts.settings().effective.get("enabled") is True:
+    proxy = facts.service(PROXY_SERVICE)
+    leftovers = [
+        what
+        for what, present in (
+            (f"{PROXY_SERVICE} runs", proxy.active),
+            (f"{PROXY_SERVICE} starts at boot", facts.services().is_enabled(PROXY_SERVICE)),
+            ("fips.enabled is true (ignored)", facts.settings().effective.get("enabled") is True),
+        )
+        if present
+    ]
+    if leftovers:
         return warned(
             f"the FIPS Agent {version} is installed: it encrypts with its own FIPS module,"
-            " ignores fips.* and needs no proxy",
-            "fips-setup disable --remove-package (the proxy is not needed)",
+            f" ignores fips.* and needs no proxy, but {', '.join(leftovers)}",
+            "fips-setup migrate (stops and disables the proxy, sets fips.enabled: false)",
+        )
+    if facts.proxy_installed:
+        return noted(
+            f"the FIPS Agent {version} is installed; {PROXY_PACKAGE} is stopped and disabled,"
+            " kept installed for a way back (fips-setup rollback)",
+            "once the way back is no longer needed: fips-setup migrate --remove-proxy",
         )
     return noted(
         f"the FIPS Agent {version} is installed: it needs no proxy; the proxy's checks are skipped"
@@ -145,7 +163,8 @@ def _proxy_deprecated(facts: Facts) -> Outcome:
     return noted(
         "the vendor no longer recommends the FIPS proxy: the FIPS Agent"
         f" ({FIPS_AGENT_PACKAGE}, Agent 7.65 or newer) replaces it",
-        "plan the move to the FIPS Agent (the vendor's 'FIPS Compliance' page)",
+        "fips-setup migrate --dry-run (the plan), then fips-setup migrate: checked, verified,"
+        " and undone by fips-setup rollback",
     )
 
 
@@ -275,11 +294,21 @@ def _kernel_fips(facts: Facts) -> Outcome:
     try:
         value = read_bytes(facts.host.path(KERNEL_FIPS)).decode(errors="replace").strip()
     except FipsSetupError:
-        return noted(f"this kernel has no FIPS mode switch ({KERNEL_FIPS} is absent)")
+        value = None
     if value == "1":
         return noted(f"the kernel runs in FIPS mode ({KERNEL_FIPS} = 1)")
+    shown = f"{KERNEL_FIPS} = {value}" if value is not None else f"{KERNEL_FIPS} is absent"
+    enable = "fips-mode-setup --enable (RHEL) or pro enable fips (Ubuntu), then reboot"
+    if facts.fips_agent:
+        return warned(
+            f"the kernel is not in FIPS mode ({shown}): the FIPS Agent's validation assumes a"
+            " host in FIPS mode (the vendor's FIPS Agent page asks for it)",
+            enable,
+        )
+    if value is None:
+        return noted(f"this kernel has no FIPS mode switch ({shown})")
     return noted(
         f"the kernel is not in FIPS mode ({KERNEL_FIPS} = {value}); the proxy's own module is"
         " validated without it, but your policy may ask for it host-wide",
-        "if it does: fips-mode-setup --enable (RHEL) or pro enable fips (Ubuntu), then reboot",
+        f"if it does: {enable}",
     )

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
@@ -133,14 +133,36 @@ class PackageBuilder:
             )
         return self._built[cache_key]
 
-    def fips_agent(self, version: str = DEFAULT_FIPS_AGENT_VERSION, kind: str = "deb") -> Package:
+    def fips_agent(
+        self,
+        version: str = DEFAULT_FIPS_AGENT_VERSION,
+        kind: str = "deb",
+        failing_script: Optional[str] = None,
+    ) -> Package:
         """``datadog-fips-agent`` ``version`` (7.65 and later): the Agent's variant.
 
         Same files, service and paths as ``datadog-agent``; its ``status`` says
         ``FIPS Mode: enabled``, it ignores ``fips.*`` and sends straight to the
         intake over TLS, marking its requests ``X-E2E-Package: datadog-fips-agent``.
+        ``failing_script`` ("preinst" or "postinst"): a broken package whose
+        script of that name fails (exit 1) on installation.
         """
-        return self.agent(version, kind, FIPS_AGENT_PACKAGE)
+        if failing_script is None:
+            return self.agent(version, kind, FIPS_AGENT_PACKAGE)
+        cache_key = (FIPS_AGENT_PACKAGE, version, kind, failing_script)
+        if cache_key not in self._built:
+            spec = self._agent_spec(version, FIPS_AGENT_PACKAGE)
+            fail = f'echo "{failing_script} of {FIPS_AGENT_PACKAGE} fails (e2e test)" >&2\nexit 1\n'
+            scripts = {**spec.scripts, failing_script: fail + spec.scripts[failing_script]}
+            self._built[cache_key] = self._build(
+                replace(spec, scripts=scripts),
+                kind,
+                lambda stage, unit_dir: self._agent_tree(
+                    stage, unit_dir, version, FIPS_AGENT_PACKAGE
+                ),
+                suffix=f"failing-{failing_script}",
+            )
+        return self._built[cache_key]
 
     def signing_keys(self, keyring: bytes, version: str = "1.4.0", kind: str = "deb") -> Package:
         """``datadog-signing-keys`` shipping ``keyring`` (binary), deb only, as the real one.

@@ -52,8 +52,8 @@ def snapshot(host: TestHost) -> Dict[str, Any]:
         files[path] = (owner, mode, host.read_bytes(path))
     packages = {
         "debian": ["dpkg-query", "-W", "-f=${Package} ${Status} ${Version}\\n", "datadog-*"],
-        "rhel": ["rpm", "-qa", "--qf", "%{NAME} %{VERSION}-%{RELEASE}\\n", "datadog-*"],
-    }[host.family]
+        "rpm": ["rpm", "-qa", "--qf", "%{NAME} %{EPOCH}:%{VERSION}-%{RELEASE}\\n", "datadog-*"],
+    }["debian" if host.family == "debian" else "rpm"]
     installed = sorted(host.run(packages, check=False).stdout.splitlines())
     states = {
         unit: (

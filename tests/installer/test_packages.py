@@ -7,8 +7,16 @@ from pathlib import Path
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
-from installer.packages import Apt, Yum, Zypper, package_manager_for, upstream_version
+from installer.packages import (
+    Apt,
+    Yum,
+    Zypper,
+    package_manager_for,
+    same_version,
+    upstream_version,
+)
 from installer.platform import Platform
+from installer.runner import CommandError, ProcessResult
 from tests.fakes import FakeHost, FakeSystem, make_executable
 
 DEBIAN = Platform("debian", "debian", "12", "Debian 12", "x86_64")
@@ -116,3 +124,110 @@ def test_upstream_version() -> None:
 def test_package_file_path_is_made_explicit(fs: FakeFilesystem) -> None:
     apt = Apt(FakeHost(FakeSystem()), DEBIAN)
     assert apt.install_file_command(Path("proxy.deb"))[-1] == "./proxy.deb"
+
+
+# -- versions the repository serves, as each tool prints them (recorded on the test hosts) --
+
+MADISON = """datadog-fips-agent | 1:7.66.1-1 | file:/srv/datadog-repo/apt stable/7 amd64 Packages
+datadog-fips-agent | 1:7.65.2-1 | file:/srv/datadog-repo/apt stable/7 amd64 Packages
+"""
+DNF_LIST = """Installed Packages
+datadog-agent.x86_64                     1:7.50.3-1                     @datadog
+Available Packages
+datadog-agent.x86_64                     1:7.49.0-1                     datadog
+datadog-agent.x86_64                     1:7.50.3-1                     datadog
+"""
+# yum wraps a long name onto a line of its own
+YUM_WRAPPED = """Available Packages
+datadog-fips-agent-with-a-long-name.x86_64
+                                 1:7.65.2-1                         datadog
+"""
+ZYPPER_XML = """<?xml version='1.0'?>
+<stream>
+<message type="info">Loading repository data...</message>
+<message type="info">Reading installed packages...</message>
+
+<search-result version="0.0">
+<solvable-list>
+<solvable status="installed" name="datadog-agent" kind="package" edition="1:7.50.3-1" arch="x86_64" repository="datadog"/>
+<solvable status="other-version" name="datadog-agent" kind="package" edition="1:7.49.0-1" arch="x86_64" repository="datadog"/>
+<solvable status="other-version" name="datadog-agent" kind="package" edition="1:7.48.0-1" arch="x86_64" repository="mirror"/>
+</solvable-list>
+</search-result>
+</stream>
+"""
+ZYPPER_NOTHING = """<?xml version='1.0'?>
+<stream>
+<message type="info">Loading repository data...</message>
+<message type="info">No matching items found.</message>
+</stream>
+"""
+
+
+def result(stdout: str, returncode: int = 0, stderr: str = "") -> ProcessResult:
+    return ProcessResult(("tool",), returncode, stdout, stderr, 0.1)
+
+
+def test_versions_the_repository_serves(fs: FakeFilesystem) -> None:
+    host = FakeHost(FakeSystem())
+    apt, dnf, zypper = Apt(host, DEBIAN), Yum(host, "dnf"), Zypper(host)
+    assert apt.read_available("datadog-fips-agent", "datadog.list", result(MADISON)) == [
+        "1:7.66.1-1",
+        "1:7.65.2-1",
+    ]
+    assert apt.read_available("datadog-agent", "datadog.list", result("")) == []
+    # the installed copy ("@datadog") is not the repository's; the repository's one is
+    assert dnf.read_available("datadog-agent", "datadog", result(DNF_LIST)) == [
+        "1:7.49.0-1",
+        "1:7.50.3-1",
+    ]
+    assert dnf.read_available(
+        "datadog-fips-agent-with-a-long-name", "datadog", result(YUM_WRAPPED)
+    ) == ["1:7.65.2-1"]
+    nothing = result("", 1, "Error: No matching Packages to list")
+    assert dnf.read_available("datadog-fips-agent", "datadog", nothing) == []
+    assert zypper.read_available("datadog-agent", "datadog", result(ZYPPER_XML)) == [
+        "1:7.50.3-1",
+        "1:7.49.0-1",
+    ]
+    assert zypper.read_available("x", "datadog", result(ZYPPER_NOTHING, 104)) == []
+
+
+def test_a_listing_that_fails_is_an_error(fs: FakeFilesystem) -> None:
+    host = FakeHost(FakeSystem())
+    with pytest.raises(CommandError, match="exited with status 100"):
+        Apt(host, DEBIAN).read_available("x", "d", result("", 100, "E: lists locked"))
+    with pytest.raises(CommandError, match="no readable XML"):
+        Zypper(host).read_available("x", "datadog", result("<stream><solvable", 0))
+
+
+def test_rpm_versions_carry_the_epoch_as_dpkg_and_zypper_show_it(fs: FakeFilesystem) -> None:
+    system = FakeSystem()
+    system.packages["datadog-agent"] = "1:7.50.3-1"
+    Yum(FakeHost(system), "dnf").installed_version("datadog-agent")
+    assert system.commands("rpm")[0] == [
+        "rpm", "-q", "--qf", "%|EPOCH?{%{EPOCH}:}:{}|%{VERSION}-%{RELEASE}", "datadog-agent",
+    ]  # fmt: skip
+
+
+def test_same_version() -> None:
+    assert same_version("1:7.50.3-1", "1:7.50.3-1")
+    assert same_version("0:1.1.17-1", "1.1.17-1")
+    assert not same_version("1:7.50.3-1", "7.50.3-1")
+    assert not same_version("1:7.50.3-1", "1:7.50.3-2")
+
+
+def test_a_cached_package_is_found_by_what_it_is(fs: FakeFilesystem) -> None:
+    system = FakeSystem()
+    host = FakeHost(system)
+    for name, identity in (
+        ("/var/cache/zypp/packages/datadog/datadog-agent-7.50.3-1.x86_64.rpm", ("datadog-agent", "1:7.50.3-1")),
+        ("/var/cache/zypp/packages/datadog/datadog-agent-7.49.0-1.x86_64.rpm", ("datadog-agent", "1:7.49.0-1")),
+    ):  # fmt: skip
+        fs.create_file(name)
+        system.package_files[name] = identity
+    zypper = Zypper(host)
+    found = zypper.cached_package("datadog-agent", "1:7.49.0-1")
+    assert str(found) == "/var/cache/zypp/packages/datadog/datadog-agent-7.49.0-1.x86_64.rpm"
+    assert zypper.cached_package("datadog-agent", "1:7.48.0-1") is None
+    assert Apt(host, DEBIAN).cached_package("datadog-agent", "1:7.49.0-1") is None

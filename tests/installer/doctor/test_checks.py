@@ -32,8 +32,13 @@ INFO_ONLY = {"proxy-deprecated", "logs-collection", "kernel-fips"}
 
 def test_a_healthy_host_passes_every_check(healthy: FakeHost, run_doctor: Doctor) -> None:
     checks = run_doctor(healthy)
-    assert {c.id for c in checks.values() if c.status != "pass"} == INFO_ONLY
+    assert {c.id for c in checks.values() if c.status != "pass"} == INFO_ONLY | {"fips-mode"}
     assert all(c.status == "info" for i, c in checks.items() if i in INFO_ONLY)
+    assert checks["fips-mode"].status == "skip"  # the FIPS Agent's; a proxied Agent says "proxy"
+    assert checks["proxy-deprecated"].fix == (
+        "fips-setup migrate --dry-run (the plan), then fips-setup migrate: checked, verified,"
+        " and undone by fips-setup rollback"
+    )
     assert checks["proxy-ports"].finding == "all 16 ports 9803-9818 are held by the proxy (pid 500)"
     assert "1 of 1 endpoints passed" in checks["agent-connectivity"].finding
     assert checks["proxy-dns"].finding == (
@@ -457,16 +462,90 @@ def test_an_unsupported_platform(healthy: FakeHost, run_doctor: Doctor) -> None:
     assert checks["proxy-installed"].status == "skip"
 
 
-def test_the_fips_agent(healthy: FakeHost, run_doctor: Doctor) -> None:
+def test_the_fips_agent_beside_a_running_proxy(healthy: FakeHost, run_doctor: Doctor) -> None:
     healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
     checks = run_doctor(healthy, agent_check=False)
     assert checks["fips-agent"].status == "warn"
-    assert (
-        checks["fips-agent"].fix == "fips-setup disable --remove-package (the proxy is not needed)"
+    assert checks["fips-agent"].finding.endswith(
+        "but datadog-fips-proxy runs, datadog-fips-proxy starts at boot, fips.enabled is true"
+        " (ignored)"
+    )
+    assert checks["fips-agent"].fix == (
+        "fips-setup migrate (stops and disables the proxy, sets fips.enabled: false)"
     )
     assert (
         checks["proxy-ports"].status == "skip" and "needs no proxy" in checks["proxy-ports"].finding
     )
+
+
+def test_a_host_moved_to_the_fips_agent(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    from installer.migrate import MigrateOptions, migrate
+
+    system = healthy.system
+    system.serve("datadog-agent", "1:7.50.3-1")
+    system.serve("datadog-fips-agent", "1:7.65.2-1")
+    result = migrate(healthy, MigrateOptions(Path(CONFIG)))
+    assert result.changed and not result.failed, result.msg
+    stop_listening(PROXY_PID)
+    checks = run_doctor(healthy)
+    assert [c.id for c in checks.values() if c.status == "fail"] == []
+    assert checks["fips-mode"].status == "pass"
+    assert (
+        checks["fips-mode"].finding == "sudo -u dd-agent datadog-agent status: FIPS Mode: enabled"
+    )
+    assert checks["agent-connectivity"].status == "pass"  # the FIPS Agent's version counts
+    assert checks["agent-installed"].status == "info"
+    assert checks["fips-agent"].status == "info"
+    assert checks["fips-agent"].fix == (
+        "once the way back is no longer needed: fips-setup migrate --remove-proxy"
+    )
+    assert checks["site"].status == "pass"  # the FIPS Agent needs US1-FED too
+    assert checks["platform"].finding.endswith("supported by the FIPS Agent")
+    for proxy_check in ("proxy-installed", "proxy-service", "proxy-ports", "agent-to-proxy"):
+        assert checks[proxy_check].status == "skip", proxy_check
+        assert "needs no proxy" in checks[proxy_check].finding
+    for setting in ("fips-enabled", "fips-https"):
+        assert checks[setting].status == "skip"
+        assert (
+            checks[setting].finding == "the FIPS Agent (datadog-fips-agent) ignores fips.* settings"
+        )
+    assert checks["proxy-deprecated"].status == "skip"
+
+
+def test_the_fips_agent_on_a_kernel_without_fips_mode(
+    healthy: FakeHost, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    assert run_doctor(healthy, agent_check=False)["kernel-fips"].status == "info"  # the proxy's
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    check = run_doctor(healthy, agent_check=False)["kernel-fips"]
+    assert check.status == "warn"
+    assert check.finding.startswith(
+        "the kernel is not in FIPS mode (/proc/sys/crypto/fips_enabled is absent)"
+    )
+    fs.create_file("/proc/sys/crypto/fips_enabled", contents="0\n")
+    check = run_doctor(healthy, agent_check=False)["kernel-fips"]
+    assert check.status == "warn"
+    assert "(/proc/sys/crypto/fips_enabled = 0): the FIPS Agent's validation assumes" in (
+        check.finding
+    )
+    Path("/proc/sys/crypto/fips_enabled").write_text("1\n")
+    assert run_doctor(healthy, agent_check=False)["kernel-fips"].status == "info"
+
+
+def test_a_fips_agent_whose_status_is_not_fips(healthy: FakeHost, run_doctor: Doctor) -> None:
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    healthy.system.status_mode = "disabled"
+    check = run_doctor(healthy)["fips-mode"]
+    assert check.status == "fail"
+    assert check.finding.endswith("FIPS Mode: disabled, not enabled: this Agent does not encrypt"
+                                  " with its FIPS module")  # fmt: skip
+    healthy.system.active["datadog-agent"] = False
+    check = run_doctor(healthy)["fips-mode"]
+    assert check.status == "fail"
+    assert "shows no 'FIPS Mode' line: Error: could not reach agent" in check.finding
+    assert check.fix == "journalctl -u datadog-agent --no-pager (why it does not answer)"
 
 
 def test_an_old_agent(healthy: FakeHost, run_doctor: Doctor) -> None:
