@@ -25,7 +25,7 @@ options:
     default: true
   doctor:
     description:
-      - Run C(fips-setup doctor) too. Without it RV(doctor) is not returned.
+      - Run C(fips-setup doctor). Without it RV(doctor) is not returned.
     type: bool
     default: true
   agent_check:
@@ -33,7 +33,7 @@ options:
       - Let doctor run the Agent's own connectivity check (C(datadog-agent diagnose)), which
         can take several seconds. V(false) passes C(--no-agent-check), and the check is then
         V(skip). M(fips_setup.datadog.fips_proxy) runs the same check at the end of every
-        run with O(fips_setup.datadog.fips_proxy#module:state=enabled) (outside check mode).
+        run that enables the proxy (not in check mode).
     type: bool
     default: true
 extends_documentation_fragment:
