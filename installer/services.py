@@ -213,6 +213,22 @@ class Systemd(ServiceManager):
     def _command(self, verb: str, service: str) -> list[str]:
         return ["systemctl", verb, service]
 
+    def _act(self, verb: str, service: str) -> None:
+        try:
+            super()._act(verb, service)
+        except ServiceError:
+            if verb not in ("start", "restart") or not self._start_limit_hit(service):
+                raise
+            # systemd counts fips-setup's own restarts (enable, disable, an undo) toward
+            # the unit's start limit (5 in 10 s by default) and then refuses every start.
+            # Clearing the count once is what systemd's own message tells the operator to
+            # do; a unit that fails on its own fails again, now with its real reason.
+            self.host.runner.run(["systemctl", "reset-failed", service], check=False)
+            super()._act(verb, service)
+
+    def _start_limit_hit(self, service: str) -> bool:
+        return self.show(service, "Result").get("Result") == "start-limit-hit"
+
 
 class Upstart(ServiceManager):
     """Upstart (``initctl``), as on Ubuntu 14.04."""

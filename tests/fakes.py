@@ -172,6 +172,8 @@ class FakeSystem(Runner):
         self.status_mode: Optional[str] = None
         #: The Agent's package starts it, and then it stops (a broken start).
         self.agent_fails_to_start = False
+        #: Units whose starts systemd refuses (start-limit-hit) until ``reset-failed``.
+        self.start_limit_hit: set[str] = set()
 
     # -- what tests use ---------------------------------------------------
 
@@ -457,7 +459,9 @@ class FakeSystem(Runner):
             known = unit in self.active or unit.replace("-", "_") in self.packages
             lines = [f"LoadState={'loaded' if known else 'not-found'}"]
             lines.append(f"NRestarts={self.restarts.get(unit, 0)}")
-            if unit in self.failed_units:
+            if unit in self.start_limit_hit:
+                lines += ["ActiveState=failed", "SubState=failed", "Result=start-limit-hit"]
+            elif unit in self.failed_units:
                 lines += ["ActiveState=failed", "SubState=failed", "Result=exit-code"]
             elif self.active.get(unit):
                 lines += ["ActiveState=active", "SubState=running", "Result=success"]
@@ -469,6 +473,17 @@ class FakeSystem(Runner):
         return self._act(verb, unit)
 
     def _act(self, verb: str, unit: str) -> tuple[int, str, str]:
+        if verb == "reset-failed":
+            self.start_limit_hit.discard(unit)
+            self.failed_units.discard(unit)
+            return 0, "", ""
+        if verb in ("start", "restart") and unit in self.start_limit_hit:
+            self.active[unit] = False
+            return (
+                1,
+                "",
+                f"Job for {unit}.service failed because start of the service was attempted too often.",
+            )
         if verb in ("start", "restart"):
             self.active[unit] = True
             self.restarts[unit] = self.restarts.get(unit, 0) + 1

@@ -53,6 +53,37 @@ def test_a_failed_start_says_why_with_the_journal(fs: FakeFilesystem) -> None:
     assert "Job failed" in message and "[ALERT] something the proxy logged" in message
 
 
+def test_a_start_refused_for_systemds_start_limit_is_retried_once_after_reset_failed(
+    fs: FakeFilesystem,
+) -> None:
+    system = FakeSystem()
+    system.start_limit_hit.add("datadog-agent")
+    Systemd(FakeHost(system)).restart("datadog-agent")
+    assert system.changing_commands() == [
+        ["systemctl", "restart", "datadog-agent"],
+        ["systemctl", "reset-failed", "datadog-agent"],
+        ["systemctl", "restart", "datadog-agent"],
+    ]
+    assert system.active["datadog-agent"]
+
+
+def test_a_start_that_fails_for_another_reason_is_not_retried(fs: FakeFilesystem) -> None:
+    system = FakeSystem()
+    system.fail("systemctl", "start", stderr="Job failed. See journalctl -xe.")
+    with pytest.raises(ServiceError):
+        Systemd(FakeHost(system)).start("datadog-agent")
+    assert system.changing_commands() == [["systemctl", "start", "datadog-agent"]]
+
+
+def test_a_stop_is_never_retried_even_at_the_start_limit(fs: FakeFilesystem) -> None:
+    system = FakeSystem()
+    system.start_limit_hit.add("datadog-agent")
+    system.fail("systemctl", "stop", stderr="failed")
+    with pytest.raises(ServiceError):
+        Systemd(FakeHost(system)).stop("datadog-agent")
+    assert system.changing_commands() == [["systemctl", "stop", "datadog-agent"]]
+
+
 def test_sysv_and_upstart_commands(fs: FakeFilesystem) -> None:
     system = FakeSystem()
     host = FakeHost(system)
