@@ -164,9 +164,34 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def parse_edited(old: YamlDocument, text: str, start: int, end: int) -> YamlDocument:
+    """Parse ``text``: the text of ``old`` with what lay between two offsets changed.
+
+    ``start`` and ``end`` are offsets in ``old.body``. The result is what
+    :func:`parse_yaml` gives for ``text`` (and it raises the same errors),
+    for less work: when ``old`` was read plain, only the top-level entries
+    around the change are read again, once the rest of the text is shown
+    to be the same (see :func:`fipsconf.yamlquick.recompose`).
+    """
+    with _collector_paused():
+        bom = BOM if text.startswith(BOM) else ""
+        lines = SourceLines(text[len(bom) :])
+        if old.plain and bom == old.bom:
+            quick = yamlquick.recompose(
+                (old.root, old.data, old.plain), old.lines, lines, start, end, _RUAMEL
+            )
+            if quick is not None:
+                root, data, plain = quick
+                return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
+        return _parse_lines(bom, lines)
+
+
 def _parse(text: str) -> YamlDocument:
     bom = BOM if text.startswith(BOM) else ""
-    lines = SourceLines(text[len(bom) :])
+    return _parse_lines(bom, SourceLines(text[len(bom) :]))
+
+
+def _parse_lines(bom: str, lines: SourceLines) -> YamlDocument:
     try:
         root, data, plain = yamlquick.compose(lines, _RUAMEL)
     except yamlquick.Declined as declined:

@@ -22,7 +22,7 @@ from fipsconf.yamldoc import (
     YamlDocument,
     entry_end_line,
     own_entries,
-    parse_yaml,
+    parse_edited,
     scalar_key,
     shared_mappings,
 )
@@ -493,8 +493,10 @@ def set_values(
     for _, edit in reversed(ordered):
         body = body[: edit.start] + edit.text + body[edit.end :]
     new_text = doc.bom + body
+    changed_from = ordered[0][1].start
+    changed_to = max(edit.end for edit in editor.edits)
     try:
-        new_doc = parse_yaml(new_text)
+        new_doc = parse_edited(doc, new_text, changed_from, changed_to)
     except DocumentError as exc:
         raise DocumentError(
             f"refusing to write: the edit would not parse ({exc.message}); please report this"

@@ -19,6 +19,7 @@ declined, and :mod:`fipsconf.yamldoc` reads it whole with ruamel.
 
 from __future__ import annotations
 
+import bisect
 import re
 import warnings
 from operator import itemgetter
@@ -110,6 +111,8 @@ class Mark(tuple):  # type: ignore[type-arg]
 #: millisecond to create, and this module is imported by every command.
 Quick = tuple[Optional[Node], Any, bool]
 Parsed = tuple[Node, Any]
+#: A mapping entry: its key node and data, its value node and data.
+Entry = tuple[Node, Any, Node, Any]
 
 
 def compose(lines: SourceLines, ruamel: Any) -> Quick:
@@ -125,8 +128,117 @@ def compose(lines: SourceLines, ruamel: Any) -> Quick:
     return _Reader(lines, ruamel).document()
 
 
+def recompose(
+    old: Quick, old_lines: SourceLines, lines: SourceLines, start: int, end: int, ruamel: Any
+) -> Optional[Quick]:
+    """The node tree and data of ``lines``: the text of ``old_lines`` changed between two offsets.
+
+    ``old`` is what this reader made of ``old_lines`` (all of it plain);
+    ``start`` and ``end`` are offsets in ``old_lines``' text: only what lies
+    between them may differ. Only the top-level entries around the change
+    are read again (the one before it too: its block collections end where
+    the next token starts). The others are the same lines, so they mean the
+    same data, and keep their nodes, moved to their new lines.
+
+    Returns None when that cannot be shown: a character outside the span
+    changed; the change reaches into an entry it does not start, gives a
+    key twice or holds something this reader does not take; the document
+    is not a mapping of entries at column 0. The whole text must then be
+    read again. Raises DocumentError for nesting too deep, as :func:`compose`.
+    """
+    root, data, plain = old
+    if not plain or not isinstance(root, MappingNode) or not root.value:
+        return None
+    entries = root.value
+    if not isinstance(data, dict) or len(data) != len(entries):
+        return None  # a key spelled two ways (1 and 0x1): entries and data do not pair up
+    if entries[0][0].start_mark.column != 0:
+        return None  # an indented document is read whole
+    old_text, text = old_lines.text, lines.text
+    shift = len(text) - len(old_text)
+    if not 0 <= start <= end <= len(old_text) or end + shift < start:
+        return None
+    if text[:start] != old_text[:start] or text[end + shift :] != old_text[end:]:
+        return None
+    key_lines = [key.start_mark.line for key, _ in entries]
+    changed = bisect.bisect_right(key_lines, bisect.bisect_right(old_lines.starts, start) - 1)
+    before = max(changed - 2, 0)  # the entry before the one the change starts in
+    after = bisect.bisect_right(key_lines, bisect.bisect_right(old_lines.starts, end) - 1)
+    first = key_lines[before] if before else 0
+    if lines.starts[first : first + 1] != old_lines.starts[first : first + 1]:
+        return None  # a line break joined with the one before it (\r, then \n)
+    stop, moved_by, next_token = len(lines.starts), 0, None
+    if after < len(entries):  # the text from the next entry's line on is the same
+        offset = old_lines.starts[key_lines[after]] + shift
+        stop = bisect.bisect_left(lines.starts, offset)
+        if stop == len(lines.starts) or lines.starts[stop] != offset:
+            return None
+        moved_by, next_token = stop - key_lines[after], Mark((stop, 0))
+    window_end = lines.starts[stop] if stop < len(lines.starts) else len(text)
+    if not _printable(text[lines.starts[first] : window_end]):
+        return None
+    try:
+        reader = _Reader(lines, ruamel, first, stop, next_token)
+        window = reader.window()
+    except Declined:
+        return None
+    if not reader.plain:
+        return None
+    items = list(data.items())
+    pairs = [*items[:before], *((key, value) for _, key, _, value in window), *items[after:]]
+    new_data: dict[Any, Any] = {}
+    for key_data, value_data in pairs:
+        if key_data in new_data:
+            return None  # a key given twice: the whole reading says where
+        new_data[key_data] = value_data
+    new_entries = [
+        *entries[:before],
+        *((key, value) for key, _, value, _ in window),
+        *((_moved(key, moved_by), _moved(value, moved_by)) for key, value in entries[after:]),
+    ]
+    if not new_entries:
+        return None
+    start_mark = Mark((new_entries[0][0].start_mark.line, 0))
+    return MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False), new_data, True
+
+
+def _stream_end(lines: SourceLines) -> Mark:
+    """Where ruamel's scanner ends: the end of the last line."""
+    last = len(lines.contents) - 1
+    return Mark((last, len(lines.contents[last])))
+
+
+def _moved(node: Node, lines: int) -> Node:
+    """``node``, made by this reader, ``lines`` lines further down (a copy, unless 0)."""
+    if not lines:
+        return node
+    start = Mark((node.start_mark[0] + lines, node.start_mark[1]))
+    end = Mark((node.end_mark[0] + lines, node.end_mark[1]))
+    if isinstance(node, ScalarNode):
+        return ScalarNode(node.ctag, node.value, start, end, node.style)
+    if isinstance(node, MappingNode):
+        entries = [(_moved(key, lines), _moved(value, lines)) for key, value in node.value]
+        return MappingNode(node.ctag, entries, start, end, node.flow_style)
+    assert isinstance(node, SequenceNode)
+    items = [_moved(item, lines) for item in node.value]
+    return SequenceNode(node.ctag, items, start, end, node.flow_style)
+
+
 class _Reader:
-    def __init__(self, lines: SourceLines, ruamel: Any) -> None:
+    """Reads the lines ``first`` to ``stop`` of ``lines`` (all of them by default).
+
+    ``after``: where the next token after those lines is (by default, the
+    end of the text): block collections and empty values end there.
+    """
+
+    def __init__(
+        self,
+        lines: SourceLines,
+        ruamel: Any,
+        first: int = 0,
+        stop: Optional[int] = None,
+        after: Optional[Mark] = None,
+    ) -> None:
         self.lines = lines
         self.ruamel = ruamel
         yaml = ruamel.yaml()
@@ -142,13 +254,12 @@ class _Reader:
         self.numbers: list[int] = []
         self.columns: list[int] = []
         self.texts: list[str] = []
-        self._content_lines()
+        self._content_lines(first, stop)
         self.count = len(self.texts)
         self.pos = 0
         self.plain = True
         self.slow = 0  # characters handed to ruamel
-        last = len(lines.contents) - 1
-        self.stream_end = Mark((last, len(lines.contents[last])))
+        self.stream_end = _stream_end(lines) if after is None else after
 
     # -- the document and its top-level entries ---------------------------
 
@@ -167,27 +278,8 @@ class _Reader:
             if self.pos != self.count:
                 raise Declined()
             return node, node_data, self.plain
-        # Each top-level entry starts at column 0 (a "- " there belongs to an
-        # indentless sequence, the value of the entry before it).
-        starts = [
-            i
-            for i, (col, text) in enumerate(zip(self.columns, self.texts))
-            if col == 0 and not _is_entry(text)
-        ]
-        starts.append(self.count)
-        segments = list(zip(starts, starts[1:]))
-        read: list[Optional[tuple[Node, Any, Node, Any]]] = []
-        for start, end in segments:
-            self.pos = start
-            try:
-                index = self._take()
-                entry = self._entry(index, 0, self.texts[index], 0, 2)
-                if self.pos != end:
-                    raise _NotSimple()
-            except _NotSimple:
-                read.append(None)
-            else:
-                read.append(entry)
+        segments = self._segments()
+        read = [self._segment(start, end) for start, end in segments]
         others = [segment for segment, done in zip(segments, read) if done is None]
         if others:
             self.plain = False
@@ -204,7 +296,50 @@ class _Reader:
         start_mark = Mark((self.numbers[0], 0))
         return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
 
-    def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[tuple[Node, Any, Node, Any]]:
+    def window(self) -> list[Entry]:
+        """The top-level entries of the lines read, each of the simple shape.
+
+        Raises Declined when the lines do not start with a top-level entry
+        (they would continue the entry before them) or hold one this
+        reader does not take.
+        """
+        if not self.count:
+            return []
+        if self.columns[0] != 0 or _is_entry(self.texts[0]):
+            raise Declined()
+        entries = []
+        for start, end in self._segments():
+            entry = self._segment(start, end)
+            if entry is None:
+                raise Declined()
+            entries.append(entry)
+        return entries
+
+    def _segments(self) -> list[tuple[int, int]]:
+        """(first, end) content line indexes of each top-level entry.
+
+        Each starts at column 0 (a "- " there belongs to an indentless
+        sequence, the value of the entry before it).
+        """
+        starts = [
+            i
+            for i, (col, text) in enumerate(zip(self.columns, self.texts))
+            if col == 0 and not _is_entry(text)
+        ]
+        starts.append(self.count)
+        return list(zip(starts, starts[1:]))
+
+    def _segment(self, start: int, end: int) -> Optional[Entry]:
+        """The top-level entry on content lines ``start`` to ``end``; None if not simple."""
+        self.pos = start
+        try:
+            index = self._take()
+            entry = self._entry(index, 0, self.texts[index], 0, 2)
+        except _NotSimple:
+            return None
+        return entry if self.pos == end else None
+
+    def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[Entry]:
         """The top-level entries this reader could not take, read together by ruamel.
 
         ``segments``: (first, end) content line indexes of each entry, in
@@ -238,9 +373,11 @@ class _Reader:
             root = self.ruamel.compose(text)
             entries = root.value if isinstance(root, MappingNode) else []
             if len(entries) != len(segments) or any(
-                key.tag == "tag:yaml.org,2002:merge" for key, _ in entries
+                key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, ScalarNode)
+                for key, _ in entries
             ):
-                raise Declined(first_line)  # an entry ran on into the next, or a << at the top
+                # an entry ran on into the next, a << at the top, or a collection as a key
+                raise Declined(first_line)
             built = self._construct(entries)
         except StructureError as exc:  # a hostile shape: real; its line in the whole text
             line = origin[exc.line - 1] + 1 if exc.line else None
@@ -260,7 +397,7 @@ class _Reader:
                     mark.line = origin[mark.line]
         return built
 
-    def _construct(self, entries: list[tuple[Node, Node]]) -> list[tuple[Node, Any, Node, Any]]:
+    def _construct(self, entries: list[tuple[Node, Node]]) -> list[Entry]:
         """Each entry with the data of its key and value (one constructor: aliases shared)."""
         construct = self.ruamel.yaml().constructor.construct_object
         out = []
@@ -351,9 +488,7 @@ class _Reader:
             index = self._take()
         return SequenceNode(_SEQ, items, start, self._next_mark(), False), data
 
-    def _entry(
-        self, index: int, line_column: int, text: str, column: int, depth: int
-    ) -> tuple[Node, Any, Node, Any]:
+    def _entry(self, index: int, line_column: int, text: str, column: int, depth: int) -> Entry:
         """Key and value of the mapping entry ``text`` at ``line_column`` of line ``index``.
 
         ``column``: the column of the mapping; ``depth``: the value's nesting level.
@@ -537,10 +672,10 @@ class _Reader:
 
     # -- lines and marks --------------------------------------------------
 
-    def _content_lines(self) -> None:
+    def _content_lines(self, begin: int, stop: Optional[int]) -> None:
         """Number, column and text of each line with content (not blank, not a comment)."""
         numbers, columns, texts = self.numbers, self.columns, self.texts
-        for number, content in enumerate(self.lines.contents):
+        for number, content in enumerate(self.lines.contents[begin:stop], begin):
             text = content.lstrip(" ")
             if not text:
                 continue

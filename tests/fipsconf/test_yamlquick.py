@@ -122,6 +122,8 @@ DECLINED = {
     "tab-in-value": "a: x\ty\nb: 1\n",
     "non-printable": "a: \x01\n",
     "indented-with-flow": "  a: [1,\n  2]\n",
+    "mapping-as-a-key": "k: 1\n{a: 1}: v\n",  # refused, in one line
+    "sequence-as-a-key": "k: 1\n[1, 2]: v\n",  # read as ruamel reads it: (1, 2)
 }
 
 
@@ -253,3 +255,154 @@ def test_parse_yaml_takes_the_fast_reader_for_plain_settings(
     doc = yamldoc.parse_yaml("site: ddog-gov.com\nfips:\n  enabled: true\n")
     assert len(roots) == 1 and roots[0] is doc.root
     assert doc.data == {"site": "ddog-gov.com", "fips": {"enabled": True}}
+
+
+# -- reading an edited document again -----------------------------------------
+
+_PLAIN_PIECES = [
+    "", "\n", "x: 1\n", "fips:\n  enabled: true\n  https: false\n", "  y: 2\n", "    z: 3\n",
+    "- a\n", "  - b\n", "# c\n", "  # c\n", "a: 1\n", "k:\n", "   ", "true", "1: z\n", "0x1: y\n",
+    "api_key: secret\n", "x", "-", ": ", "é", "\r\n",
+]  # fmt: skip
+_OTHER_PIECES = [
+    "'q", "\"", "|\n  b\n", "[", "]", "{a: 1}", "\r", "\t", "---\n", "...\n", "&a x", "*a",
+    "key: [1, 2]\n", "\x01", "a: b: c\n",
+]  # fmt: skip
+
+
+def read_again_both_ways(old: yamldoc.YamlDocument, text: str, start: int, end: int) -> None:
+    """``parse_edited`` gives what a whole reading of ``text`` gives, errors included."""
+    try:
+        whole = yamldoc.parse_yaml(text)
+    except DocumentError as exc:
+        with pytest.raises(DocumentError) as caught:
+            yamldoc.parse_edited(old, text, start, end)
+        assert (caught.value.line, caught.value.message) == (exc.line, exc.message)
+        return
+    again = yamldoc.parse_edited(old, text, start, end)
+    assert again.text == text
+    assert shape(again.root) == shape(whole.root)
+    assert strict_equal(again.data, whole.data)
+    assert list(again.data) == list(whole.data) if isinstance(whole.data, dict) else True
+    assert again.plain == whole.plain
+
+
+def recompose_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Record, for each call, whether recompose read only part of the text."""
+    calls: list[bool] = []
+    real = yamlquick.recompose
+
+    def spy(*args: Any) -> Any:
+        quick = real(*args)
+        calls.append(quick is not None)
+        return quick
+
+    monkeypatch.setattr(yamlquick, "recompose", spy)
+    return calls
+
+
+def plain_document(rng: random.Random) -> str:
+    """Plain block settings: nested mappings, sequences, comments, blank lines."""
+    out = []
+    for index in range(rng.randint(1, 8)):
+        if rng.random() < 0.3:
+            out.append(rng.choice(["# comment", "", "  # indented comment", "# fips: x"]))
+        kind = rng.choice(["scalar", "mapping", "sequence", "indentless"])
+        if kind == "scalar":
+            out.append(f"k{index}:" + rng.choice([" 1", " two words", "", " 'q'", " []"]))
+            continue
+        out.append(f"k{index}:")
+        for inner in range(rng.randint(1, 3)):
+            out.append(
+                {"mapping": f"  i{inner}: {inner}", "sequence": f"  - s{inner}"}.get(
+                    kind, f"- s{inner}"
+                )
+            )
+            if rng.random() < 0.2:
+                out.append(rng.choice(["  # inner comment", ""]))
+    return rng.choice(["\n", "\r\n"]).join(out) + rng.choice(["\n", ""])
+
+
+def test_an_edited_document_reads_as_a_whole_reading_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = recompose_used(monkeypatch)
+    rng = random.Random(7)
+    cases = 0
+    for seed in range(1200):
+        text = plain_document(rng) if seed % 3 else random_document(seed)
+        try:
+            old = yamldoc.parse_yaml(text)
+        except DocumentError:
+            continue
+        body = old.body
+        start = rng.randint(0, len(body))
+        if rng.random() < 0.8:  # most edits start at a line
+            start = body.rfind("\n", 0, start) + 1
+        end = min(len(body), start + rng.choice([0, 0, 1, 2, 5, 20]))
+        pieces = _PLAIN_PIECES if rng.random() < 0.8 else _OTHER_PIECES
+        piece = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 3)))
+        read_again_both_ways(old, body[:start] + piece + body[end:], start, end)
+        cases += 1
+    assert cases > 900
+    # a real share of them took the short way, and a real share did not
+    assert sum(calls) > 150 and calls.count(False) > 300
+
+
+def test_the_editor_s_edits_read_as_a_whole_reading_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fipsconf.datadog_yaml import template_slots
+    from fipsconf.yamledit import Assignment, set_values
+
+    calls = recompose_used(monkeypatch)
+    real = yamldoc.parse_edited
+    checked: list[int] = []
+
+    def checking(old: yamldoc.YamlDocument, text: str, start: int, end: int) -> Any:
+        read_again_both_ways(old, text, start, end)
+        checked.append(1)
+        return real(old, text, start, end)
+
+    monkeypatch.setattr("fipsconf.yamledit.parse_edited", checking)
+    rng = random.Random(11)
+    for _ in range(400):
+        old = yamldoc.parse_yaml(plain_document(rng))
+        key = rng.choice(["fips", "k0", "k1", "k3", "new"])
+        assignments = [Assignment((key, "enabled"), rng.choice([True, False]))]
+        if rng.random() < 0.5:
+            assignments.append(Assignment((key, "https"), False))
+        if rng.random() < 0.3:
+            assignments.append(Assignment((rng.choice(["k2", "site"]),), "ddog-gov.com"))
+        try:
+            set_values(old, assignments, top_level_slots=template_slots(old, ["fips"]))
+        except DocumentError:
+            continue  # a scalar where a mapping is needed: refused before any reading
+    assert len(checked) > 200
+    assert sum(calls) > 0.9 * len(calls)
+
+
+def test_the_vendor_file_is_read_again_only_around_the_fips_block(
+    shared_fixture: Callable[[str], Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fipsconf.datadog_yaml import FipsRequest, edit_datadog_yaml
+
+    calls = recompose_used(monkeypatch)
+    text = shared_fixture("datadog-agent/datadog.yaml.example").read_text()
+    old = yamldoc.parse_yaml(text)
+    edit = edit_datadog_yaml(old, FipsRequest())
+    assert calls == [True]
+    whole = yamldoc.parse_yaml(edit.result.text)
+    assert shape(edit.result.document.root) == shape(whole.root)
+    assert strict_equal(edit.result.document.data, whole.data)
+
+
+def test_a_changed_character_outside_the_span_makes_it_read_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = recompose_used(monkeypatch)
+    old = yamldoc.parse_yaml("a: 1\nb: 2\nc: 3\nd: 4\n")
+    # "c: 3" became "c: 30" too, outside the span said to have changed (line 1)
+    again = yamldoc.parse_edited(old, "a: 1\nb: 5\nc: 30\nd: 4\n", 8, 9)
+    assert calls == [False]
+    assert again.data == {"a": 1, "b": 5, "c": 30, "d": 4}
