@@ -135,16 +135,18 @@ def recompose(
 
     ``old`` is what this reader made of ``old_lines`` (all of it plain);
     ``start`` and ``end`` are offsets in ``old_lines``' text: only what lies
-    between them may differ. Only the top-level entries around the change
-    are read again (the one before it too: its block collections end where
-    the next token starts). The others are the same lines, so they mean the
-    same data, and keep their nodes, moved to their new lines.
+    between them may differ. Only the lines from the change (or from the
+    start of the top-level entry it changes) to the next entry it leaves
+    alone are read again. The other entries are the same lines, so they
+    mean the same data, and keep their nodes: those after the change moved
+    to their new lines, and the one just before it ending where the next
+    token now starts (its block collections and an empty value end there).
 
     Returns None when that cannot be shown: a character outside the span
-    changed; the change reaches into an entry it does not start, gives a
-    key twice or holds something this reader does not take; the document
-    is not a mapping of entries at column 0. The whole text must then be
-    read again. Raises DocumentError for nesting too deep, as :func:`compose`.
+    changed; the lines read again give a key twice or hold something this
+    reader does not take; the document is not a mapping of entries at
+    column 0. The whole text must then be read again. Raises DocumentError
+    for nesting too deep, as :func:`compose` does.
     """
     root, data, plain = old
     if not plain or not isinstance(root, MappingNode) or not root.value:
@@ -161,12 +163,13 @@ def recompose(
     if text[:start] != old_text[:start] or text[end + shift :] != old_text[end:]:
         return None
     key_lines = [key.start_mark.line for key, _ in entries]
-    changed = bisect.bisect_right(key_lines, bisect.bisect_right(old_lines.starts, start) - 1)
-    before = max(changed - 2, 0)  # the entry before the one the change starts in
+    first = bisect.bisect_right(old_lines.starts, start) - 1  # the first line changed
+    holder = bisect.bisect_right(key_lines, first) - 1  # its entry (-1: before the first)
     after = bisect.bisect_right(key_lines, bisect.bisect_right(old_lines.starts, end) - 1)
-    first = key_lines[before] if before else 0
-    if lines.starts[first : first + 1] != old_lines.starts[first : first + 1]:
-        return None  # a line break joined with the one before it (\r, then \n)
+    holder_end = key_lines[holder + 1] if holder + 1 < len(entries) else len(old_lines.starts)
+    kept = holder + 1  # entries before the change, when the lines from it are comments
+    if holder >= 0 and _has_content(old_lines.contents[first:holder_end]):
+        kept, first = holder, key_lines[holder]  # the change is in this entry: read it again
     stop, moved_by, next_token = len(lines.starts), 0, None
     if after < len(entries):  # the text from the next entry's line on is the same
         offset = old_lines.starts[key_lines[after]] + shift
@@ -174,38 +177,98 @@ def recompose(
         if stop == len(lines.starts) or lines.starts[stop] != offset:
             return None
         moved_by, next_token = stop - key_lines[after], Mark((stop, 0))
-    window_end = lines.starts[stop] if stop < len(lines.starts) else len(text)
-    if not _printable(text[lines.starts[first] : window_end]):
+    window = _window(lines, first, stop, next_token, ruamel, old_lines)
+    if window is None and kept:  # the new lines may go on with the entry before: read it too
+        kept -= 1
+        window = _window(lines, key_lines[kept], stop, next_token, ruamel, old_lines)
+    if window is None:
         return None
-    try:
-        reader = _Reader(lines, ruamel, first, stop, next_token)
-        window = reader.window()
-    except Declined:
-        return None
-    if not reader.plain:
-        return None
+    read, next_mark = window
     items = list(data.items())
-    pairs = [*items[:before], *((key, value) for _, key, _, value in window), *items[after:]]
+    pairs = [*items[:kept], *((key, value) for _, key, _, value in read), *items[after:]]
     new_data: dict[Any, Any] = {}
     for key_data, value_data in pairs:
         if key_data in new_data:
             return None  # a key given twice: the whole reading says where
         new_data[key_data] = value_data
     new_entries = [
-        *entries[:before],
-        *((key, value) for key, _, value, _ in window),
+        *entries[:kept],
+        *((key, value) for key, _, value, _ in read),
         *((_moved(key, moved_by), _moved(value, moved_by)) for key, value in entries[after:]),
     ]
     if not new_entries:
         return None
+    if kept:  # the entry before the lines read ends where their first token now is
+        was = Mark((key_lines[kept], 0)) if kept < len(entries) else _stream_end(old_lines)
+        key, value = new_entries[kept - 1]
+        new_entries[kept - 1] = (key, _reended(value, was, next_mark))
     start_mark = Mark((new_entries[0][0].start_mark.line, 0))
     return MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False), new_data, True
+
+
+def _window(
+    lines: SourceLines,
+    first: int,
+    stop: int,
+    next_token: Optional[Mark],
+    ruamel: Any,
+    old_lines: SourceLines,
+) -> Optional[tuple[list[Entry], Mark]]:
+    """The top-level entries on lines ``first`` to ``stop``, and where their first token is.
+
+    None when the lines do not start where they did in the old text (a
+    ``\r`` then ``\n`` joined into one line break), do not start with a
+    top-level entry, or are not all of the simple shape.
+    """
+    if lines.starts[first : first + 1] != old_lines.starts[first : first + 1]:
+        return None
+    end = lines.starts[stop] if stop < len(lines.starts) else len(lines.text)
+    if not _printable(lines.text[lines.starts[first] : end]):
+        return None
+    try:
+        reader = _Reader(lines, ruamel, first, stop, next_token)
+        read = reader.window()
+    except Declined:
+        return None
+    if not reader.plain:
+        return None
+    reader.pos = 0
+    return read, reader._next_mark()
+
+
+def _has_content(contents: list[str]) -> bool:
+    """True when one of the lines is neither blank nor a comment."""
+    return any((text := content.lstrip(" ")) and text[0] != "#" for content in contents)
 
 
 def _stream_end(lines: SourceLines) -> Mark:
     """Where ruamel's scanner ends: the end of the last line."""
     last = len(lines.contents) - 1
     return Mark((last, len(lines.contents[last])))
+
+
+def _reended(node: Node, was: Mark, now: Mark) -> Node:
+    """``node``, made by this reader, with its marks at ``was`` (the next token) moved to ``now``.
+
+    Only nodes that end with their entry end there (where the scanner finds
+    the next token): the entry's last collections, and an empty value; they
+    are copied, the rest is shared. ``was`` must not be where a scalar of
+    the entry ends (a content line's end with no line break after it).
+    """
+    if node.end_mark != was or was == now:
+        return node
+    start = now if node.start_mark == was else node.start_mark
+    if isinstance(node, ScalarNode):
+        return ScalarNode(node.ctag, node.value, start, now, node.style)
+    if isinstance(node, MappingNode):
+        entries = list(node.value)
+        key, value = entries[-1]
+        entries[-1] = (key, _reended(value, was, now))
+        return MappingNode(node.ctag, entries, start, now, node.flow_style)
+    assert isinstance(node, SequenceNode)
+    items = list(node.value)
+    items[-1] = _reended(items[-1], was, now)
+    return SequenceNode(node.ctag, items, start, now, node.flow_style)
 
 
 def _moved(node: Node, lines: int) -> Node:

@@ -379,7 +379,7 @@ def test_the_editor_s_edits_read_as_a_whole_reading_would(
         except DocumentError:
             continue  # a scalar where a mapping is needed: refused before any reading
     assert len(checked) > 200
-    assert sum(calls) > 0.9 * len(calls)
+    assert all(calls)  # every one read again only around the change
 
 
 def test_the_vendor_file_is_read_again_only_around_the_fips_block(
