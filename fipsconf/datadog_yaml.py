@@ -230,13 +230,13 @@ def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
     if not isinstance(data, dict):
         return found
     for key, value in data.items():
-        if not isinstance(key, str) or key.lower() in ("fips", "proxy"):
+        if not isinstance(key, str):
             continue
-        path = (*prefix, key)
-        if key.lower().endswith("dd_url") and _is_set(value):
-            found.append(".".join(path))
-        elif isinstance(value, dict):
-            found.extend(_dd_url_paths(value, path))
+        lowered = key.lower()
+        if lowered.endswith("dd_url") and _is_set(value):
+            found.append(".".join((*prefix, key)))
+        elif isinstance(value, dict) and lowered not in ("fips", "proxy"):
+            found.extend(_dd_url_paths(value, (*prefix, key)))
     return found
 
 

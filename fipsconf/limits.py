@@ -17,6 +17,9 @@ from fipsconf.errors import DocumentError
 MAX_DEPTH = 100
 #: Values that aliases may add to a document (each alias counts what it names).
 ALIAS_BUDGET = 100_000
+#: Characters in an integer: Python turns digits into an integer in quadratic time
+#: (YAML 1.1's base-60 integers, ``1:30:00``, too); a setting needs a few.
+MAX_INTEGER_LENGTH = 1000
 #: YAML text handed to ruamel's complete but slow reader (several seconds per MiB,
 #: 15 for flow collections): plenty for the unusual parts of a real configuration.
 SLOW_READ_LIMIT = 128 * 1024
@@ -49,6 +52,15 @@ def refers_to_itself(line: int) -> StructureError:
     return StructureError(
         "a collection contains itself through an alias (*name); fips-setup does not read"
         " such documents",
+        line=line,
+    )
+
+
+def integer_too_long(length: int, line: int) -> StructureError:
+    """The error for an integer of more than :data:`MAX_INTEGER_LENGTH` characters, at ``line``."""
+    return StructureError(
+        f"holds an integer of {length:,} characters; fips-setup reads integers of up to"
+        f" {MAX_INTEGER_LENGTH:,} (quote the value if it is text)",
         line=line,
     )
 

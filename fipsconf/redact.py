@@ -63,7 +63,14 @@ _SECRET_KEY = re.compile(_SECRET_NAME + r"\Z", re.IGNORECASE)
 
 def is_secret_key(name: str) -> bool:
     """True when a configuration key's value must never be shown."""
+    if name.isascii() and not _may_name_a_secret(name.lower()):
+        return False  # the common case, without the pattern
     return _SECRET_KEY.search(name) is not None
+
+
+def _may_name_a_secret(lowered: str) -> bool:
+    """False when ASCII text, lowercased, holds no word a secret's name is made of."""
+    return "key" in lowered or "pass" in lowered or "secret" in lowered or "token" in lowered
 
 
 class Redactor:
@@ -145,17 +152,24 @@ def _line_start(text: str, position: int) -> int:
 
 
 def _mask_line(line: str) -> str:
-    # Each pattern needs a character of its own: skip those that cannot match.
-    if '"' in line:
+    # Each pattern needs characters and words of its own: skip those that
+    # cannot match (words are looked for in ASCII text only, where lowering
+    # is exactly the patterns' case-insensitivity).
+    ascii_text = line.isascii()
+    lowered = line.lower()
+    named = not ascii_text or _may_name_a_secret(lowered)
+    auth = not ascii_text or "auth" in lowered
+    if named and '"' in line:
         line = _JSON_PAIR.sub(lambda m: f'{m.group("lead")}"{MASK}"', line)
-    if ":" in line:
+    if named and ":" in line:
         line = _mask_yaml_value(line)
-    if "=" in line:
+    if named and "=" in line:
         line = _ENV_ASSIGNMENT.sub(lambda m: m.group("lead") + MASK, line)
-    if "-" in line:
+    if (named or auth) and "-" in line:
         line = _OPTION_VALUE.sub(_mask_value, line)
-    line = _AUTHORIZATION.sub(_mask_value, line)
-    if "://" in line:
+    if auth or "bearer" in lowered or "basic" in lowered:
+        line = _AUTHORIZATION.sub(_mask_value, line)
+    if "://" in line and "@" in line:
         line = _URL_PASSWORD.sub(lambda m: m.group("lead") + MASK + "@", line)
     return line
 

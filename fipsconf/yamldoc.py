@@ -26,6 +26,7 @@ from typing import Any, Iterator, NamedTuple, Optional, Union
 
 from ruamel.yaml import YAML
 from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -34,8 +35,10 @@ from fipsconf.errors import DocumentError
 from fipsconf.limits import (
     ALIAS_BUDGET,
     MAX_DEPTH,
+    MAX_INTEGER_LENGTH,
     SLOW_READ_LIMIT,
     StructureError,
+    integer_too_long,
     refers_to_itself,
     too_deep,
     too_many_aliases,
@@ -284,10 +287,23 @@ class _DepthLimitedComposer(Composer):  # type: ignore[misc]
             self.nesting -= 1
 
 
+class _BoundedConstructor(SafeConstructor):  # type: ignore[misc]
+    """ruamel's safe constructor, refusing integers too long to convert in reasonable time."""
+
+    def construct_yaml_int(self, node: Any) -> Any:
+        if len(node.value) > MAX_INTEGER_LENGTH:
+            raise integer_too_long(len(node.value), node.start_mark.line + 1)
+        return super().construct_yaml_int(node)
+
+
+_BoundedConstructor.add_constructor("tag:yaml.org,2002:int", _BoundedConstructor.construct_yaml_int)
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 1)
     yaml.Composer = _DepthLimitedComposer
+    yaml.Constructor = _BoundedConstructor
     return yaml
 
 

@@ -33,8 +33,10 @@ from ruamel.yaml.tag import Tag
 from fipsconf.errors import DocumentError
 from fipsconf.limits import (
     MAX_DEPTH,
+    MAX_INTEGER_LENGTH,
     SLOW_READ_LIMIT,
     StructureError,
+    integer_too_long,
     too_deep,
     too_slow_to_read,
 )
@@ -66,6 +68,12 @@ _FLOW_TOKEN = re.compile(r"""[\[\]{}]|'(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|(?<=[ \
 #: First characters that make a plain scalar something else (YAML 1.1, block context).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
+#: Longer lines are read piece by piece: the one-match patterns keep a
+#: backtracking record per character (a 16 MiB line took 3 GiB).
+_SHORT_LINE = 1000
+#: What an integer or a float can be made of (a single character class:
+#: linear in time, no backtracking record).
+_NUMBER_LIKE = re.compile(r"[-+]?(?:0[xXbBoO][0-9a-fA-F_]*|[0-9_.:eE+-]*)\Z")
 _MAP = Tag(suffix="tag:yaml.org,2002:map")
 _SEQ = Tag(suffix="tag:yaml.org,2002:seq")
 _STR = "tag:yaml.org,2002:str"
@@ -103,6 +111,37 @@ class Mark(tuple):  # type: ignore[type-arg]
 
     def __str__(self) -> str:
         return f"  line {self[0] + 1}, column {self[1] + 1}"
+
+
+class LineScalarNode(ScalarNode):  # type: ignore[misc]
+    """A ruamel ScalarNode written on one line, its marks made only when read.
+
+    A plain document has a scalar or two on every line, and most of their
+    marks are never looked at: making two per scalar cost a quarter of the
+    reading time.
+    """
+
+    __slots__ = ("end_column", "line", "start_column")
+
+    def __init__(self, tag: Tag, value: str, style: Optional[str], line: int, start: int, end: int):
+        self.ctag = tag
+        self.value = value
+        self.style = style
+        self.comment = None
+        self.anchor = None
+        self.line = line
+        self.start_column = start
+        self.end_column = end
+
+    @property  # type: ignore[override]
+    def start_mark(self) -> Mark:
+        """Where the scalar starts (line and column, 0-based)."""
+        return Mark((self.line, self.start_column))
+
+    @property  # type: ignore[override]
+    def end_mark(self) -> Mark:
+        """Where the scalar ends."""
+        return Mark((self.line, self.end_column))
 
 
 #: What the reader made: the root node, the data, and whether all of it was
@@ -257,9 +296,9 @@ def _reended(node: Node, was: Mark, now: Mark) -> Node:
     """
     if node.end_mark != was or was == now:
         return node
+    if isinstance(node, LineScalarNode):  # an empty value, where the next token was
+        return LineScalarNode(node.ctag, node.value, node.style, now[0], now[1], now[1])
     start = now if node.start_mark == was else node.start_mark
-    if isinstance(node, ScalarNode):
-        return ScalarNode(node.ctag, node.value, start, now, node.style)
     if isinstance(node, MappingNode):
         entries = list(node.value)
         key, value = entries[-1]
@@ -275,10 +314,12 @@ def _moved(node: Node, lines: int) -> Node:
     """``node``, made by this reader, ``lines`` lines further down (a copy, unless 0)."""
     if not lines:
         return node
+    if isinstance(node, LineScalarNode):
+        return LineScalarNode(
+            node.ctag, node.value, node.style, node.line + lines, node.start_column, node.end_column
+        )
     start = Mark((node.start_mark[0] + lines, node.start_mark[1]))
     end = Mark((node.end_mark[0] + lines, node.end_mark[1]))
-    if isinstance(node, ScalarNode):
-        return ScalarNode(node.ctag, node.value, start, end, node.style)
     if isinstance(node, MappingNode):
         entries = [(_moved(key, lines), _moved(value, lines)) for key, value in node.value]
         return MappingNode(node.ctag, entries, start, end, node.flow_style)
@@ -350,12 +391,14 @@ class _Reader:
             read = [done if done is not None else next(slow) for done in read]
         entries: list[tuple[Node, Node]] = []
         data: dict[Any, Any] = {}
-        seen: dict[tuple[Any, Any], int] = {}
         for done in read:
             assert done is not None
             key, key_data, value, value_data = done
             entries.append((key, value))
-            self._put(data, seen, key, key_data, value_data)
+            if key_data in data:
+                self.plain = False  # yamldoc's check names a key written twice
+            else:
+                data[key_data] = value_data
         start_mark = Mark((self.numbers[0], 0))
         return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
 
@@ -488,12 +531,14 @@ class _Reader:
         start = Mark((number, column))
         entries: list[tuple[Node, Node]] = []
         data: dict[Any, Any] = {}
-        seen: dict[tuple[Any, Any], int] = {}
         columns, texts = self.columns, self.texts
         while True:
             key, key_data, value, value_data = self._entry(index, column, text, column, depth + 1)
             entries.append((key, value))
-            self._put(data, seen, key, key_data, value_data)
+            if key_data in data:
+                self.plain = False  # yamldoc's check names a key written twice
+            else:
+                data[key_data] = value_data
             pos = self.pos
             if pos >= self.count or columns[pos] < column:
                 break
@@ -513,7 +558,7 @@ class _Reader:
         data: list[Any] = []
         while True:
             number, text = numbers[index], texts[index]
-            simple = _SIMPLE_ITEM.match(text)
+            simple = _SIMPLE_ITEM.match(text) if len(text) <= _SHORT_LINE else None
             if simple is not None:
                 item, item_data = self._simple_value(simple, number, column)
                 pos = self.pos
@@ -557,14 +602,11 @@ class _Reader:
         ``column``: the column of the mapping; ``depth``: the value's nesting level.
         """
         number = self.numbers[index]
-        simple = _SIMPLE_ENTRY.match(text)
+        simple = _SIMPLE_ENTRY.match(text) if len(text) <= _SHORT_LINE else None
         if simple is not None:
-            key_text = simple.group("key")
+            key_end = simple.end("key")
             key, key_data = self._scalar_node(
-                key_text,
-                None,
-                Mark((number, line_column)),
-                Mark((number, line_column + len(key_text))),
+                text[:key_end], None, number, line_column, line_column + key_end
             )
             value, value_data = self._simple_value(simple, number, line_column)
             pos = self.pos
@@ -578,21 +620,13 @@ class _Reader:
     def _simple_value(self, simple: re.Match[str], number: int, column: int) -> Parsed:
         """The value a _SIMPLE_ENTRY or _SIMPLE_ITEM match found (``column``: the text's)."""
         kind = simple.lastgroup
-        if kind == "plain":
-            start, end = simple.span("plain")
-            return self._scalar_node(
-                simple.group("plain"),
-                None,
-                Mark((number, column + start)),
-                Mark((number, column + end)),
-            )
         assert kind is not None
-        start, end = simple.span(kind)  # inside the quotes
+        start, end = simple.span(kind)
+        if kind == "plain":
+            return self._scalar_node(simple.group(kind), None, number, column + start, column + end)
+        # the marks take in the quotes
         return self._scalar_node(
-            simple.group(kind),
-            _QUOTES[kind],
-            Mark((number, column + start - 1)),
-            Mark((number, column + end + 1)),
+            simple.group(kind), _QUOTES[kind], number, column + start - 1, column + end + 1
         )
 
     def _value(
@@ -631,7 +665,7 @@ class _Reader:
                 return self._sequence_node(index, self.columns[index], depth)
             return self._mapping_node(index, self.columns[index], text, depth)
         mark = null_mark or self._next_mark()
-        return self._scalar_node("", None, mark, mark)
+        return self._scalar_node("", None, mark[0], mark[1], mark[1])
 
     # -- scalars ----------------------------------------------------------
 
@@ -650,9 +684,7 @@ class _Reader:
             value, style, length = text[:end], None, end
             if not _plain(value) or len(value) > _MAX_KEY or value == "<<":
                 raise _NotSimple()
-        return self._scalar_node(
-            value, style, Mark((number, column)), Mark((number, column + length))
-        )
+        return self._scalar_node(value, style, number, column, column + length)
 
     def _scalar(self, number: int, column: int, text: str) -> Parsed:
         """The value written at ``column`` of line ``number``: ``text`` to the line's end."""
@@ -673,21 +705,20 @@ class _Reader:
             value = (text if comment < 0 else text[:comment]).rstrip(" ")
             if not _plain(value) or ": " in value or value[-1] == ":":
                 raise _NotSimple()
-            return self._scalar_node(
-                value, None, Mark((number, column)), Mark((number, column + len(value)))
-            )
+            return self._scalar_node(value, None, number, column, column + len(value))
         if not _TRAILER.match(text, length):
             raise _NotSimple()
-        return self._scalar_node(
-            value, style, Mark((number, column)), Mark((number, column + length))
-        )
+        return self._scalar_node(value, style, number, column, column + length)
 
-    def _scalar_node(self, value: str, style: Optional[str], start: Any, end: Any) -> Parsed:
-        suffix = _STR if style is not None else self._resolve(value)
+    def _scalar_node(
+        self, value: str, style: Optional[str], line: int, start: int, end: int
+    ) -> Parsed:
+        """The scalar ``value`` on ``line``, from column ``start`` to ``end``, and its data."""
+        suffix = _STR if style is not None else self._resolve(value, line)
         tag = self.tags.get(suffix)
         if tag is None:
             tag = self.tags[suffix] = Tag(suffix=suffix)
-        node = ScalarNode(tag, value, start, end, style)
+        node = LineScalarNode(tag, value, style, line, start, end)
         if suffix == _STR:
             return node, value
         cached = (suffix, value)
@@ -700,8 +731,17 @@ class _Reader:
                 raise _NotSimple() from None  # ruamel reports it, with its words
         return node, self.values[cached]
 
-    def _resolve(self, value: str) -> str:
-        """The tag a plain scalar gets (ruamel's resolver, for YAML 1.1)."""
+    def _resolve(self, value: str, line: int) -> str:
+        """The tag a plain scalar on ``line`` gets (ruamel's resolver, for YAML 1.1).
+
+        Raises StructureError for one over MAX_INTEGER_LENGTH characters that
+        may be a number: ruamel's patterns would take long, and such an
+        integer is refused anyway.
+        """
+        if len(value) > MAX_INTEGER_LENGTH:
+            if _NUMBER_LIKE.match(value):
+                raise integer_too_long(len(value), line + 1)
+            return _STR  # no other implicit type is that long
         first = value[0] if value else ""
         candidates = self.resolvers.get(first)
         if candidates is None:
@@ -712,26 +752,6 @@ class _Reader:
             if match(value):
                 return suffix
         return _STR
-
-    def _put(
-        self,
-        data: dict[Any, Any],
-        seen: dict[tuple[Any, Any], int],
-        key: Node,
-        key_data: Any,
-        value_data: Any,
-    ) -> None:
-        """Add an entry as ruamel's constructor does (the first of equal keys stays).
-
-        A key written twice makes the document not plain: yamldoc's check
-        then reports it, as for any document.
-        """
-        spelled = (key.tag, key.value)
-        if spelled in seen:
-            self.plain = False
-        seen[spelled] = 1
-        if key_data not in data:
-            data[key_data] = value_data
 
     # -- lines and marks --------------------------------------------------
 

@@ -35,7 +35,9 @@ def shape(node: Any) -> Any:
         node.end_mark.line,
         node.end_mark.column,
     )
-    common = (type(node).__name__, node.tag, node.anchor, marks)
+    # ruamel's node classes (the fast reader's one-line scalars are a subclass)
+    kind = next(k for k in (ScalarNode, MappingNode, SequenceNode) if isinstance(node, k))
+    common = (kind.__name__, node.tag, node.anchor, marks)
     if isinstance(node, ScalarNode):
         return (*common, node.value, node.style)
     if isinstance(node, MappingNode):
