@@ -5,17 +5,14 @@ the same block as ``fips:``; two of them, or a dotted ``fips.enabled:`` key
 beside a block, are ambiguous and refused with their line numbers.
 """
 
-from __future__ import annotations
-
 import bisect
 import re
 from typing import Any, NamedTuple, Optional
 
-from ruamel.yaml.nodes import MappingNode
-
 from fipsconf.errors import DocumentError, SettingError
 from fipsconf.yamldoc import YamlDocument, entry_end_line, multiline_scalar_lines, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
+from fipsconf.yamlnodes import MappingNode
 
 FED_SITE = "ddog-gov.com"
 DEFAULT_SITE = "datadoghq.com"

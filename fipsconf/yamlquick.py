@@ -21,24 +21,26 @@ from __future__ import annotations
 
 import bisect
 import re
-import warnings
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Optional
 
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.reader import Reader
-from ruamel.yaml.tag import Tag
-
+from fipsconf import yaml11
 from fipsconf.errors import DocumentError
 from fipsconf.limits import (
     MAX_DEPTH,
-    MAX_INTEGER_LENGTH,
     SLOW_READ_LIMIT,
     StructureError,
     integer_too_long,
     too_deep,
     too_slow_to_read,
+)
+from fipsconf.yamlnodes import (
+    LineScalarNode,
+    MappingNode,
+    Mark,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -46,6 +48,11 @@ if TYPE_CHECKING:
 
 #: The ASCII characters ruamel reads (others, in ASCII text, it refuses).
 _PRINTABLE_ASCII = ("\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))).encode("ascii")
+#: The characters ruamel's reader refuses: all but tab, LF, CR, 0x20-0x7E, NEL,
+#: 0xA0-0xD7FF, 0xE000-0xFFFD and 0x10000-0x10FFFF (its Reader.NON_PRINTABLE).
+_NOT_PRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
 #: ``key:`` ends where a colon is followed by a space or the end of the line.
 _KEY_END = re.compile(r":(?: |$)")
 #: What may follow a scalar on its line: spaces, then a comment.
@@ -71,12 +78,11 @@ _MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
 #: Longer lines are read piece by piece: the one-match patterns keep a
 #: backtracking record per character (a 16 MiB line took 3 GiB).
 _SHORT_LINE = 1000
-#: What an integer or a float can be made of (a single character class:
-#: linear in time, no backtracking record).
-_NUMBER_LIKE = re.compile(r"[-+]?(?:0[xXbBoO][0-9a-fA-F_]*|[0-9_.:eE+-]*)\Z")
-_MAP = Tag(suffix="tag:yaml.org,2002:map")
-_SEQ = Tag(suffix="tag:yaml.org,2002:seq")
-_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = yaml11.STR
+#: The types of plain scalars this reader makes the data of (others: ruamel).
+_CONSTRUCTED = frozenset((yaml11.NULL, yaml11.BOOL, yaml11.INT, yaml11.FLOAT))
 
 
 class Declined(Exception):
@@ -94,56 +100,6 @@ class _NotSimple(Exception):
     """This top-level entry is not of the simple shape: read it alone with ruamel."""
 
 
-class Mark(tuple):  # type: ignore[type-arg]
-    """A position in the text, as ruamel's marks give it (``line``, ``column``, 0-based).
-
-    A tuple: cheap to make by the hundred thousand, and never moved.
-    """
-
-    __slots__ = ()
-    line = property(itemgetter(0))
-    column = property(itemgetter(1))
-    name = None
-
-    def get_snippet(self, *args: Any, **kwargs: Any) -> None:
-        """No snippet (as ruamel's string marks without a buffer)."""
-        return None
-
-    def __str__(self) -> str:
-        return f"  line {self[0] + 1}, column {self[1] + 1}"
-
-
-class LineScalarNode(ScalarNode):  # type: ignore[misc]
-    """A ruamel ScalarNode written on one line, its marks made only when read.
-
-    A plain document has a scalar or two on every line, and most of their
-    marks are never looked at: making two per scalar cost a quarter of the
-    reading time.
-    """
-
-    __slots__ = ("end_column", "line", "start_column")
-
-    def __init__(self, tag: Tag, value: str, style: Optional[str], line: int, start: int, end: int):
-        self.ctag = tag
-        self.value = value
-        self.style = style
-        self.comment = None
-        self.anchor = None
-        self.line = line
-        self.start_column = start
-        self.end_column = end
-
-    @property  # type: ignore[override]
-    def start_mark(self) -> Mark:
-        """Where the scalar starts (line and column, 0-based)."""
-        return Mark((self.line, self.start_column))
-
-    @property  # type: ignore[override]
-    def end_mark(self) -> Mark:
-        """Where the scalar ends."""
-        return Mark((self.line, self.end_column))
-
-
 #: What the reader made: the root node, the data, and whether all of it was
 #: plain (every line read by this reader, no key repeated: no alias, anchor,
 #: merge key or multi-line scalar). A plain tuple: a NamedTuple class costs a
@@ -154,21 +110,20 @@ Parsed = tuple[Node, Any]
 Entry = tuple[Node, Any, Node, Any]
 
 
-def compose(lines: SourceLines, ruamel: Any) -> Quick:
+def compose(lines: SourceLines) -> Quick:
     """The node tree and data of the document ``lines`` (its text without a BOM).
 
-    ``ruamel`` composes and constructs a piece of text the slow way
-    (``compose(text)``, ``construct(node)``, ``yaml()``, ``walk(node)``).
     Raises Declined when the document is not for this reader, DocumentError
-    for one nested too deeply.
+    for one nested too deeply (and the others :mod:`fipsconf.yamlslow`
+    raises for the entries it reads).
     """
     if not _printable(lines.text):
         raise Declined()  # ruamel will say which character
-    return _Reader(lines, ruamel).document()
+    return _Reader(lines).document()
 
 
 def recompose(
-    old: Quick, old_lines: SourceLines, lines: SourceLines, start: int, end: int, ruamel: Any
+    old: Quick, old_lines: SourceLines, lines: SourceLines, start: int, end: int
 ) -> Optional[Quick]:
     """The node tree and data of ``lines``: the text of ``old_lines`` changed between two offsets.
 
@@ -216,10 +171,10 @@ def recompose(
         if stop == len(lines.starts) or lines.starts[stop] != offset:
             return None
         moved_by, next_token = stop - key_lines[after], Mark((stop, 0))
-    window = _window(lines, first, stop, next_token, ruamel, old_lines)
+    window = _window(lines, first, stop, next_token, old_lines)
     if window is None and kept:  # the new lines may go on with the entry before: read it too
         kept -= 1
-        window = _window(lines, key_lines[kept], stop, next_token, ruamel, old_lines)
+        window = _window(lines, key_lines[kept], stop, next_token, old_lines)
     if window is None:
         return None
     read, next_mark = window
@@ -250,7 +205,6 @@ def _window(
     first: int,
     stop: int,
     next_token: Optional[Mark],
-    ruamel: Any,
     old_lines: SourceLines,
 ) -> Optional[tuple[list[Entry], Mark]]:
     """The top-level entries on lines ``first`` to ``stop``, and where their first token is.
@@ -265,7 +219,7 @@ def _window(
     if not _printable(lines.text[lines.starts[first] : end]):
         return None
     try:
-        reader = _Reader(lines, ruamel, first, stop, next_token)
+        reader = _Reader(lines, first, stop, next_token)
         read = reader.window()
     except Declined:
         return None
@@ -297,17 +251,17 @@ def _reended(node: Node, was: Mark, now: Mark) -> Node:
     if node.end_mark != was or was == now:
         return node
     if isinstance(node, LineScalarNode):  # an empty value, where the next token was
-        return LineScalarNode(node.ctag, node.value, node.style, now[0], now[1], now[1])
+        return LineScalarNode(node.tag, node.value, node.style, now[0], now[1], now[1])
     start = now if node.start_mark == was else node.start_mark
     if isinstance(node, MappingNode):
         entries = list(node.value)
         key, value = entries[-1]
         entries[-1] = (key, _reended(value, was, now))
-        return MappingNode(node.ctag, entries, start, now, node.flow_style)
+        return MappingNode(node.tag, entries, start, now, node.flow_style)
     assert isinstance(node, SequenceNode)
     items = list(node.value)
     items[-1] = _reended(items[-1], was, now)
-    return SequenceNode(node.ctag, items, start, now, node.flow_style)
+    return SequenceNode(node.tag, items, start, now, node.flow_style)
 
 
 def _moved(node: Node, lines: int) -> Node:
@@ -316,16 +270,16 @@ def _moved(node: Node, lines: int) -> Node:
         return node
     if isinstance(node, LineScalarNode):
         return LineScalarNode(
-            node.ctag, node.value, node.style, node.line + lines, node.start_column, node.end_column
+            node.tag, node.value, node.style, node.line + lines, node.start_column, node.end_column
         )
     start = Mark((node.start_mark[0] + lines, node.start_mark[1]))
     end = Mark((node.end_mark[0] + lines, node.end_mark[1]))
     if isinstance(node, MappingNode):
         entries = [(_moved(key, lines), _moved(value, lines)) for key, value in node.value]
-        return MappingNode(node.ctag, entries, start, end, node.flow_style)
+        return MappingNode(node.tag, entries, start, end, node.flow_style)
     assert isinstance(node, SequenceNode)
     items = [_moved(item, lines) for item in node.value]
-    return SequenceNode(node.ctag, items, start, end, node.flow_style)
+    return SequenceNode(node.tag, items, start, end, node.flow_style)
 
 
 class _Reader:
@@ -338,23 +292,12 @@ class _Reader:
     def __init__(
         self,
         lines: SourceLines,
-        ruamel: Any,
         first: int = 0,
         stop: Optional[int] = None,
         after: Optional[Mark] = None,
     ) -> None:
         self.lines = lines
-        self.ruamel = ruamel
-        yaml = ruamel.yaml()
-        self.constructor = yaml.constructor
-        # ruamel's YAML 1.1 implicit resolvers, by first character (its own
-        # resolve() looks them up the same way, only slowly); each group is
-        # compiled when first needed, as ruamel does
-        self.table: dict[Optional[str], list[tuple[Any, Any]]] = yaml.resolver.versioned_resolver
-        self.any_start = _compiled(self.table.get(None, []))
-        self.resolvers: dict[str, list[tuple[str, Any]]] = {}
-        self.tags: dict[str, Tag] = {_STR: Tag(suffix=_STR)}
-        self.values: dict[tuple[str, str], Any] = {}
+        self.values: dict[tuple[str, str], Any] = {}  # plain scalars' data, by tag and text
         self.numbers: list[int] = []
         self.columns: list[int] = []
         self.texts: list[str] = []
@@ -475,24 +418,28 @@ class _Reader:
         self.slow += len(text)
         if self.slow > SLOW_READ_LIMIT:
             raise too_slow_to_read(self.slow, first_line)
+        from fipsconf import yamlslow
+
         try:
-            root = self.ruamel.compose(text)
-            entries = root.value if isinstance(root, MappingNode) else []
-            if len(entries) != len(segments) or any(
-                key.tag == "tag:yaml.org,2002:merge" or not isinstance(key, ScalarNode)
-                for key, _ in entries
-            ):
-                # an entry ran on into the next, a << at the top, or a collection as a key
-                raise Declined(first_line)
-            built = self._construct(entries)
+            built, mapping = yamlslow.read_entries(text)
         except StructureError as exc:  # a hostile shape: real; its line in the whole text
             line = origin[exc.line - 1] + 1 if exc.line else None
             raise StructureError(exc.message, line=line) from None
         except DocumentError:  # cut at the wrong place, or wrong: the whole text will tell
             raise Declined(first_line) from None
-        keys = {id(key.start_mark) for key, _ in entries}
+        if (
+            not mapping
+            or len(built) != len(segments)
+            or any(
+                key.tag == yaml11.MERGE or not isinstance(key, ScalarNode) for key, _, _, _ in built
+            )
+        ):
+            # an entry ran on into the next, a << at the top, or a collection as a key
+            raise Declined(first_line)
+        keys = {id(key.start_mark) for key, _, _, _ in built}
         moved: set[int] = set()
-        for node in self.ruamel.walk(root):
+        nodes = (node for key, _, value, _ in built for part in (key, value) for node in walk(part))
+        for node in nodes:
             for mark in (node.start_mark, node.end_mark):
                 if id(mark) in moved:
                     continue
@@ -502,20 +449,6 @@ class _Reader:
                 else:
                     mark.line = origin[mark.line]
         return built
-
-    def _construct(self, entries: list[tuple[Node, Node]]) -> list[Entry]:
-        """Each entry with the data of its key and value (one constructor: aliases shared)."""
-        construct = self.ruamel.yaml().constructor.construct_object
-        out = []
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for key, value in entries:
-                    key_data = construct(key, deep=True)
-                    out.append((key, key_data, value, construct(value, deep=True)))
-        except (YAMLError, TypeError, ValueError):
-            raise Declined(entries[0][0].start_mark.line + 1) from None
-        return out
 
     # -- blocks -----------------------------------------------------------
 
@@ -714,44 +647,25 @@ class _Reader:
         self, value: str, style: Optional[str], line: int, start: int, end: int
     ) -> Parsed:
         """The scalar ``value`` on ``line``, from column ``start`` to ``end``, and its data."""
-        suffix = _STR if style is not None else self._resolve(value, line)
-        tag = self.tags.get(suffix)
-        if tag is None:
-            tag = self.tags[suffix] = Tag(suffix=suffix)
-        node = LineScalarNode(tag, value, style, line, start, end)
-        if suffix == _STR:
-            return node, value
-        cached = (suffix, value)
-        if cached not in self.values:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # YAML 1.1 notes, as in yamldoc
-                    self.values[cached] = self.constructor.construct_object(node, deep=True)
-            except YAMLError:
-                raise _NotSimple() from None  # ruamel reports it, with its words
+        try:
+            tag = _STR if style is not None else yaml11.tag_of(value)
+            node = LineScalarNode(tag, value, style, line, start, end)
+            if tag == _STR:
+                return node, value
+            cached = (tag, value)
+            if cached not in self.values:
+                if tag not in _CONSTRUCTED:
+                    raise _NotSimple()  # a timestamp, "=", "<<": ruamel reads the entry
+                self.values[cached] = yaml11.construct(tag, value)
+        except yaml11.TooLong:
+            raise integer_too_long(len(value), line + 1) from None
+        except yaml11.ScalarError:
+            raise DocumentError(
+                "holds a value that YAML 1.1 reads as a number but is not a valid one;"
+                " quote it if it is text",
+                line=line + 1,
+            ) from None
         return node, self.values[cached]
-
-    def _resolve(self, value: str, line: int) -> str:
-        """The tag a plain scalar on ``line`` gets (ruamel's resolver, for YAML 1.1).
-
-        Raises StructureError for one over MAX_INTEGER_LENGTH characters that
-        may be a number: ruamel's patterns would take long, and such an
-        integer is refused anyway.
-        """
-        if len(value) > MAX_INTEGER_LENGTH:
-            if _NUMBER_LIKE.match(value):
-                raise integer_too_long(len(value), line + 1)
-            return _STR  # no other implicit type is that long
-        first = value[0] if value else ""
-        candidates = self.resolvers.get(first)
-        if candidates is None:
-            patterns = self.table.get(first)
-            candidates = _compiled(patterns) + self.any_start if patterns else self.any_start
-            self.resolvers[first] = candidates
-        for suffix, match in candidates:
-            if match(value):
-                return suffix
-        return _STR
 
     # -- lines and marks --------------------------------------------------
 
@@ -796,25 +710,14 @@ class _Reader:
 def _printable(text: str) -> bool:
     """True when ruamel's reader accepts every character of ``text``.
 
-    As ruamel does: ASCII text by deleting the accepted bytes, other text by
-    its (large, slow to compile) regular expression.
+    ASCII text by deleting the accepted bytes (as ruamel does), other text
+    by looking for one of the characters ruamel refuses: the complement of
+    its accepted set, a few short ranges (ruamel's own pattern for the
+    accepted set takes a tenth of a second to compile).
     """
     if text.isascii():
         return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
-    return Reader.NON_PRINTABLE.search(text) is None
-
-
-def _compiled(patterns: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
-    """(tag, match function) for ruamel's resolver patterns, unwrapped from its LazyEval.
-
-    Calling ``match`` through the wrapper costs more than the match itself.
-    """
-    out = []
-    for tag, pattern in patterns:
-        unwrap = getattr(pattern, "lazy_self", None)
-        compiled = unwrap() if unwrap is not None else pattern
-        out.append((str(tag), compiled.match))
-    return out
+    return _NOT_PRINTABLE.search(text) is None
 
 
 def _check_flow_depth(text: str, number: int) -> None:

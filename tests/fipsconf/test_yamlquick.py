@@ -14,12 +14,12 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from fipsconf import yamldoc, yamlquick
+from fipsconf import yamldoc, yamlquick, yamlslow
 from fipsconf.errors import DocumentError
 from fipsconf.scalars import strict_equal
 from fipsconf.yamldoc import SourceLines
+from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_HELM = Path(__file__).parent / "golden_helm"
@@ -35,7 +35,7 @@ def shape(node: Any) -> Any:
         node.end_mark.line,
         node.end_mark.column,
     )
-    # ruamel's node classes (the fast reader's one-line scalars are a subclass)
+    # the node classes (the fast reader's one-line scalars are a subclass)
     kind = next(k for k in (ScalarNode, MappingNode, SequenceNode) if isinstance(node, k))
     common = (kind.__name__, node.tag, node.anchor, marks)
     if isinstance(node, ScalarNode):
@@ -50,15 +50,14 @@ def both_ways(text: str) -> bool:
     """Read ``text`` both ways; assert they agree. True when the fast reader took it."""
     lines = SourceLines(text)
     try:
-        slow_root = yamldoc._compose(lines.text)
-        slow_data = yamldoc._construct(slow_root)
+        slow_root, slow_data = yamlslow.read(lines.text)
     except DocumentError:
         slow_root = slow_data = None
         slow_failed = True
     else:
         slow_failed = False
     try:
-        quick_root, quick_data, _plain = yamlquick.compose(lines, yamldoc._RUAMEL)
+        quick_root, quick_data, _plain = yamlquick.compose(lines)
     except yamlquick.Declined:
         return False
     assert not slow_failed, "the fast reader took a document ruamel refuses"
@@ -231,7 +230,7 @@ def test_a_duplicate_key_is_refused_on_the_fast_path_too() -> None:
 def test_nesting_beyond_the_limit_is_refused_on_the_fast_path() -> None:
     text = "".join(f"{' ' * i}k:\n" for i in range(150)) + " " * 150 + "v: 1\n"
     with pytest.raises(DocumentError) as caught:
-        yamlquick.compose(SourceLines(text), yamldoc._RUAMEL)
+        yamlquick.compose(SourceLines(text))
     assert caught.value.line == 101
     assert "more than 100 levels deep" in caught.value.message
 
@@ -241,8 +240,8 @@ def fast_reader_used(monkeypatch: pytest.MonkeyPatch) -> list[Node]:
     roots: list[Node] = []
     real = yamlquick.compose
 
-    def spy(lines: SourceLines, ruamel: Any) -> Any:
-        quick = real(lines, ruamel)
+    def spy(lines: SourceLines) -> Any:
+        quick = real(lines)
         roots.append(quick[0])
         return quick
 
@@ -408,3 +407,12 @@ def test_a_changed_character_outside_the_span_makes_it_read_the_whole_text(
     again = yamldoc.parse_edited(old, "a: 1\nb: 5\nc: 30\nd: 4\n", 8, 9)
     assert calls == [False]
     assert again.data == {"a": 1, "b": 5, "c": 30, "d": 4}
+
+
+def test_the_printable_check_refuses_exactly_what_ruamel_s_reader_refuses() -> None:
+    from ruamel.yaml.reader import Reader
+
+    every = "".join(map(chr, range(0x110000)))
+    refused = {match.group() for match in Reader.NON_PRINTABLE.finditer(every)}
+    assert refused == set(yamlquick._NOT_PRINTABLE.findall(every))
+    assert not yamlquick._printable("é" + min(refused)) and yamlquick._printable("é\u2028")
