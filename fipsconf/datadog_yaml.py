@@ -7,10 +7,16 @@ beside a block, are ambiguous and refused with their line numbers.
 
 import bisect
 import re
-from typing import Any, NamedTuple, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from fipsconf.errors import DocumentError, SettingError
-from fipsconf.yamldoc import YamlDocument, entry_end_line, multiline_scalar_lines, scalar_key
+from fipsconf.yamldoc import (
+    SourceLines,
+    YamlDocument,
+    entry_end_line,
+    multiline_scalar_lines,
+    scalar_key,
+)
 from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
 from fipsconf.yamlnodes import MappingNode
 
@@ -139,14 +145,9 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
         and root.value[0][0].start_mark.column == 0
     ):
         return {}
-    patterns = {key: re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z") for key in keys}
-    candidates = [
-        (number, key)
-        for number, content in enumerate(doc.lines.contents)
-        if content.startswith("#")
-        for key, pattern in patterns.items()
-        if pattern.match(content)
-    ]
+    candidates = sorted(
+        (number, key) for key in keys for number in _commented_key_lines(doc.lines, key)
+    )
     if not candidates:
         return {}
     inside: set[int] = set()
@@ -163,6 +164,18 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
         if number not in inside and key not in slots:
             slots[key] = number
     return slots
+
+
+def _commented_key_lines(lines: SourceLines, key: str) -> Iterator[int]:
+    """The lines that are ``#key:`` or ``# key: ...``, found by where ``key:`` is written."""
+    pattern = re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z")
+    text, needle = lines.text, key + ":"
+    at = text.find(needle)
+    while at >= 0:
+        number = bisect.bisect_right(lines.starts, at) - 1
+        if pattern.match(lines.contents[number]):
+            yield number
+        at = text.find(needle, lines.next_start(number))  # one look per line
 
 
 def agent_setting(mapping: Any, key: str) -> Any:

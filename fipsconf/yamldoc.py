@@ -93,6 +93,8 @@ class YamlDocument(NamedTuple):
     #: Read line by line with nothing but plain block YAML: no alias, anchor,
     #: merge key or multi-line scalar (walks looking for them can be skipped).
     plain: bool = False
+    #: The lines with content, neither blank nor a comment (None: not known).
+    content_lines: Optional[list[int]] = None
 
     @property
     def body(self) -> str:
@@ -161,11 +163,10 @@ def parse_edited(old: YamlDocument, text: str, start: int, end: int) -> YamlDocu
         bom = BOM if text.startswith(BOM) else ""
         lines = SourceLines(text[len(bom) :])
         if old.plain and bom == old.bom:
-            quick = yamlquick.recompose(
-                (old.root, old.data, old.plain), old.lines, lines, start, end
-            )
+            old_quick = (old.root, old.data, old.plain, old.content_lines)
+            quick = yamlquick.recompose(old_quick, old.lines, lines, start, end)
             if quick is not None:
-                root, data, plain = quick
+                root, data, plain, _numbers = quick
                 return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
         return _parse_lines(bom, lines)
 
@@ -177,7 +178,7 @@ def _parse(text: str) -> YamlDocument:
 
 def _parse_lines(bom: str, lines: SourceLines) -> YamlDocument:
     try:
-        root, data, plain = yamlquick.compose(lines)
+        root, data, plain, numbers = yamlquick.compose(lines)
     except yamlquick.Declined as declined:
         read = _read_without_comment_lines(lines, declined.line)
         if read is None:
@@ -192,7 +193,9 @@ def _parse_lines(bom: str, lines: SourceLines) -> YamlDocument:
         return YamlDocument(bom=bom, lines=lines, root=root, data=data)
     if root is not None and not plain:
         _reject_duplicate_keys(root)
-    return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
+    return YamlDocument(
+        bom=bom, lines=lines, root=root, data=data, plain=plain, content_lines=numbers
+    )
 
 
 def _read_without_comment_lines(

@@ -100,11 +100,13 @@ class _NotSimple(Exception):
     """This top-level entry is not of the simple shape: read it alone with ruamel."""
 
 
-#: What the reader made: the root node, the data, and whether all of it was
-#: plain (every line read by this reader, no key repeated: no alias, anchor,
-#: merge key or multi-line scalar). A plain tuple: a NamedTuple class costs a
-#: millisecond to create, and this module is imported by every command.
-Quick = tuple[Optional[Node], Any, bool]
+#: What the reader made: the root node, the data, whether all of it was plain
+#: (every line read by this reader, no key repeated: no alias, anchor, merge
+#: key or multi-line scalar), and the numbers of the lines with content (not
+#: blank, not a comment; None when not known). A plain tuple: a NamedTuple
+#: class costs a millisecond to create, and this module is imported by every
+#: command.
+Quick = tuple[Optional[Node], Any, bool, Optional[list[int]]]
 Parsed = tuple[Node, Any]
 #: A mapping entry: its key node and data, its value node and data.
 Entry = tuple[Node, Any, Node, Any]
@@ -142,8 +144,8 @@ def recompose(
     column 0. The whole text must then be read again. Raises DocumentError
     for nesting too deep, as :func:`compose` does.
     """
-    root, data, plain = old
-    if not plain or not isinstance(root, MappingNode) or not root.value:
+    root, data, plain, numbers = old
+    if not plain or numbers is None or not isinstance(root, MappingNode) or not root.value:
         return None
     entries = root.value
     if not isinstance(data, dict) or len(data) != len(entries):
@@ -158,19 +160,26 @@ def recompose(
         return None
     key_lines = [key.start_mark.line for key, _ in entries]
     first = bisect.bisect_right(old_lines.starts, start) - 1  # the first line changed
+    last = bisect.bisect_right(old_lines.starts, end) - 1  # the last
     holder = bisect.bisect_right(key_lines, first) - 1  # its entry (-1: before the first)
-    after = bisect.bisect_right(key_lines, bisect.bisect_right(old_lines.starts, end) - 1)
+    after = bisect.bisect_right(key_lines, last)  # the first entry after the change
     holder_end = key_lines[holder + 1] if holder + 1 < len(entries) else len(old_lines.starts)
     kept = holder + 1  # entries before the change, when the lines from it are comments
-    if holder >= 0 and _has_content(old_lines.contents[first:holder_end]):
+    content = bisect.bisect_left(numbers, first)
+    if holder >= 0 and content < len(numbers) and numbers[content] < holder_end:
         kept, first = holder, key_lines[holder]  # the change is in this entry: read it again
-    stop, moved_by, next_token = len(lines.starts), 0, None
-    if after < len(entries):  # the text from the next entry's line on is the same
-        offset = old_lines.starts[key_lines[after]] + shift
-        stop = bisect.bisect_left(lines.starts, offset)
-        if stop == len(lines.starts) or lines.starts[stop] != offset:
-            return None
-        moved_by, next_token = stop - key_lines[after], Mark((stop, 0))
+    # Read to the end of the change, or of the last entry it changes if that
+    # goes on after it: the comments between there and the next entry are
+    # the same lines, one after the other (no multi-line scalar in a plain
+    # document).
+    next_key = key_lines[after] if after < len(entries) else len(old_lines.starts)
+    before_next = bisect.bisect_left(numbers, next_key)  # content lines before the next entry
+    read_to = max(last, numbers[before_next - 1] if before_next else -1) + 1
+    moved_by = len(lines.starts) - len(old_lines.starts)  # for every line after the change
+    stop = read_to + moved_by
+    if stop < len(lines.starts) and lines.starts[stop] != old_lines.starts[read_to] + shift:
+        return None  # a line break joined with the one after it (\r, then \n)
+    next_token = Mark((next_key + moved_by, 0)) if after < len(entries) else None
     window = _window(lines, first, stop, next_token, old_lines)
     if window is None and kept:  # the new lines may go on with the entry before: read it too
         kept -= 1
@@ -197,7 +206,8 @@ def recompose(
         key, value = new_entries[kept - 1]
         new_entries[kept - 1] = (key, _reended(value, was, next_mark))
     start_mark = Mark((new_entries[0][0].start_mark.line, 0))
-    return MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False), new_data, True
+    new_root = MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False)
+    return new_root, new_data, True, None
 
 
 def _window(
@@ -227,11 +237,6 @@ def _window(
         return None
     reader.pos = 0
     return read, reader._next_mark()
-
-
-def _has_content(contents: list[str]) -> bool:
-    """True when one of the lines is neither blank nor a comment."""
-    return any((text := content.lstrip(" ")) and text[0] != "#" for content in contents)
 
 
 def _stream_end(lines: SourceLines) -> Mark:
@@ -312,7 +317,7 @@ class _Reader:
 
     def document(self) -> Quick:
         if not self.count:
-            return None, None, True
+            return None, None, True, self.numbers
         first_text = self.texts[0]
         if _is_entry(first_text):
             raise Declined()  # a top-level sequence
@@ -324,7 +329,7 @@ class _Reader:
                 raise Declined() from None
             if self.pos != self.count:
                 raise Declined()
-            return node, node_data, self.plain
+            return node, node_data, self.plain, self.numbers
         segments = self._segments()
         read = [self._segment(start, end) for start, end in segments]
         others = [segment for segment, done in zip(segments, read) if done is None]
@@ -343,7 +348,8 @@ class _Reader:
             else:
                 data[key_data] = value_data
         start_mark = Mark((self.numbers[0], 0))
-        return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
+        root = MappingNode(_MAP, entries, start_mark, self.stream_end, False)
+        return root, data, self.plain, self.numbers
 
     def window(self) -> list[Entry]:
         """The top-level entries of the lines read, each of the simple shape.

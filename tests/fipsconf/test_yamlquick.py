@@ -57,7 +57,7 @@ def both_ways(text: str) -> bool:
     else:
         slow_failed = False
     try:
-        quick_root, quick_data, _plain = yamlquick.compose(lines)
+        quick_root, quick_data, _plain, _lines = yamlquick.compose(lines)
     except yamlquick.Declined:
         return False
     assert not slow_failed, "the fast reader took a document ruamel refuses"
