@@ -20,6 +20,7 @@ _SECRET_WORDS = (  # the words the patterns below start from, lowercased, and UR
     *("application_key", "application-key", "pass", "secret", "token", "://"),
     *("bearer", "auth", "basic "),
 )
+_SECRET_WORDS_BYTES = tuple(word.encode("ascii") for word in _SECRET_WORDS)
 # The patterns below run on single lines that contain a secret word or "://".
 # Each may start only once per run of name characters (a look-behind, not \b):
 # hostile lines such as "a-a-a-...-token=" stay linear in their length.
@@ -120,11 +121,9 @@ def _mask_secret_lines(text: str) -> str:
     Whole-text regular expressions cost tens of milliseconds on a 3,700-line
     datadog.yaml; a plain search for the trigger words costs well under one.
     """
-    lowered = text.lower()
-    if len(lowered) != len(text):  # a few characters change length when lowered
-        lowered = re.sub(r"[^\x00-\x7f]", "\x00", text).lower()
+    lowered = _lowered(text)
     lines: dict[int, int] = {}  # start -> end of each line holding a trigger word
-    for word in _SECRET_WORDS:
+    for word in _SECRET_WORDS_BYTES:
         position = lowered.find(word)
         while position != -1:
             start = _line_start(text, position)
@@ -143,6 +142,23 @@ def _mask_secret_lines(text: str) -> str:
         done = lines[start]
     out.append(text[done:])
     return "".join(out)
+
+
+def _lowered(text: str) -> bytes:
+    """``text`` one byte per character (positions match), ASCII letters lowered.
+
+    Latin-1 text is encoded and lowered as bytes, ten times faster than
+    str.lower() (no Latin-1 letter lowers to an ASCII one). Other text is
+    lowered as a string (a character lowering to more than one is replaced
+    first), then its other non-ASCII characters become ``?``.
+    """
+    try:
+        return text.encode("latin-1").lower()
+    except UnicodeEncodeError:
+        lowered = text.lower()
+        if len(lowered) != len(text):  # a few characters change length when lowered
+            lowered = re.sub(r"[^\x00-\x7f]", "\x00", text).lower()
+        return lowered.encode("ascii", "replace")
 
 
 def _line_start(text: str, position: int) -> int:
