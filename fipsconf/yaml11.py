@@ -57,6 +57,9 @@ _RESOLVERS: list[tuple[str, str, str]] = [
     (YAML, r"^(?:!|&|\*)$", "!&*"),
 ]
 # fmt: on
+#: The first characters of the plain scalars some pattern may match (and the
+#: empty scalar): any other plain scalar is a string.
+TYPED_FIRST = frozenset("".join(firsts for _, _, firsts in _RESOLVERS))
 #: What an integer or a float can be made of (one character class: linear,
 #: no backtracking record).
 _NUMBER_LIKE = re.compile(r"[-+]?(?:0[xXbBoO][0-9a-fA-F_]*|[0-9_.:eE+-]*)\Z")

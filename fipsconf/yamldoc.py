@@ -18,6 +18,7 @@ document be parsed again in full.
 import contextlib
 import gc
 import re
+from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, Iterator, NamedTuple, Optional, Union
 
@@ -53,6 +54,45 @@ class SourceLines:
         self.starts = [0, *accumulate(lengths)]
         #: The break to use for new lines: the file's first, else "\n".
         self.newline = self.breaks[0] if self.breaks else "\n"
+
+    @classmethod
+    def edited(cls, old: "SourceLines", text: str, start: int, end: int) -> "SourceLines":
+        """The lines of ``text``: the text of ``old`` with what lay between two offsets changed.
+
+        The same as ``SourceLines(text)``, in a fraction of the time and memory:
+        the lines before and after the change are ``old``'s own strings; only
+        the lines it touches are split again. (The whole text is split when
+        the change ends a line with a CR that the next line's LF joins.)
+        """
+        shift = len(text) - len(old.text)
+        first = bisect_right(old.starts, start) - 1  # the line the change starts on
+        stop = bisect_right(old.starts, end)  # the line after the one it ends on
+        begin = old.starts[first]
+        finish = old.starts[stop] if stop < len(old.starts) else len(old.text)
+        if not begin <= start <= end <= finish or finish + shift < begin:
+            return cls(text)
+        if text[:begin] != old.text[:begin] or text[finish + shift :] != old.text[finish:]:
+            return cls(text)
+        middle = text[begin : finish + shift]
+        if begin and text[begin - 1] == "\r" and middle.startswith("\n"):
+            return cls(text)  # CR LF across the start: one line break, not two
+        parts = LINE_BREAK_SPLIT.split(middle)
+        contents, breaks = parts[0::2], parts[1::2]
+        if stop < len(old.starts):  # the middle ends with the break before the next line
+            contents.pop()
+        lines = cls.__new__(cls)
+        lines.text = text
+        lines.contents = [*old.contents[:first], *contents, *old.contents[stop:]]
+        lines.breaks = [*old.breaks[:first], *breaks, *old.breaks[stop:]]
+        lengths = (len(content) + len(end) for content, end in zip(contents, breaks))
+        middle_starts = accumulate(lengths, initial=begin)
+        lines.starts = [
+            *old.starts[:first],
+            *middle_starts,
+            *(line_start + shift for line_start in old.starts[stop + 1 :]),
+        ]
+        lines.newline = lines.breaks[0] if lines.breaks else "\n"
+        return lines
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -161,8 +201,10 @@ def parse_edited(old: YamlDocument, text: str, start: int, end: int) -> YamlDocu
     """
     with _collector_paused():
         bom = BOM if text.startswith(BOM) else ""
-        lines = SourceLines(text[len(bom) :])
-        if old.plain and bom == old.bom:
+        if bom != old.bom:
+            return _parse(text)
+        lines = SourceLines.edited(old.lines, text[len(bom) :], start, end)
+        if old.plain:
             old_quick = (old.root, old.data, old.plain, old.content_lines)
             quick = yamlquick.recompose(old_quick, old.lines, lines, start, end)
             if quick is not None:

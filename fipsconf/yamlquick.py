@@ -653,8 +653,10 @@ class _Reader:
         self, value: str, style: Optional[str], line: int, start: int, end: int
     ) -> Parsed:
         """The scalar ``value`` on ``line``, from column ``start`` to ``end``, and its data."""
+        if style is not None or (value and value[0] not in yaml11.TYPED_FIRST):
+            return LineScalarNode(_STR, value, style, line, start, end), value  # most scalars
         try:
-            tag = _STR if style is not None else yaml11.tag_of(value)
+            tag = yaml11.tag_of(value)
             node = LineScalarNode(tag, value, style, line, start, end)
             if tag == _STR:
                 return node, value

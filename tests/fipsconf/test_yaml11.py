@@ -92,3 +92,12 @@ def test_a_long_number_is_refused_before_the_patterns_run() -> None:
     assert yaml11.tag_of("3f" * 1000) == yaml11.STR  # hex without 0x: text, however long
     with pytest.raises(yaml11.TooLong):
         yaml11.construct(yaml11.INT, "7" * 1001)
+
+
+def test_a_scalar_starting_with_another_character_is_text() -> None:
+    # the fast reader takes such scalars as strings without trying the patterns
+    for code in [*range(0x20, 0x7F), 0xA0, 0xE9, 0x212A, 0x3042]:
+        first = chr(code)
+        if first not in yaml11.TYPED_FIRST:
+            for value in (first, first + "es", first + "1", first + "ull", first + ":1"):
+                assert ruamel_reading(value)[0] == yaml11.STR, value
