@@ -91,11 +91,12 @@ class Redactor:
             for key, value in data.items():
                 if isinstance(key, str) and is_secret_key(key) and not isinstance(value, dict):
                     self.register(value if isinstance(value, str) else str(value))
-                else:
+                elif isinstance(value, (dict, list)):
                     self.register_from(value)
         elif isinstance(data, list):
             for item in data:
-                self.register_from(item)
+                if isinstance(item, (dict, list)):  # (a call per scalar cost a fifth of it)
+                    self.register_from(item)
 
     def redact(self, text: str) -> str:
         """``text`` with every secret masked."""

@@ -61,10 +61,13 @@ _TRAILER = re.compile(r"(?: +#.*)? *\Z", re.DOTALL)
 #: value plain and free of ``:``, ``#`` and tabs, a comment after it allowed.
 #: (Words and the spaces between them never overlap: the match stays linear
 #: in the line's length, a line of a million spaces included.)
-#: Plain words may hold a colon not followed by a blank (``https://...``).
-_WORD = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+#: Plain words may hold a colon not followed by a blank (``https://...``):
+#: a word is runs of other characters joined by such colons (one repetition
+#: per run, not per character: a third faster).
+_WORD_CHARACTER = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+_WORD_RUN = r"[^:#\t ]*(?::(?![ \t]|\Z)[^:#\t ]*)*"  # any number of word characters
 _SIMPLE_VALUE = (
-    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD}*(?: +{_WORD}+)*)"
+    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD_RUN}(?: +{_WORD_CHARACTER}{_WORD_RUN})*)"
     r"""|"(?P<double>[^"\\]*)"|'(?P<single>[^']*)') *(?: #.*)?\Z"""
 )
 _SIMPLE_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
@@ -682,15 +685,11 @@ class _Reader:
         numbers, columns, texts = self.numbers, self.columns, self.texts
         for number, content in enumerate(self.lines.contents[begin:stop], begin):
             text = content.lstrip(" ")
-            if not text:
-                continue
-            first = text[0]
-            if first == "#":
-                if "\t" in content[: len(content) - len(text)]:
-                    raise Declined()  # a tab before a comment: the Agent refuses it
-                continue
+            if not text or text[0] == "#":
+                continue  # blank, or a comment (after spaces only: a tab is refused below)
             column = len(content) - len(text)
-            if first == "\t" or (column == 0 and (first == "%" or text[:3] in ("---", "..."))):
+            first = text[0]
+            if first == "\t" or (not column and (first == "%" or text[:3] in ("---", "..."))):
                 raise Declined()  # tabs as indentation, directives, document markers
             numbers.append(number)
             columns.append(column)
