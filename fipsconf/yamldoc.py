@@ -195,16 +195,16 @@ def parse_edited(old: YamlDocument, text: str, start: int, end: int) -> YamlDocu
 
     ``start`` and ``end`` are offsets in ``old.body``. The result is what
     :func:`parse_yaml` gives for ``text`` (and it raises the same errors),
-    for less work: when ``old`` was read plain, only the top-level entries
-    around the change are read again, once the rest of the text is shown
-    to be the same (see :func:`fipsconf.yamlquick.recompose`).
+    for less work: when the fast reader read ``old``, only the top-level
+    entries around the change are read again, once the rest of the text is
+    shown to be the same (see :func:`fipsconf.yamlquick.recompose`).
     """
     with _collector_paused():
         bom = BOM if text.startswith(BOM) else ""
         if bom != old.bom:
             return _parse(text)
         lines = SourceLines.edited(old.lines, text[len(bom) :], start, end)
-        if old.plain:
+        if old.content_lines is not None:  # the fast reader read it, in top-level entries
             old_quick = (old.root, old.data, old.plain, old.content_lines)
             quick = yamlquick.recompose(old_quick, old.lines, lines, start, end)
             if quick is not None:

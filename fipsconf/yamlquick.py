@@ -132,23 +132,25 @@ def recompose(
 ) -> Optional[Quick]:
     """The node tree and data of ``lines``: the text of ``old_lines`` changed between two offsets.
 
-    ``old`` is what this reader made of ``old_lines`` (all of it plain);
-    ``start`` and ``end`` are offsets in ``old_lines``' text: only what lies
-    between them may differ. Only the lines from the change (or from the
-    start of the top-level entry it changes) to the next entry it leaves
-    alone are read again. The other entries are the same lines, so they
+    ``old`` is what :func:`compose` made of ``old_lines``; ``start`` and
+    ``end`` are offsets in ``old_lines``' text: only what lies between them
+    may differ. Only the lines from the change (or from the start of the
+    top-level entry it changes) to the next entry it leaves alone are read
+    again, by this reader. The other entries are the same lines, so they
     mean the same data, and keep their nodes: those after the change moved
     to their new lines, and the one just before it ending where the next
     token now starts (its block collections and an empty value end there).
+    Entries ruamel read (anchors, block scalars...) are not read again.
 
     Returns None when that cannot be shown: a character outside the span
     changed; the lines read again give a key twice or hold something this
-    reader does not take; the document is not a mapping of entries at
-    column 0. The whole text must then be read again. Raises DocumentError
-    for nesting too deep, as :func:`compose` does.
+    reader does not take; the entry before them was read by ruamel; the
+    document is not a mapping of entries at column 0. The whole text must
+    then be read again. Raises DocumentError for nesting too deep, as
+    :func:`compose` does.
     """
     root, data, plain, numbers = old
-    if not plain or numbers is None or not isinstance(root, MappingNode) or not root.value:
+    if numbers is None or not isinstance(root, MappingNode) or not root.value:
         return None
     entries = root.value
     if not isinstance(data, dict) or len(data) != len(entries):
@@ -163,7 +165,7 @@ def recompose(
         return None
     key_lines = [key.start_mark.line for key, _ in entries]
     first = bisect.bisect_right(old_lines.starts, start) - 1  # the first line changed
-    last = bisect.bisect_right(old_lines.starts, end) - 1  # the last
+    last = bisect.bisect_right(old_lines.starts, max(end - 1, start)) - 1  # the last
     holder = bisect.bisect_right(key_lines, first) - 1  # its entry (-1: before the first)
     after = bisect.bisect_right(key_lines, last)  # the first entry after the change
     holder_end = key_lines[holder + 1] if holder + 1 < len(entries) else len(old_lines.starts)
@@ -197,20 +199,25 @@ def recompose(
         if key_data in new_data:
             return None  # a key given twice: the whole reading says where
         new_data[key_data] = value_data
+    was = Mark((key_lines[kept], 0)) if kept < len(entries) else _stream_end(old_lines)
+    if kept and was != next_mark and not isinstance(entries[kept - 1][0], LineScalarNode):
+        return None  # the next token moved, after an entry ruamel read: its ends are its own
+    memo = None if plain else _unmoved(entries[:kept])  # aliases after the change stay put
     new_entries = [
         *entries[:kept],
         *((key, value) for key, _, value, _ in read),
-        *((_moved(key, moved_by), _moved(value, moved_by)) for key, value in entries[after:]),
+        *_moved_pairs(entries[after:], moved_by, memo),
     ]
     if not new_entries:
         return None
     if kept:  # the entry before the lines read ends where their first token now is
-        was = Mark((key_lines[kept], 0)) if kept < len(entries) else _stream_end(old_lines)
         key, value = new_entries[kept - 1]
         new_entries[kept - 1] = (key, _reended(value, was, next_mark))
     start_mark = Mark((new_entries[0][0].start_mark.line, 0))
     new_root = MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False)
-    return new_root, new_data, True, None
+    # plain again once no entry ruamel read is left
+    plain = plain or all(isinstance(key, LineScalarNode) for key, _ in new_entries)
+    return new_root, new_data, plain, None
 
 
 def _window(
@@ -256,7 +263,7 @@ def _reended(node: Node, was: Mark, now: Mark) -> Node:
     are copied, the rest is shared. ``was`` must not be where a scalar of
     the entry ends (a content line's end with no line break after it).
     """
-    if node.end_mark != was or was == now:
+    if was == now or node.end_mark != was:
         return node
     if isinstance(node, LineScalarNode):  # an empty value, where the next token was
         return LineScalarNode(node.tag, node.value, node.style, now[0], now[1], now[1])
@@ -272,22 +279,60 @@ def _reended(node: Node, was: Mark, now: Mark) -> Node:
     return SequenceNode(node.tag, items, start, now, node.flow_style)
 
 
-def _moved(node: Node, lines: int) -> Node:
-    """``node``, made by this reader, ``lines`` lines further down (a copy, unless 0)."""
+def _unmoved(entries: list[tuple[Node, Node]]) -> dict[int, Node]:
+    """Each node of the entries ruamel read (their anchors may be aliased later), as itself."""
+    memo: dict[int, Node] = {}
+    for key, value in entries:
+        if not isinstance(key, LineScalarNode):
+            memo.update((id(node), node) for part in (key, value) for node in walk(part))
+    return memo
+
+
+def _moved(node: Node, lines: int, memo: Optional[dict[int, Node]] = None) -> Node:
+    """``node``, ``lines`` lines further down (a copy, unless 0).
+
+    ``memo`` (for a tree with aliases): the copies made so far, by the id of
+    their node, so that an aliased node is copied once.
+    """
     if not lines:
         return node
+    if memo is not None and id(node) in memo:
+        return memo[id(node)]
+    copied: Node
     if isinstance(node, LineScalarNode):
-        return LineScalarNode(
+        copied = LineScalarNode(
             node.tag, node.value, node.style, node.line + lines, node.start_column, node.end_column
         )
-    start = Mark((node.start_mark[0] + lines, node.start_mark[1]))
-    end = Mark((node.end_mark[0] + lines, node.end_mark[1]))
-    if isinstance(node, MappingNode):
-        entries = [(_moved(key, lines), _moved(value, lines)) for key, value in node.value]
-        return MappingNode(node.tag, entries, start, end, node.flow_style)
-    assert isinstance(node, SequenceNode)
-    items = [_moved(item, lines) for item in node.value]
-    return SequenceNode(node.tag, items, start, end, node.flow_style)
+    else:
+        start = Mark((node.start_mark.line + lines, node.start_mark.column))
+        end = Mark((node.end_mark.line + lines, node.end_mark.column))
+        if isinstance(node, ScalarNode):
+            copied = ScalarNode(node.tag, node.value, start, end, node.style, node.anchor)
+        elif isinstance(node, MappingNode):
+            mapping = MappingNode(node.tag, [], start, end, node.flow_style, node.anchor)
+            if memo is not None:
+                memo[id(node)] = mapping
+            mapping.value = _moved_pairs(node.value, lines, memo)
+            if node.merge:
+                mapping.merge = _moved_pairs(node.merge, lines, memo)
+            copied = mapping
+        else:
+            assert isinstance(node, SequenceNode)
+            sequence = SequenceNode(node.tag, [], start, end, node.flow_style, node.anchor)
+            if memo is not None:
+                memo[id(node)] = sequence
+            sequence.value = [_moved(item, lines, memo) for item in node.value]
+            copied = sequence
+    if memo is not None:
+        memo[id(node)] = copied
+    return copied
+
+
+def _moved_pairs(
+    pairs: list[tuple[Node, Node]], lines: int, memo: Optional[dict[int, Node]]
+) -> list[tuple[Node, Node]]:
+    """Each (key, value) pair, moved as :func:`_moved` moves a node."""
+    return [(_moved(key, lines, memo), _moved(value, lines, memo)) for key, value in pairs]
 
 
 class _Reader:

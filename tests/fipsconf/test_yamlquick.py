@@ -19,7 +19,7 @@ from fipsconf import yamldoc, yamlquick, yamlslow
 from fipsconf.errors import DocumentError
 from fipsconf.scalars import strict_equal
 from fipsconf.yamldoc import SourceLines
-from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
+from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, walk
 
 GOLDEN = Path(__file__).parent / "golden"
 GOLDEN_HELM = Path(__file__).parent / "golden_helm"
@@ -283,9 +283,31 @@ def read_again_both_ways(old: yamldoc.YamlDocument, text: str, start: int, end: 
     again = yamldoc.parse_edited(old, text, start, end)
     assert again.text == text
     assert shape(again.root) == shape(whole.root)
+    assert aliasing(again.root) == aliasing(whole.root)
     assert strict_equal(again.data, whole.data)
     assert list(again.data) == list(whole.data) if isinstance(whole.data, dict) else True
     assert again.plain == whole.plain
+
+
+def aliasing(root: Any) -> Any:
+    """Where the nodes held in more than one place are, and where merge keys bring entries in."""
+    holders: dict[int, int] = {}
+    where: dict[int, tuple[int, int]] = {}
+    merges = []
+    for node in [] if root is None else walk(root):
+        where[id(node)] = (node.start_mark.line, node.start_mark.column)
+        if isinstance(node, MappingNode):
+            children = [part for pair in node.value for part in pair]
+            merges.append([(where_of(k), where_of(v)) for k, v in node.merge or []])
+        else:
+            children = list(node.value) if isinstance(node, SequenceNode) else []
+        for child in children:
+            holders[id(child)] = holders.get(id(child), 0) + 1
+    return sorted(where[key] for key, count in holders.items() if count > 1), merges
+
+
+def where_of(node: Any) -> tuple[int, int]:
+    return (node.start_mark.line, node.start_mark.column)
 
 
 def recompose_used(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
@@ -416,3 +438,21 @@ def test_the_printable_check_refuses_exactly_what_ruamel_s_reader_refuses() -> N
     refused = {match.group() for match in Reader.NON_PRINTABLE.finditer(every)}
     assert refused == set(yamlquick._NOT_PRINTABLE.findall(every))
     assert not yamlquick._printable("é" + min(refused)) and yamlquick._printable("é\u2028")
+
+
+def test_entries_ruamel_read_are_not_read_again_and_keep_their_aliases(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = recompose_used(monkeypatch)
+    text = "base: &b {x: 1}\nfips:\n  enabled: false\nuse: *b\nmerged:\n  <<: *b\n  y: 2\n"
+    old = yamldoc.parse_yaml(text)
+    assert not old.plain
+    new_text = text.replace("  enabled: false\n", "  enabled: true\n  https: false\n")
+    start = text.index("  enabled")
+    end = start + len("  enabled: false\n")
+    read_again_both_ways(old, new_text, start, end)  # equal to a whole reading, aliases too
+    again = yamldoc.parse_edited(old, new_text, start, end)
+    assert calls == [True, True]
+    use, merged = again.root.value[2][1], again.root.value[3][1]
+    assert use is again.root.value[0][1]  # still the one anchored mapping, where it is
+    assert merged.merge and merged.merge[0][0].start_mark.line == 0
