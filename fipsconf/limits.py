@@ -23,6 +23,10 @@ MAX_INTEGER_LENGTH = 1000
 #: YAML text handed to ruamel's complete but slow reader (several seconds per MiB,
 #: 15 for flow collections): plenty for the unusual parts of a real configuration.
 SLOW_READ_LIMIT = 128 * 1024
+#: Values (nodes) ruamel composes in one reading: it takes 20 to 50 microseconds a
+#: value (flow collections look ahead for keys), so 128 KiB of ``[a, b, c]`` took
+#: seconds; the unusual parts of a configuration hold a few hundred.
+SLOW_READ_VALUES = 5_000
 
 
 class StructureError(DocumentError):
@@ -75,5 +79,15 @@ def too_slow_to_read(size: int, line: Optional[int]) -> StructureError:
         f" flow collections, multi-line or block values): {-(-size // 1024)} KiB of it,"
         f" more than the {SLOW_READ_LIMIT // 1024} KiB it reads that way; write it in plain"
         " block style",
+        line=line,
+    )
+
+
+def too_many_slow_values(line: int) -> StructureError:
+    """The error for more than :data:`SLOW_READ_VALUES` values only the slow reader takes."""
+    return StructureError(
+        "uses YAML that fips-setup reads only slowly (anchors or aliases across settings,"
+        f" flow collections, multi-line or block values): more than {SLOW_READ_VALUES:,}"
+        " values of it; write it in plain block style",
         line=line,
     )

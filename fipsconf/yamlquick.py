@@ -53,6 +53,9 @@ _PRINTABLE_ASCII = ("\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))).encode("asc
 _NOT_PRINTABLE = re.compile(
     "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
 )
+#: The start of the document, alone on its line (ruamel's marks are the same as
+#: for a comment there).
+_DOCUMENT_START = re.compile(r"---(?: +(?:#.*)?)?\Z", re.DOTALL)
 #: ``key:`` ends where a colon is followed by a space or the end of the line.
 _KEY_END = re.compile(r":(?: |$)")
 #: What may follow a scalar on its line: spaces, then a comment.
@@ -728,14 +731,18 @@ class _Reader:
     def _content_lines(self, begin: int, stop: Optional[int]) -> None:
         """Number, column and text of each line with content (not blank, not a comment)."""
         numbers, columns, texts = self.numbers, self.columns, self.texts
+        marked = False
         for number, content in enumerate(self.lines.contents[begin:stop], begin):
             text = content.lstrip(" ")
             if not text or text[0] == "#":
                 continue  # blank, or a comment (after spaces only: a tab is refused below)
             column = len(content) - len(text)
             first = text[0]
+            if not (column or numbers or begin or marked) and _DOCUMENT_START.match(text):
+                marked = True  # "---" before any content: where the document starts
+                continue
             if first == "\t" or (not column and (first == "%" or text[:3] in ("---", "..."))):
-                raise Declined()  # tabs as indentation, directives, document markers
+                raise Declined()  # tabs as indentation, directives, other document markers
             numbers.append(number)
             columns.append(column)
             texts.append(text)

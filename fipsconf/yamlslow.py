@@ -2,7 +2,7 @@
 
 Loaded only when a document needs it (loading ruamel.yaml costs a fifth of
 a short command's time). Each function composes the text with ruamel,
-refuses hostile shapes (nesting, alias bombs, long integers), constructs
+refuses hostile shapes (nesting, alias bombs, long integers, too many values), constructs
 the data, and copies ruamel's nodes into :mod:`fipsconf.yamlnodes` (after
 constructing, which puts a merge key's entries in place), so the editors see
 one kind of tree. Every error is a one-line DocumentError with its line.
@@ -27,10 +27,12 @@ from fipsconf.limits import (
     ALIAS_BUDGET,
     MAX_DEPTH,
     MAX_INTEGER_LENGTH,
+    SLOW_READ_VALUES,
     integer_too_long,
     refers_to_itself,
     too_deep,
     too_many_aliases,
+    too_many_slow_values,
 )
 from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
@@ -79,13 +81,23 @@ def read_entries(text: str) -> tuple[list[Entry], bool]:
     return entries, True
 
 
-class _DepthLimitedComposer(Composer):  # type: ignore[misc]
-    """ruamel's composer, refusing collections nested more than MAX_DEPTH deep.
+class _BoundedComposer(Composer):  # type: ignore[misc]
+    """ruamel's composer, refusing collections nested more than MAX_DEPTH deep,
+    and more than SLOW_READ_VALUES values.
 
-    Its recursion would otherwise end in a RecursionError (a traceback).
+    Its recursion would otherwise end in a RecursionError (a traceback), and
+    it takes tens of microseconds a value (flow collections look ahead for
+    keys): a document built of them would take seconds.
     """
 
     nesting = 0
+    composed = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self.composed += 1
+        if self.composed > SLOW_READ_VALUES:
+            raise too_many_slow_values(self.parser.peek_event().start_mark.line + 1)
+        return super().compose_node(parent, index)
 
     def compose_sequence_node(self, anchor: Any) -> Any:
         return self._nested(super().compose_sequence_node, anchor)
@@ -118,7 +130,7 @@ _BoundedConstructor.add_constructor("tag:yaml.org,2002:int", _BoundedConstructor
 def _yaml() -> YAML:
     yaml = YAML(typ="safe", pure=True)
     yaml.version = (1, 1)
-    yaml.Composer = _DepthLimitedComposer
+    yaml.Composer = _BoundedComposer
     yaml.Constructor = _BoundedConstructor
     yaml.allow_duplicate_keys = True  # the caller names a key given twice, with both lines
     return yaml

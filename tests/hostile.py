@@ -58,6 +58,8 @@ HOSTILE = {
     ),
     "long-integer": ("k: " + "7" * 2_000_000 + "\n", 1, "holds an integer of 2,000,000 characters"),
     "long-integer-in-flow": ("k: [1, " + "7" * 5000 + "]\n", 1, "holds an integer of 5,000"),
+    # ruamel looks ahead for keys at every value of a flow collection: seconds
+    "flow-values": ("k: [" + ", ".join(["v"] * 6000) + "]\n", 1, "more than 5,000 values of it"),
     "deep-through-aliases": (
         "a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n"
         + "".join(f"a{i}: &a{i} [[[[[[[[[[*a{i - 1}]]]]]]]]]]\n" for i in range(1, 12)),

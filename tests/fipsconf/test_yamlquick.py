@@ -91,6 +91,8 @@ SIMPLE = {
     "deep": "".join(f"{'  ' * i}k{i}:\n" for i in range(40)) + "  " * 40 + "v: 1\n",
     "brackets-inside-plain": "a: x[1]\nb: y{2}\nc: a,b\n",
     "long-lines": "a: " + "x" * 5000 + "\n",
+    "document-start-marker": "---\na: 1\n",
+    "document-start-marker-after-comments": "# c\n\n--- # d\na:\n  b: 1\n",
 }
 MIXED = {  # some top-level entries are read by ruamel alone
     "block-scalar": "a: 1\nb: |\n  text\n  # not a comment\nc: 2\n",
@@ -111,7 +113,9 @@ MIXED = {  # some top-level entries are read by ruamel alone
     "ends-between-quick-entries": "a:\n- [1]\n-\nb: 1\nc:\n  d: {e: 1}\n  f:\ng: 2\n",
 }
 DECLINED = {
-    "document-marker": "---\na: 1\n",
+    "second-document": "a: 1\n---\nb: 2\n",
+    "content-after-the-marker": "--- a: 1\n",
+    "two-markers": "---\n---\na: 1\n",
     "end-marker": "a: 1\n...\n",
     "directive": "%YAML 1.1\n---\na: 1\n",
     "top-level-sequence": "- a\n- b\n",
