@@ -17,9 +17,9 @@ from fipsconf.errors import DocumentError
 MAX_DEPTH = 100
 #: Values that aliases may add to a document (each alias counts what it names).
 ALIAS_BUDGET = 100_000
-#: Characters in an integer: Python turns digits into an integer in quadratic time
-#: (YAML 1.1's base-60 integers, ``1:30:00``, too); a setting needs a few.
-MAX_INTEGER_LENGTH = 1000
+#: Characters in a number: Python turns digits into an integer in quadratic time
+#: (YAML 1.1's base-60 numbers, ``1:30:00``, too); a setting needs a few.
+MAX_NUMBER_LENGTH = 1000
 #: YAML text handed to ruamel's complete but slow reader (several seconds per MiB,
 #: 15 for flow collections): plenty for the unusual parts of a real configuration.
 SLOW_READ_LIMIT = 128 * 1024
@@ -60,11 +60,11 @@ def refers_to_itself(line: int) -> StructureError:
     )
 
 
-def integer_too_long(length: int, line: int) -> StructureError:
-    """The error for an integer of more than :data:`MAX_INTEGER_LENGTH` characters, at ``line``."""
+def number_too_long(length: int, line: int) -> StructureError:
+    """The error for a number of more than :data:`MAX_NUMBER_LENGTH` characters, at ``line``."""
     return StructureError(
-        f"holds an integer of {length:,} characters; fips-setup reads integers of up to"
-        f" {MAX_INTEGER_LENGTH:,} (quote the value if it is text)",
+        f"holds a number of {length:,} characters; fips-setup reads numbers of up to"
+        f" {MAX_NUMBER_LENGTH:,} characters (quote the value if it is text)",
         line=line,
     )
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Union
 
-from fipsconf.limits import MAX_INTEGER_LENGTH
+from fipsconf.limits import MAX_NUMBER_LENGTH
 
 STR = "tag:yaml.org,2002:str"
 NULL = "tag:yaml.org,2002:null"
@@ -73,7 +73,7 @@ class ScalarError(ValueError):
 
 
 class TooLong(ValueError):
-    """A scalar that may be a number, longer than :data:`MAX_INTEGER_LENGTH`."""
+    """A scalar that may be a number, longer than :data:`MAX_NUMBER_LENGTH`."""
 
 
 #: The patterns for each first character, compiled when first needed.
@@ -83,11 +83,11 @@ _BY_FIRST: dict[str, list[tuple[str, Match]]] = {}
 def tag_of(value: str) -> str:
     """The tag YAML 1.1 gives the plain scalar ``value`` (``str`` when no pattern matches).
 
-    Raises TooLong for a value over MAX_INTEGER_LENGTH characters that may
-    be a number: the patterns would take long on it, and such an integer is
-    refused anyway. No other implicit type is that long.
+    Raises TooLong for a value over MAX_NUMBER_LENGTH characters that may
+    be a number (refused: an integer that long takes long to convert, and
+    the patterns long to match). No other implicit type is that long.
     """
-    if len(value) > MAX_INTEGER_LENGTH:
+    if len(value) > MAX_NUMBER_LENGTH:
         if _NUMBER_LIKE.match(value):
             raise TooLong(value)
         return STR
@@ -119,7 +119,7 @@ def construct(tag: str, value: str) -> Value:
     """The value of a plain scalar of type null, bool, int or float, as ruamel makes it.
 
     Raises ScalarError for a malformed number, TooLong for an integer over
-    MAX_INTEGER_LENGTH characters (Python converts digits in quadratic time).
+    MAX_NUMBER_LENGTH characters (Python converts digits in quadratic time).
     """
     if tag == NULL:
         return None
@@ -127,7 +127,7 @@ def construct(tag: str, value: str) -> Value:
         return _BOOLS[value.lower()]
     try:
         if tag == INT:
-            if len(value) > MAX_INTEGER_LENGTH:
+            if len(value) > MAX_NUMBER_LENGTH:
                 raise TooLong(value)
             return _integer(value)
         return _float(value)

@@ -29,7 +29,7 @@ from fipsconf.limits import (
     MAX_DEPTH,
     SLOW_READ_LIMIT,
     StructureError,
-    integer_too_long,
+    number_too_long,
     too_deep,
     too_slow_to_read,
 )
@@ -717,7 +717,7 @@ class _Reader:
                     raise _NotSimple()  # a timestamp, "=", "<<": ruamel reads the entry
                 self.values[cached] = yaml11.construct(tag, value)
         except yaml11.TooLong:
-            raise integer_too_long(len(value), line + 1) from None
+            raise number_too_long(len(value), line + 1) from None
         except yaml11.ScalarError:
             raise DocumentError(
                 "holds a value that YAML 1.1 reads as a number but is not a valid one;"

@@ -2,8 +2,8 @@
 
 Loaded only when a document needs it (loading ruamel.yaml costs a fifth of
 a short command's time). Each function composes the text with ruamel,
-refuses hostile shapes (nesting, alias bombs, long integers, too many values), constructs
-the data, and copies ruamel's nodes into :mod:`fipsconf.yamlnodes` (after
+refuses hostile shapes (nesting, alias bombs, long integers, too many
+values), constructs the data, and copies ruamel's nodes into :mod:`fipsconf.yamlnodes` (after
 constructing, which puts a merge key's entries in place), so the editors see
 one kind of tree. Every error is a one-line DocumentError with its line.
 """
@@ -26,9 +26,9 @@ from fipsconf.errors import DocumentError
 from fipsconf.limits import (
     ALIAS_BUDGET,
     MAX_DEPTH,
-    MAX_INTEGER_LENGTH,
+    MAX_NUMBER_LENGTH,
     SLOW_READ_VALUES,
-    integer_too_long,
+    number_too_long,
     refers_to_itself,
     too_deep,
     too_many_aliases,
@@ -119,8 +119,8 @@ class _BoundedConstructor(SafeConstructor):  # type: ignore[misc]
     """ruamel's safe constructor, refusing integers too long to convert in reasonable time."""
 
     def construct_yaml_int(self, node: Any) -> Any:
-        if len(node.value) > MAX_INTEGER_LENGTH:
-            raise integer_too_long(len(node.value), node.start_mark.line + 1)
+        if len(node.value) > MAX_NUMBER_LENGTH:
+            raise number_too_long(len(node.value), node.start_mark.line + 1)
         return super().construct_yaml_int(node)
 
 

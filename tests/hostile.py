@@ -54,10 +54,10 @@ HOSTILE = {
     "base-60-integer": (
         "site: x\nk: " + "1:1" * 300_000 + "\n",
         2,
-        "holds an integer of 900,000 characters",
+        "holds a number of 900,000 characters",
     ),
-    "long-integer": ("k: " + "7" * 2_000_000 + "\n", 1, "holds an integer of 2,000,000 characters"),
-    "long-integer-in-flow": ("k: [1, " + "7" * 5000 + "]\n", 1, "holds an integer of 5,000"),
+    "long-integer": ("k: " + "7" * 2_000_000 + "\n", 1, "holds a number of 2,000,000 characters"),
+    "long-integer-in-flow": ("k: [1, " + "7" * 5000 + "]\n", 1, "holds a number of 5,000"),
     # ruamel looks ahead for keys at every value of a flow collection: seconds
     "flow-values": ("k: [" + ", ".join(["v"] * 6000) + "]\n", 1, "more than 5,000 values of it"),
     "deep-through-aliases": (
