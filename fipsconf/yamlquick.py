@@ -171,6 +171,8 @@ def recompose(
     last = bisect.bisect_right(old_lines.starts, max(end - 1, start)) - 1  # the last
     holder = bisect.bisect_right(key_lines, first) - 1  # its entry (-1: before the first)
     after = bisect.bisect_right(key_lines, last)  # the first entry after the change
+    if holder >= 0 and not isinstance(entries[holder][0], LineScalarNode):
+        return None  # ruamel read that entry: a line that looks like a comment may be its value's
     holder_end = key_lines[holder + 1] if holder + 1 < len(entries) else len(old_lines.starts)
     kept = holder + 1  # entries before the change, when the lines from it are comments
     content = bisect.bisect_left(numbers, first)
@@ -178,8 +180,8 @@ def recompose(
         kept, first = holder, key_lines[holder]  # the change is in this entry: read it again
     # Read to the end of the change, or of the last entry it changes if that
     # goes on after it: the comments between there and the next entry are
-    # the same lines, one after the other (no multi-line scalar in a plain
-    # document).
+    # the same lines, one after the other (the entries read again are read by
+    # this reader, which takes no multi-line scalar).
     next_key = key_lines[after] if after < len(entries) else len(old_lines.starts)
     before_next = bisect.bisect_left(numbers, next_key)  # content lines before the next entry
     read_to = max(last, numbers[before_next - 1] if before_next else -1) + 1
