@@ -84,7 +84,7 @@ class SourceLines:
         lines.text = text
         lines.contents = [*old.contents[:first], *contents, *old.contents[stop:]]
         lines.breaks = [*old.breaks[:first], *breaks, *old.breaks[stop:]]
-        lengths = (len(content) + len(end) for content, end in zip(contents, breaks))
+        lengths = (len(content) + len(brk) for content, brk in zip(contents, breaks))
         middle_starts = accumulate(lengths, initial=begin)
         lines.starts = [
             *old.starts[:first],
