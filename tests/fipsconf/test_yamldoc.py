@@ -100,3 +100,18 @@ def test_the_lines_an_edit_leaves_alone_are_shared_not_copied() -> None:
     edited = SourceLines.edited(old, "a: 1\nb: 22\nc: 3\n", 8, 9)
     assert edited.contents[0] is old.contents[0] and edited.contents[2] is old.contents[2]
     assert edited.starts == [0, 5, 11, 16]
+
+
+@pytest.mark.parametrize("value", ["0x_", "+_", "0b_", "._"])
+def test_a_malformed_number_is_one_line_naming_its_line(value: str) -> None:
+    # YAML 1.1 reads these as numbers that are not numbers (ruamel: IndexError, ValueError)
+    with pytest.raises(DocumentError) as caught:
+        parse_yaml(f"site: x\nk: {value}\n")
+    assert caught.value.line == 2
+    assert "not a valid one" in caught.value.message
+
+
+def test_a_malformed_number_ruamel_reads_is_one_line_too() -> None:
+    with pytest.raises(DocumentError) as caught:  # was an internal error
+        parse_yaml("site: x\nk: [1, +_]\n")
+    assert "\n" not in str(caught.value)
