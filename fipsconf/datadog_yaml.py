@@ -5,17 +5,20 @@ the same block as ``fips:``; two of them, or a dotted ``fips.enabled:`` key
 beside a block, are ambiguous and refused with their line numbers.
 """
 
-from __future__ import annotations
-
 import bisect
 import re
-from typing import Any, NamedTuple, Optional
-
-from ruamel.yaml.nodes import MappingNode
+from typing import Any, Iterator, NamedTuple, Optional
 
 from fipsconf.errors import DocumentError, SettingError
-from fipsconf.yamldoc import YamlDocument, entry_end_line, multiline_scalar_lines, scalar_key
+from fipsconf.yamldoc import (
+    SourceLines,
+    YamlDocument,
+    entry_end_line,
+    multiline_scalar_lines,
+    scalar_key,
+)
 from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
+from fipsconf.yamlnodes import MappingNode
 
 FED_SITE = "ddog-gov.com"
 DEFAULT_SITE = "datadoghq.com"
@@ -142,14 +145,9 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
         and root.value[0][0].start_mark.column == 0
     ):
         return {}
-    patterns = {key: re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z") for key in keys}
-    candidates = [
-        (number, key)
-        for number, content in enumerate(doc.lines.contents)
-        if content.startswith("#")
-        for key, pattern in patterns.items()
-        if pattern.match(content)
-    ]
+    candidates = sorted(
+        (number, key) for key in keys for number in _commented_key_lines(doc.lines, key)
+    )
     if not candidates:
         return {}
     inside: set[int] = set()
@@ -166,6 +164,18 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
         if number not in inside and key not in slots:
             slots[key] = number
     return slots
+
+
+def _commented_key_lines(lines: SourceLines, key: str) -> Iterator[int]:
+    """The lines that are ``#key:`` or ``# key: ...``, found by where ``key:`` is written."""
+    pattern = re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z")
+    text, needle = lines.text, key + ":"
+    at = text.find(needle)
+    while at >= 0:
+        number = bisect.bisect_right(lines.starts, at) - 1
+        if pattern.match(lines.contents[number]):
+            yield number
+        at = text.find(needle, lines.next_start(number))  # one look per line
 
 
 def agent_setting(mapping: Any, key: str) -> Any:
@@ -234,13 +244,13 @@ def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:
     if not isinstance(data, dict):
         return found
     for key, value in data.items():
-        if not isinstance(key, str) or key.lower() in ("fips", "proxy"):
+        if not isinstance(key, str):
             continue
-        path = (*prefix, key)
-        if key.lower().endswith("dd_url") and _is_set(value):
-            found.append(".".join(path))
-        elif isinstance(value, dict):
-            found.extend(_dd_url_paths(value, path))
+        lowered = key.lower()
+        if lowered.endswith("dd_url") and _is_set(value):
+            found.append(".".join((*prefix, key)))
+        elif isinstance(value, dict) and lowered not in ("fips", "proxy"):
+            found.extend(_dd_url_paths(value, (*prefix, key)))
     return found
 
 

@@ -18,8 +18,6 @@ from __future__ import annotations
 import re
 from typing import Any, NamedTuple, Optional
 
-from ruamel.yaml.nodes import MappingNode, Node
-
 from fipsconf.agent_images import (
     FIPS_AGENT_MIN_VERSION,
     is_fips_tag,
@@ -40,6 +38,7 @@ from fipsconf.redact import is_secret_key
 from fipsconf.scalars import render_scalar
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
+from fipsconf.yamlnodes import MappingNode, Node
 
 #: What the chart declares when ``fips.portRange`` is not set: 9803-9817.
 CHART_DEFAULT_PORT_RANGE = 15

@@ -17,9 +17,16 @@ from fipsconf.errors import DocumentError
 MAX_DEPTH = 100
 #: Values that aliases may add to a document (each alias counts what it names).
 ALIAS_BUDGET = 100_000
+#: Characters in a number: Python turns digits into an integer in quadratic time
+#: (YAML 1.1's base-60 numbers, ``1:30:00``, too); a setting needs a few.
+MAX_NUMBER_LENGTH = 1000
 #: YAML text handed to ruamel's complete but slow reader (several seconds per MiB,
 #: 15 for flow collections): plenty for the unusual parts of a real configuration.
 SLOW_READ_LIMIT = 128 * 1024
+#: Values (nodes) ruamel composes in one reading: it takes 20 to 50 microseconds a
+#: value (flow collections look ahead for keys), so 128 KiB of ``[a, b, c]`` took
+#: seconds; the unusual parts of a configuration hold a few hundred.
+SLOW_READ_VALUES = 5_000
 
 
 class StructureError(DocumentError):
@@ -53,6 +60,15 @@ def refers_to_itself(line: int) -> StructureError:
     )
 
 
+def number_too_long(length: int, line: int) -> StructureError:
+    """The error for a number of more than :data:`MAX_NUMBER_LENGTH` characters, at ``line``."""
+    return StructureError(
+        f"holds a number of {length:,} characters; fips-setup reads numbers of up to"
+        f" {MAX_NUMBER_LENGTH:,} characters (quote the value if it is text)",
+        line=line,
+    )
+
+
 def too_slow_to_read(size: int, line: Optional[int]) -> StructureError:
     """The error for more than :data:`SLOW_READ_LIMIT` of YAML only the slow reader takes.
 
@@ -63,5 +79,15 @@ def too_slow_to_read(size: int, line: Optional[int]) -> StructureError:
         f" flow collections, multi-line or block values): {-(-size // 1024)} KiB of it,"
         f" more than the {SLOW_READ_LIMIT // 1024} KiB it reads that way; write it in plain"
         " block style",
+        line=line,
+    )
+
+
+def too_many_slow_values(line: int) -> StructureError:
+    """The error for more than :data:`SLOW_READ_VALUES` values only the slow reader takes."""
+    return StructureError(
+        "uses YAML that fips-setup reads only slowly (anchors or aliases across settings,"
+        f" flow collections, multi-line or block values): more than {SLOW_READ_VALUES:,}"
+        " values of it; write it in plain block style",
         line=line,
     )

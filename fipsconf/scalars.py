@@ -47,6 +47,8 @@ def _is_plain_string(value: str) -> bool:
 
 def strict_equal(left: Any, right: Any) -> bool:
     """Deep equality that tells ``True`` from ``1`` and treats NaN as equal to NaN."""
+    if left is right:  # the parts of an edited document that the edit did not touch
+        return True
     if type(left) is not type(right):
         both_numbers = isinstance(left, (int, float)) and isinstance(right, (int, float))
         if not both_numbers or isinstance(left, bool) or isinstance(right, bool):

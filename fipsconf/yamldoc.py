@@ -15,32 +15,17 @@ a left-out line that falls inside a multi-line scalar's span makes the
 document be parsed again in full.
 """
 
-from __future__ import annotations
-
 import contextlib
 import gc
 import re
-import warnings
+from bisect import bisect_right
 from itertools import accumulate
 from typing import Any, Iterator, NamedTuple, Optional, Union
 
-from ruamel.yaml import YAML
-from ruamel.yaml.composer import Composer
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-
 from fipsconf import yamlquick
 from fipsconf.errors import DocumentError
-from fipsconf.limits import (
-    ALIAS_BUDGET,
-    MAX_DEPTH,
-    SLOW_READ_LIMIT,
-    StructureError,
-    refers_to_itself,
-    too_deep,
-    too_many_aliases,
-    too_slow_to_read,
-)
+from fipsconf.limits import SLOW_READ_LIMIT, StructureError, too_slow_to_read
+from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode, walk
 
 #: Line breaks as YAML 1.1 (and Go's yaml.v2) count them.
 LINE_BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
@@ -69,6 +54,45 @@ class SourceLines:
         self.starts = [0, *accumulate(lengths)]
         #: The break to use for new lines: the file's first, else "\n".
         self.newline = self.breaks[0] if self.breaks else "\n"
+
+    @classmethod
+    def edited(cls, old: "SourceLines", text: str, start: int, end: int) -> "SourceLines":
+        """The lines of ``text``: the text of ``old`` with what lay between two offsets changed.
+
+        The same as ``SourceLines(text)``, in a fraction of the time and memory:
+        the lines before and after the change are ``old``'s own strings; only
+        the lines it touches are split again. (The whole text is split when
+        the change ends a line with a CR that the next line's LF joins.)
+        """
+        shift = len(text) - len(old.text)
+        first = bisect_right(old.starts, start) - 1  # the line the change starts on
+        stop = bisect_right(old.starts, end)  # the line after the one it ends on
+        begin = old.starts[first]
+        finish = old.starts[stop] if stop < len(old.starts) else len(old.text)
+        if not begin <= start <= end <= finish or finish + shift < begin:
+            return cls(text)
+        if text[:begin] != old.text[:begin] or text[finish + shift :] != old.text[finish:]:
+            return cls(text)
+        middle = text[begin : finish + shift]
+        if begin and text[begin - 1] == "\r" and middle.startswith("\n"):
+            return cls(text)  # CR LF across the start: one line break, not two
+        parts = LINE_BREAK_SPLIT.split(middle)
+        contents, breaks = parts[0::2], parts[1::2]
+        if stop < len(old.starts):  # the middle ends with the break before the next line
+            contents.pop()
+        lines = cls.__new__(cls)
+        lines.text = text
+        lines.contents = [*old.contents[:first], *contents, *old.contents[stop:]]
+        lines.breaks = [*old.breaks[:first], *breaks, *old.breaks[stop:]]
+        lengths = (len(content) + len(brk) for content, brk in zip(contents, breaks))
+        middle_starts = accumulate(lengths, initial=begin)
+        lines.starts = [
+            *old.starts[:first],
+            *middle_starts,
+            *(line_start + shift for line_start in old.starts[stop + 1 :]),
+        ]
+        lines.newline = lines.breaks[0] if lines.breaks else "\n"
+        return lines
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -109,6 +133,8 @@ class YamlDocument(NamedTuple):
     #: Read line by line with nothing but plain block YAML: no alias, anchor,
     #: merge key or multi-line scalar (walks looking for them can be skipped).
     plain: bool = False
+    #: The lines with content, neither blank nor a comment (None: not known).
+    content_lines: Optional[list[int]] = None
 
     @property
     def body(self) -> str:
@@ -164,38 +190,70 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
+def parse_edited(old: YamlDocument, text: str, start: int, end: int) -> YamlDocument:
+    """Parse ``text``: the text of ``old`` with what lay between two offsets changed.
+
+    ``start`` and ``end`` are offsets in ``old.body``. The result is what
+    :func:`parse_yaml` gives for ``text`` (and it raises the same errors),
+    for less work: when the fast reader read ``old``, only the top-level
+    entries around the change are read again, once the rest of the text is
+    shown to be the same (see :func:`fipsconf.yamlquick.recompose`).
+    """
+    with _collector_paused():
+        bom = BOM if text.startswith(BOM) else ""
+        if bom != old.bom:
+            return _parse(text)
+        lines = SourceLines.edited(old.lines, text[len(bom) :], start, end)
+        if old.content_lines is not None:  # the fast reader read it, in top-level entries
+            old_quick = (old.root, old.data, old.plain, old.content_lines)
+            quick = yamlquick.recompose(old_quick, old.lines, lines, start, end)
+            if quick is not None:
+                root, data, plain, _numbers = quick
+                return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
+        return _parse_lines(bom, lines)
+
+
 def _parse(text: str) -> YamlDocument:
     bom = BOM if text.startswith(BOM) else ""
-    lines = SourceLines(text[len(bom) :])
+    return _parse_lines(bom, SourceLines(text[len(bom) :]))
+
+
+def _parse_lines(bom: str, lines: SourceLines) -> YamlDocument:
     try:
-        root, data, plain = yamlquick.compose(lines, _RUAMEL)
+        root, data, plain, numbers = yamlquick.compose(lines)
     except yamlquick.Declined as declined:
-        parsed, root = _compose_without_comment_lines(lines, declined.line)
-        if not parsed:
+        read = _read_without_comment_lines(lines, declined.line)
+        if read is None:
             if len(lines.text) > 8 * SLOW_READ_LIMIT:  # comments cost ruamel less
                 raise too_slow_to_read(len(lines.text), declined.line) from None
-            root = _compose(lines.text)
+            from fipsconf import yamlslow
+
+            read = yamlslow.read(lines.text)
+        root, data = read
         if root is not None:
             _reject_duplicate_keys(root)
-        return YamlDocument(bom=bom, lines=lines, root=root, data=_construct(root))
+        return YamlDocument(bom=bom, lines=lines, root=root, data=data)
     if root is not None and not plain:
         _reject_duplicate_keys(root)
-    return YamlDocument(bom=bom, lines=lines, root=root, data=data, plain=plain)
+    return YamlDocument(
+        bom=bom, lines=lines, root=root, data=data, plain=plain, content_lines=numbers
+    )
 
 
-def _compose_without_comment_lines(
+def _read_without_comment_lines(
     lines: SourceLines, hint: Optional[int] = None
-) -> tuple[bool, Optional[Node]]:
-    """Compose the document with comment and blank lines left out, when that is sound.
+) -> Optional[tuple[Optional[Node], Any]]:
+    """Read the document with comment and blank lines left out, when that is sound.
 
     Marks in the returned tree are moved back to the lines of the full text.
-    Returns ``(False, None)`` when the shortcut does not apply: nothing to
-    leave out, an error (reported from the full text instead), or a left-out
-    line inside a multi-line scalar, where it would have been content.
-    Raises StructureError (its line in the full text) for a hostile shape,
-    and for more content than the slow reader takes (``hint``: the line to
-    name then).
+    Returns None when the shortcut does not apply: nothing to leave out, an
+    error (reported from the full text instead), or a left-out line inside
+    a multi-line scalar, where it would have been content. Raises
+    StructureError (its line in the full text) for a hostile shape, and for
+    more content than the slow reader takes (``hint``: the line to name then).
     """
+    from fipsconf import yamlslow
+
     # Only space-indented lines: a tab before a comment is an error for the
     # Agent's parser too, and must reach ours.
     kept = [
@@ -210,16 +268,16 @@ def _compose_without_comment_lines(
     if len(short) > SLOW_READ_LIMIT:
         raise too_slow_to_read(len(short), hint)
     if len(kept) == len(lines.contents):
-        return False, None
+        return None
     try:
-        root = _compose(short)
+        root, data = yamlslow.read(short)
     except StructureError as exc:  # its line, in the full text
         line = kept[min(exc.line, len(kept)) - 1] + 1 if exc.line and kept else exc.line
         raise StructureError(exc.message, line=line) from None
     except DocumentError:
-        return False, None
+        return None
     if root is None:
-        return True, None
+        return None, None
     # Line k of the short text is line kept[k] of the full text; its end
     # (after the last kept line's break) is the line after that.
     line_of = [*kept, (kept[-1] + 1) if kept else 0]
@@ -231,140 +289,8 @@ def _compose_without_comment_lines(
                 mark.line = line_of[mark.line]
     left_out = set(range(len(contents))).difference(kept)
     if multiline_scalar_lines(root) & left_out:
-        return False, None
-    return True, root
-
-
-class _DepthLimitedComposer(Composer):  # type: ignore[misc]
-    """ruamel's composer, refusing collections nested more than MAX_DEPTH deep.
-
-    Its recursion would otherwise end in a RecursionError (a traceback).
-    """
-
-    nesting = 0
-
-    def compose_sequence_node(self, anchor: Any) -> Any:
-        return self._nested(super().compose_sequence_node, anchor)
-
-    def compose_mapping_node(self, anchor: Any) -> Any:
-        return self._nested(super().compose_mapping_node, anchor)
-
-    def _nested(self, compose: Any, anchor: Any) -> Any:
-        self.nesting += 1
-        try:
-            if self.nesting > MAX_DEPTH:
-                raise too_deep(self.parser.peek_event().start_mark.line + 1)
-            return compose(anchor)
-        finally:
-            self.nesting -= 1
-
-
-def _yaml() -> YAML:
-    yaml = YAML(typ="safe", pure=True)
-    yaml.version = (1, 1)
-    yaml.Composer = _DepthLimitedComposer
-    return yaml
-
-
-def _compose(text: str) -> Optional[Node]:
-    """ruamel's node tree of ``text``. Raises DocumentError (hostile structure included)."""
-    yaml = _yaml()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            node = yaml.compose(text)
-    except YAMLError as exc:
-        raise _document_error(exc) from None
-    if not isinstance(node, Node):
         return None
-    if yaml.composer.anchors:  # without an anchor there is no alias
-        check_aliases(node)
-    return node
-
-
-def check_aliases(root: Node) -> None:
-    """Refuse a tree whose aliases expand it without bound, nest it too deep, or loop.
-
-    The expanded size and depth of each collection (every alias counted as
-    a copy of what it names) is computed once per node, in time linear in
-    the tree. Raises StructureError with the line where a limit is passed.
-    """
-    size: dict[int, int] = {}
-    depth: dict[int, int] = {}
-    scalars: set[int] = set()
-    finished: list[Node] = []  # collections, children before parents
-    open_nodes: set[int] = set()
-    work: list[tuple[Node, Optional[list[Node]]]] = [(root, None)]
-    while work:
-        node, children = work.pop()
-        key = id(node)
-        if children is not None:  # all its children are done
-            total, deepest = 1, 0  # a scalar is not a level (as for the composer)
-            for child in children:
-                if isinstance(child, ScalarNode):
-                    total += 1
-                    scalars.add(id(child))
-                else:
-                    total += size[id(child)]
-                    deepest = max(deepest, depth[id(child)])
-            size[key], depth[key] = total, deepest + 1
-            open_nodes.discard(key)
-            finished.append(node)
-            continue
-        if key in size:
-            continue
-        if key in open_nodes:
-            raise refers_to_itself(node.start_mark.line + 1)
-        open_nodes.add(key)
-        children = _children(node)
-        work.append((node, children))
-        work.extend((child, None) for child in children if not isinstance(child, ScalarNode))
-    limit = len(size) + len(scalars) + ALIAS_BUDGET  # what it holds, and then some
-    for node in finished:
-        if size[id(node)] > limit:
-            raise too_many_aliases(node.start_mark.line + 1)
-        if depth[id(node)] > MAX_DEPTH:
-            raise too_deep(node.start_mark.line + 1)
-
-
-def _children(node: Node) -> list[Node]:
-    if isinstance(node, MappingNode):
-        return [part for pair in node.value for part in pair]
-    if isinstance(node, SequenceNode):
-        return list(node.value)
-    return []
-
-
-def _construct(root: Optional[Node]) -> Any:
-    if root is None:
-        return None
-    yaml = _yaml()
-    yaml.allow_duplicate_keys = True  # already rejected, with both lines
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return yaml.constructor.construct_document(root)
-    except YAMLError as exc:
-        raise _document_error(exc) from None
-    except (TypeError, ValueError) as exc:  # e.g. an unhashable key
-        line = root.start_mark.line + 1
-        raise DocumentError(f"cannot be read: {type(exc).__name__}", line=line) from None
-
-
-def _document_error(exc: YAMLError) -> DocumentError:
-    """A one-line error from a ruamel error, without quoting document text."""
-    if isinstance(exc, MarkedYAMLError):
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.context and problem.startswith("but "):  # "expected one document, but..."
-            problem = f"{exc.context}, {problem}"
-        mark = exc.problem_mark or exc.context_mark
-        if mark is not None:
-            return DocumentError(
-                f"invalid YAML, {problem} (column {mark.column + 1})", line=mark.line + 1
-            )
-        return DocumentError(f"invalid YAML, {problem}")
-    reason = getattr(exc, "reason", None) or type(exc).__name__
-    return DocumentError(f"invalid YAML, {reason}")
+    return root, data
 
 
 def multiline_scalar_lines(root: Node) -> set[int]:
@@ -377,32 +303,6 @@ def multiline_scalar_lines(root: Node) -> set[int]:
                 last = end.line if end.column > 0 else end.line - 1
                 covered.update(range(start.line + 1, last + 1))
     return covered
-
-
-class _RUAMEL:
-    """The slow, complete reader, for :mod:`fipsconf.yamlquick` to hand pieces to."""
-
-    compose = staticmethod(_compose)
-    construct = staticmethod(_construct)
-    yaml = staticmethod(_yaml)
-    walk = staticmethod(lambda root: walk(root))
-
-
-def walk(root: Node) -> Iterator[Node]:
-    """Every node of the tree once (an aliased node is visited once)."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        yield node
-        if isinstance(node, MappingNode):
-            for key, value in reversed(node.value):
-                stack.extend((value, key))
-        elif isinstance(node, SequenceNode):
-            stack.extend(reversed(node.value))
 
 
 def own_entries(mapping: MappingNode) -> list[tuple[Node, Node]]:

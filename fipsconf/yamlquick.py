@@ -19,23 +19,28 @@ declined, and :mod:`fipsconf.yamldoc` reads it whole with ruamel.
 
 from __future__ import annotations
 
+import bisect
 import re
-import warnings
-from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Optional
 
-from ruamel.yaml.error import YAMLError
-from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.reader import Reader
-from ruamel.yaml.tag import Tag
-
+from fipsconf import yaml11
 from fipsconf.errors import DocumentError
 from fipsconf.limits import (
     MAX_DEPTH,
     SLOW_READ_LIMIT,
     StructureError,
+    number_too_long,
     too_deep,
     too_slow_to_read,
+)
+from fipsconf.yamlnodes import (
+    LineScalarNode,
+    MappingNode,
+    Mark,
+    Node,
+    ScalarNode,
+    SequenceNode,
+    walk,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +48,14 @@ if TYPE_CHECKING:
 
 #: The ASCII characters ruamel reads (others, in ASCII text, it refuses).
 _PRINTABLE_ASCII = ("\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))).encode("ascii")
+#: The characters ruamel's reader refuses: all but tab, LF, CR, 0x20-0x7E, NEL,
+#: 0xA0-0xD7FF, 0xE000-0xFFFD and 0x10000-0x10FFFF (its Reader.NON_PRINTABLE).
+_NOT_PRINTABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufffe\uffff]"
+)
+#: The start of the document, alone on its line (ruamel's marks are the same as
+#: for a comment there).
+_DOCUMENT_START = re.compile(r"---(?: +(?:#.*)?)?\Z", re.DOTALL)
 #: ``key:`` ends where a colon is followed by a space or the end of the line.
 _KEY_END = re.compile(r":(?: |$)")
 #: What may follow a scalar on its line: spaces, then a comment.
@@ -51,10 +64,13 @@ _TRAILER = re.compile(r"(?: +#.*)? *\Z", re.DOTALL)
 #: value plain and free of ``:``, ``#`` and tabs, a comment after it allowed.
 #: (Words and the spaces between them never overlap: the match stays linear
 #: in the line's length, a line of a million spaces included.)
-#: Plain words may hold a colon not followed by a blank (``https://...``).
-_WORD = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+#: Plain words may hold a colon not followed by a blank (``https://...``):
+#: a word is runs of other characters joined by such colons (one repetition
+#: per run, not per character: a third faster).
+_WORD_CHARACTER = r"(?:[^:#\t ]|:(?![ \t]|\Z))"
+_WORD_RUN = r"[^:#\t ]*(?::(?![ \t]|\Z)[^:#\t ]*)*"  # any number of word characters
 _SIMPLE_VALUE = (
-    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD}*(?: +{_WORD}+)*)"
+    rf"(?:(?P<plain>[\w./~+=(<$^]{_WORD_RUN}(?: +{_WORD_CHARACTER}{_WORD_RUN})*)"
     r"""|"(?P<double>[^"\\]*)"|'(?P<single>[^']*)') *(?: #.*)?\Z"""
 )
 _SIMPLE_ENTRY = re.compile(r"(?P<key>[A-Za-z0-9_][\w.\-/]*): +" + _SIMPLE_VALUE, re.DOTALL)
@@ -65,9 +81,14 @@ _FLOW_TOKEN = re.compile(r"""[\[\]{}]|'(?:[^']|'')*'?|"(?:[^"\\]|\\.)*"?|(?<=[ \
 #: First characters that make a plain scalar something else (YAML 1.1, block context).
 _INDICATORS = frozenset("-?:,[]{}#&*!|>'\"%@`")
 _MAX_KEY = 1000  # ruamel refuses simple keys over 1024 characters
-_MAP = Tag(suffix="tag:yaml.org,2002:map")
-_SEQ = Tag(suffix="tag:yaml.org,2002:seq")
-_STR = "tag:yaml.org,2002:str"
+#: Longer lines are read piece by piece: the one-match patterns keep a
+#: backtracking record per character (a 16 MiB line took 3 GiB).
+_SHORT_LINE = 1000
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = yaml11.STR
+#: The types of plain scalars this reader makes the data of (others: ruamel).
+_CONSTRUCTED = frozenset((yaml11.NULL, yaml11.BOOL, yaml11.INT, yaml11.FLOAT))
 
 
 class Declined(Exception):
@@ -85,76 +106,271 @@ class _NotSimple(Exception):
     """This top-level entry is not of the simple shape: read it alone with ruamel."""
 
 
-class Mark(tuple):  # type: ignore[type-arg]
-    """A position in the text, as ruamel's marks give it (``line``, ``column``, 0-based).
-
-    A tuple: cheap to make by the hundred thousand, and never moved.
-    """
-
-    __slots__ = ()
-    line = property(itemgetter(0))
-    column = property(itemgetter(1))
-    name = None
-
-    def get_snippet(self, *args: Any, **kwargs: Any) -> None:
-        """No snippet (as ruamel's string marks without a buffer)."""
-        return None
-
-    def __str__(self) -> str:
-        return f"  line {self[0] + 1}, column {self[1] + 1}"
-
-
-#: What the reader made: the root node, the data, and whether all of it was
-#: plain (every line read by this reader, no key repeated: no alias, anchor,
-#: merge key or multi-line scalar). A plain tuple: a NamedTuple class costs a
-#: millisecond to create, and this module is imported by every command.
-Quick = tuple[Optional[Node], Any, bool]
+#: What the reader made: the root node, the data, whether all of it was plain
+#: (every line read by this reader, no key repeated: no alias, anchor, merge
+#: key or multi-line scalar), and the numbers of the lines with content (not
+#: blank, not a comment; None when not known). A plain tuple: a NamedTuple
+#: class costs a millisecond to create, and this module is imported by every
+#: command.
+Quick = tuple[Optional[Node], Any, bool, Optional[list[int]]]
 Parsed = tuple[Node, Any]
+#: A mapping entry: its key node and data, its value node and data.
+Entry = tuple[Node, Any, Node, Any]
 
 
-def compose(lines: SourceLines, ruamel: Any) -> Quick:
+def compose(lines: SourceLines) -> Quick:
     """The node tree and data of the document ``lines`` (its text without a BOM).
 
-    ``ruamel`` composes and constructs a piece of text the slow way
-    (``compose(text)``, ``construct(node)``, ``yaml()``, ``walk(node)``).
     Raises Declined when the document is not for this reader, DocumentError
-    for one nested too deeply.
+    for one nested too deeply (and the others :mod:`fipsconf.yamlslow`
+    raises for the entries it reads).
     """
     if not _printable(lines.text):
         raise Declined()  # ruamel will say which character
-    return _Reader(lines, ruamel).document()
+    return _Reader(lines).document()
+
+
+def recompose(
+    old: Quick, old_lines: SourceLines, lines: SourceLines, start: int, end: int
+) -> Optional[Quick]:
+    """The node tree and data of ``lines``: the text of ``old_lines`` changed between two offsets.
+
+    ``old`` is what :func:`compose` made of ``old_lines``; ``start`` and
+    ``end`` are offsets in ``old_lines``' text: only what lies between them
+    may differ. Only the lines from the change (or from the start of the
+    top-level entry it changes) to the next entry it leaves alone are read
+    again, by this reader. The other entries are the same lines, so they
+    mean the same data, and keep their nodes: those after the change moved
+    to their new lines, and the one just before it ending where the next
+    token now starts (its block collections and an empty value end there).
+    Entries ruamel read (anchors, block scalars...) are not read again.
+
+    Returns None when that cannot be shown: a character outside the span
+    changed; the lines read again give a key twice or hold something this
+    reader does not take; the entry before them was read by ruamel; the
+    document is not a mapping of entries at column 0. The whole text must
+    then be read again. Raises DocumentError for nesting too deep, as
+    :func:`compose` does.
+    """
+    root, data, plain, numbers = old
+    if numbers is None or not isinstance(root, MappingNode) or not root.value:
+        return None
+    entries = root.value
+    if not isinstance(data, dict) or len(data) != len(entries):
+        return None  # a key spelled two ways (1 and 0x1): entries and data do not pair up
+    if entries[0][0].start_mark.column != 0:
+        return None  # an indented document is read whole
+    old_text, text = old_lines.text, lines.text
+    shift = len(text) - len(old_text)
+    if not 0 <= start <= end <= len(old_text) or end + shift < start:
+        return None
+    if text[:start] != old_text[:start] or text[end + shift :] != old_text[end:]:
+        return None
+    key_lines = [key.start_mark.line for key, _ in entries]
+    first = bisect.bisect_right(old_lines.starts, start) - 1  # the first line changed
+    last = bisect.bisect_right(old_lines.starts, max(end - 1, start)) - 1  # the last
+    holder = bisect.bisect_right(key_lines, first) - 1  # its entry (-1: before the first)
+    after = bisect.bisect_right(key_lines, last)  # the first entry after the change
+    if holder >= 0 and not isinstance(entries[holder][0], LineScalarNode):
+        return None  # ruamel read that entry: a line that looks like a comment may be its value's
+    holder_end = key_lines[holder + 1] if holder + 1 < len(entries) else len(old_lines.starts)
+    kept = holder + 1  # entries before the change, when the lines from it are comments
+    content = bisect.bisect_left(numbers, first)
+    if holder >= 0 and content < len(numbers) and numbers[content] < holder_end:
+        kept, first = holder, key_lines[holder]  # the change is in this entry: read it again
+    # Read to the end of the change, or of the last entry it changes if that
+    # goes on after it: the comments between there and the next entry are
+    # the same lines, one after the other (the entries read again are read by
+    # this reader, which takes no multi-line scalar).
+    next_key = key_lines[after] if after < len(entries) else len(old_lines.starts)
+    before_next = bisect.bisect_left(numbers, next_key)  # content lines before the next entry
+    read_to = max(last, numbers[before_next - 1] if before_next else -1) + 1
+    moved_by = len(lines.starts) - len(old_lines.starts)  # for every line after the change
+    stop = read_to + moved_by
+    if stop < len(lines.starts) and lines.starts[stop] != old_lines.starts[read_to] + shift:
+        return None  # a line break joined with the one after it (\r, then \n)
+    next_token = Mark((next_key + moved_by, 0)) if after < len(entries) else None
+    window = _window(lines, first, stop, next_token, old_lines)
+    if window is None and kept:  # the new lines may go on with the entry before: read it too
+        kept -= 1
+        window = _window(lines, key_lines[kept], stop, next_token, old_lines)
+    if window is None:
+        return None
+    read, next_mark = window
+    items = list(data.items())
+    pairs = [*items[:kept], *((key, value) for _, key, _, value in read), *items[after:]]
+    new_data: dict[Any, Any] = {}
+    for key_data, value_data in pairs:
+        if key_data in new_data:
+            return None  # a key given twice: the whole reading says where
+        new_data[key_data] = value_data
+    was = Mark((key_lines[kept], 0)) if kept < len(entries) else _stream_end(old_lines)
+    if kept and was != next_mark and not isinstance(entries[kept - 1][0], LineScalarNode):
+        return None  # the next token moved, after an entry ruamel read: its ends are its own
+    memo = None if plain else _unmoved(entries[:kept])  # aliases after the change stay put
+    new_entries = [
+        *entries[:kept],
+        *((key, value) for key, _, value, _ in read),
+        *_moved_pairs(entries[after:], moved_by, memo),
+    ]
+    if not new_entries:
+        return None
+    if kept:  # the entry before the lines read ends where their first token now is
+        key, value = new_entries[kept - 1]
+        new_entries[kept - 1] = (key, _reended(value, was, next_mark))
+    start_mark = Mark((new_entries[0][0].start_mark.line, 0))
+    new_root = MappingNode(_MAP, new_entries, start_mark, _stream_end(lines), False)
+    # plain again once no entry ruamel read is left
+    plain = plain or all(isinstance(key, LineScalarNode) for key, _ in new_entries)
+    return new_root, new_data, plain, None
+
+
+def _window(
+    lines: SourceLines,
+    first: int,
+    stop: int,
+    next_token: Optional[Mark],
+    old_lines: SourceLines,
+) -> Optional[tuple[list[Entry], Mark]]:
+    """The top-level entries on lines ``first`` to ``stop``, and where their first token is.
+
+    None when the lines do not start where they did in the old text (a
+    ``\r`` then ``\n`` joined into one line break), do not start with a
+    top-level entry, or are not all of the simple shape.
+    """
+    if lines.starts[first : first + 1] != old_lines.starts[first : first + 1]:
+        return None
+    end = lines.starts[stop] if stop < len(lines.starts) else len(lines.text)
+    if not _printable(lines.text[lines.starts[first] : end]):
+        return None
+    try:
+        reader = _Reader(lines, first, stop, next_token)
+        read = reader.window()
+    except Declined:
+        return None
+    if not reader.plain:
+        return None
+    reader.pos = 0
+    return read, reader._next_mark()
+
+
+def _stream_end(lines: SourceLines) -> Mark:
+    """Where ruamel's scanner ends: the end of the last line."""
+    last = len(lines.contents) - 1
+    return Mark((last, len(lines.contents[last])))
+
+
+def _reended(node: Node, was: Mark, now: Mark) -> Node:
+    """``node``, made by this reader, with its marks at ``was`` (the next token) moved to ``now``.
+
+    Only nodes that end with their entry end there (where the scanner finds
+    the next token): the entry's last collections, and an empty value; they
+    are copied, the rest is shared. ``was`` must not be where a scalar of
+    the entry ends (a content line's end with no line break after it).
+    """
+    if was == now or node.end_mark != was:
+        return node
+    if isinstance(node, LineScalarNode):  # an empty value, where the next token was
+        return LineScalarNode(node.tag, node.value, node.style, now[0], now[1], now[1])
+    start = now if node.start_mark == was else node.start_mark
+    if isinstance(node, MappingNode):
+        entries = list(node.value)
+        key, value = entries[-1]
+        entries[-1] = (key, _reended(value, was, now))
+        return MappingNode(node.tag, entries, start, now, node.flow_style)
+    assert isinstance(node, SequenceNode)
+    items = list(node.value)
+    items[-1] = _reended(items[-1], was, now)
+    return SequenceNode(node.tag, items, start, now, node.flow_style)
+
+
+def _unmoved(entries: list[tuple[Node, Node]]) -> dict[int, Node]:
+    """Each node of the entries ruamel read (their anchors may be aliased later), as itself."""
+    memo: dict[int, Node] = {}
+    for key, value in entries:
+        if not isinstance(key, LineScalarNode):
+            memo.update((id(node), node) for part in (key, value) for node in walk(part))
+    return memo
+
+
+def _moved(node: Node, lines: int, memo: Optional[dict[int, Node]] = None) -> Node:
+    """``node``, ``lines`` lines further down (a copy, unless 0).
+
+    ``memo`` (for a tree with aliases): the copies made so far, by the id of
+    their node, so that an aliased node is copied once.
+    """
+    if not lines:
+        return node
+    if memo is not None and id(node) in memo:
+        return memo[id(node)]
+    copied: Node
+    if isinstance(node, LineScalarNode):
+        copied = LineScalarNode(
+            node.tag, node.value, node.style, node.line + lines, node.start_column, node.end_column
+        )
+    else:
+        start = Mark((node.start_mark.line + lines, node.start_mark.column))
+        end = Mark((node.end_mark.line + lines, node.end_mark.column))
+        if isinstance(node, ScalarNode):
+            copied = ScalarNode(node.tag, node.value, start, end, node.style, node.anchor)
+        elif isinstance(node, MappingNode):
+            mapping = MappingNode(node.tag, [], start, end, node.flow_style, node.anchor)
+            if memo is not None:
+                memo[id(node)] = mapping
+            mapping.value = _moved_pairs(node.value, lines, memo)
+            if node.merge:
+                mapping.merge = _moved_pairs(node.merge, lines, memo)
+            copied = mapping
+        else:
+            assert isinstance(node, SequenceNode)
+            sequence = SequenceNode(node.tag, [], start, end, node.flow_style, node.anchor)
+            if memo is not None:
+                memo[id(node)] = sequence
+            sequence.value = [_moved(item, lines, memo) for item in node.value]
+            copied = sequence
+    if memo is not None:
+        memo[id(node)] = copied
+    return copied
+
+
+def _moved_pairs(
+    pairs: list[tuple[Node, Node]], lines: int, memo: Optional[dict[int, Node]]
+) -> list[tuple[Node, Node]]:
+    """Each (key, value) pair, moved as :func:`_moved` moves a node."""
+    return [(_moved(key, lines, memo), _moved(value, lines, memo)) for key, value in pairs]
 
 
 class _Reader:
-    def __init__(self, lines: SourceLines, ruamel: Any) -> None:
+    """Reads the lines ``first`` to ``stop`` of ``lines`` (all of them by default).
+
+    ``after``: where the next token after those lines is (by default, the
+    end of the text): block collections and empty values end there.
+    """
+
+    def __init__(
+        self,
+        lines: SourceLines,
+        first: int = 0,
+        stop: Optional[int] = None,
+        after: Optional[Mark] = None,
+    ) -> None:
         self.lines = lines
-        self.ruamel = ruamel
-        yaml = ruamel.yaml()
-        self.constructor = yaml.constructor
-        # ruamel's YAML 1.1 implicit resolvers, by first character (its own
-        # resolve() looks them up the same way, only slowly); each group is
-        # compiled when first needed, as ruamel does
-        self.table: dict[Optional[str], list[tuple[Any, Any]]] = yaml.resolver.versioned_resolver
-        self.any_start = _compiled(self.table.get(None, []))
-        self.resolvers: dict[str, list[tuple[str, Any]]] = {}
-        self.tags: dict[str, Tag] = {_STR: Tag(suffix=_STR)}
-        self.values: dict[tuple[str, str], Any] = {}
+        self.values: dict[tuple[str, str], Any] = {}  # plain scalars' data, by tag and text
         self.numbers: list[int] = []
         self.columns: list[int] = []
         self.texts: list[str] = []
-        self._content_lines()
+        self._content_lines(first, stop)
         self.count = len(self.texts)
         self.pos = 0
         self.plain = True
         self.slow = 0  # characters handed to ruamel
-        last = len(lines.contents) - 1
-        self.stream_end = Mark((last, len(lines.contents[last])))
+        self.stream_end = _stream_end(lines) if after is None else after
 
     # -- the document and its top-level entries ---------------------------
 
     def document(self) -> Quick:
         if not self.count:
-            return None, None, True
+            return None, None, True, self.numbers
         first_text = self.texts[0]
         if _is_entry(first_text):
             raise Declined()  # a top-level sequence
@@ -166,28 +382,9 @@ class _Reader:
                 raise Declined() from None
             if self.pos != self.count:
                 raise Declined()
-            return node, node_data, self.plain
-        # Each top-level entry starts at column 0 (a "- " there belongs to an
-        # indentless sequence, the value of the entry before it).
-        starts = [
-            i
-            for i, (col, text) in enumerate(zip(self.columns, self.texts))
-            if col == 0 and not _is_entry(text)
-        ]
-        starts.append(self.count)
-        segments = list(zip(starts, starts[1:]))
-        read: list[Optional[tuple[Node, Any, Node, Any]]] = []
-        for start, end in segments:
-            self.pos = start
-            try:
-                index = self._take()
-                entry = self._entry(index, 0, self.texts[index], 0, 2)
-                if self.pos != end:
-                    raise _NotSimple()
-            except _NotSimple:
-                read.append(None)
-            else:
-                read.append(entry)
+            return node, node_data, self.plain, self.numbers
+        segments = self._segments()
+        read = [self._segment(start, end) for start, end in segments]
         others = [segment for segment, done in zip(segments, read) if done is None]
         if others:
             self.plain = False
@@ -195,16 +392,62 @@ class _Reader:
             read = [done if done is not None else next(slow) for done in read]
         entries: list[tuple[Node, Node]] = []
         data: dict[Any, Any] = {}
-        seen: dict[tuple[Any, Any], int] = {}
         for done in read:
             assert done is not None
             key, key_data, value, value_data = done
             entries.append((key, value))
-            self._put(data, seen, key, key_data, value_data)
+            if key_data in data:
+                self.plain = False  # yamldoc's check names a key written twice
+            else:
+                data[key_data] = value_data
         start_mark = Mark((self.numbers[0], 0))
-        return MappingNode(_MAP, entries, start_mark, self.stream_end, False), data, self.plain
+        root = MappingNode(_MAP, entries, start_mark, self.stream_end, False)
+        return root, data, self.plain, self.numbers
 
-    def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[tuple[Node, Any, Node, Any]]:
+    def window(self) -> list[Entry]:
+        """The top-level entries of the lines read, each of the simple shape.
+
+        Raises Declined when the lines do not start with a top-level entry
+        (they would continue the entry before them) or hold one this
+        reader does not take.
+        """
+        if not self.count:
+            return []
+        if self.columns[0] != 0 or _is_entry(self.texts[0]):
+            raise Declined()
+        entries = []
+        for start, end in self._segments():
+            entry = self._segment(start, end)
+            if entry is None:
+                raise Declined()
+            entries.append(entry)
+        return entries
+
+    def _segments(self) -> list[tuple[int, int]]:
+        """(first, end) content line indexes of each top-level entry.
+
+        Each starts at column 0 (a "- " there belongs to an indentless
+        sequence, the value of the entry before it).
+        """
+        starts = [
+            i
+            for i, (col, text) in enumerate(zip(self.columns, self.texts))
+            if col == 0 and not _is_entry(text)
+        ]
+        starts.append(self.count)
+        return list(zip(starts, starts[1:]))
+
+    def _segment(self, start: int, end: int) -> Optional[Entry]:
+        """The top-level entry on content lines ``start`` to ``end``; None if not simple."""
+        self.pos = start
+        try:
+            index = self._take()
+            entry = self._entry(index, 0, self.texts[index], 0, 2)
+        except _NotSimple:
+            return None
+        return entry if self.pos == end else None
+
+    def _with_ruamel(self, segments: list[tuple[int, int]]) -> list[Entry]:
         """The top-level entries this reader could not take, read together by ruamel.
 
         ``segments``: (first, end) content line indexes of each entry, in
@@ -234,22 +477,28 @@ class _Reader:
         self.slow += len(text)
         if self.slow > SLOW_READ_LIMIT:
             raise too_slow_to_read(self.slow, first_line)
+        from fipsconf import yamlslow
+
         try:
-            root = self.ruamel.compose(text)
-            entries = root.value if isinstance(root, MappingNode) else []
-            if len(entries) != len(segments) or any(
-                key.tag == "tag:yaml.org,2002:merge" for key, _ in entries
-            ):
-                raise Declined(first_line)  # an entry ran on into the next, or a << at the top
-            built = self._construct(entries)
+            built, mapping = yamlslow.read_entries(text)
         except StructureError as exc:  # a hostile shape: real; its line in the whole text
             line = origin[exc.line - 1] + 1 if exc.line else None
             raise StructureError(exc.message, line=line) from None
         except DocumentError:  # cut at the wrong place, or wrong: the whole text will tell
             raise Declined(first_line) from None
-        keys = {id(key.start_mark) for key, _ in entries}
+        if (
+            not mapping
+            or len(built) != len(segments)
+            or any(
+                key.tag == yaml11.MERGE or not isinstance(key, ScalarNode) for key, _, _, _ in built
+            )
+        ):
+            # an entry ran on into the next, a << at the top, or a collection as a key
+            raise Declined(first_line)
+        keys = {id(key.start_mark) for key, _, _, _ in built}
         moved: set[int] = set()
-        for node in self.ruamel.walk(root):
+        nodes = (node for key, _, value, _ in built for part in (key, value) for node in walk(part))
+        for node in nodes:
             for mark in (node.start_mark, node.end_mark):
                 if id(mark) in moved:
                     continue
@@ -259,20 +508,6 @@ class _Reader:
                 else:
                     mark.line = origin[mark.line]
         return built
-
-    def _construct(self, entries: list[tuple[Node, Node]]) -> list[tuple[Node, Any, Node, Any]]:
-        """Each entry with the data of its key and value (one constructor: aliases shared)."""
-        construct = self.ruamel.yaml().constructor.construct_object
-        out = []
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                for key, value in entries:
-                    key_data = construct(key, deep=True)
-                    out.append((key, key_data, value, construct(value, deep=True)))
-        except (YAMLError, TypeError, ValueError):
-            raise Declined(entries[0][0].start_mark.line + 1) from None
-        return out
 
     # -- blocks -----------------------------------------------------------
 
@@ -288,12 +523,14 @@ class _Reader:
         start = Mark((number, column))
         entries: list[tuple[Node, Node]] = []
         data: dict[Any, Any] = {}
-        seen: dict[tuple[Any, Any], int] = {}
         columns, texts = self.columns, self.texts
         while True:
             key, key_data, value, value_data = self._entry(index, column, text, column, depth + 1)
             entries.append((key, value))
-            self._put(data, seen, key, key_data, value_data)
+            if key_data in data:
+                self.plain = False  # yamldoc's check names a key written twice
+            else:
+                data[key_data] = value_data
             pos = self.pos
             if pos >= self.count or columns[pos] < column:
                 break
@@ -313,7 +550,7 @@ class _Reader:
         data: list[Any] = []
         while True:
             number, text = numbers[index], texts[index]
-            simple = _SIMPLE_ITEM.match(text)
+            simple = _SIMPLE_ITEM.match(text) if len(text) <= _SHORT_LINE else None
             if simple is not None:
                 item, item_data = self._simple_value(simple, number, column)
                 pos = self.pos
@@ -351,22 +588,17 @@ class _Reader:
             index = self._take()
         return SequenceNode(_SEQ, items, start, self._next_mark(), False), data
 
-    def _entry(
-        self, index: int, line_column: int, text: str, column: int, depth: int
-    ) -> tuple[Node, Any, Node, Any]:
+    def _entry(self, index: int, line_column: int, text: str, column: int, depth: int) -> Entry:
         """Key and value of the mapping entry ``text`` at ``line_column`` of line ``index``.
 
         ``column``: the column of the mapping; ``depth``: the value's nesting level.
         """
         number = self.numbers[index]
-        simple = _SIMPLE_ENTRY.match(text)
+        simple = _SIMPLE_ENTRY.match(text) if len(text) <= _SHORT_LINE else None
         if simple is not None:
-            key_text = simple.group("key")
+            key_end = simple.end("key")
             key, key_data = self._scalar_node(
-                key_text,
-                None,
-                Mark((number, line_column)),
-                Mark((number, line_column + len(key_text))),
+                text[:key_end], None, number, line_column, line_column + key_end
             )
             value, value_data = self._simple_value(simple, number, line_column)
             pos = self.pos
@@ -380,21 +612,13 @@ class _Reader:
     def _simple_value(self, simple: re.Match[str], number: int, column: int) -> Parsed:
         """The value a _SIMPLE_ENTRY or _SIMPLE_ITEM match found (``column``: the text's)."""
         kind = simple.lastgroup
-        if kind == "plain":
-            start, end = simple.span("plain")
-            return self._scalar_node(
-                simple.group("plain"),
-                None,
-                Mark((number, column + start)),
-                Mark((number, column + end)),
-            )
         assert kind is not None
-        start, end = simple.span(kind)  # inside the quotes
+        start, end = simple.span(kind)
+        if kind == "plain":
+            return self._scalar_node(simple.group(kind), None, number, column + start, column + end)
+        # the marks take in the quotes
         return self._scalar_node(
-            simple.group(kind),
-            _QUOTES[kind],
-            Mark((number, column + start - 1)),
-            Mark((number, column + end + 1)),
+            simple.group(kind), _QUOTES[kind], number, column + start - 1, column + end + 1
         )
 
     def _value(
@@ -433,7 +657,7 @@ class _Reader:
                 return self._sequence_node(index, self.columns[index], depth)
             return self._mapping_node(index, self.columns[index], text, depth)
         mark = null_mark or self._next_mark()
-        return self._scalar_node("", None, mark, mark)
+        return self._scalar_node("", None, mark[0], mark[1], mark[1])
 
     # -- scalars ----------------------------------------------------------
 
@@ -452,9 +676,7 @@ class _Reader:
             value, style, length = text[:end], None, end
             if not _plain(value) or len(value) > _MAX_KEY or value == "<<":
                 raise _NotSimple()
-        return self._scalar_node(
-            value, style, Mark((number, column)), Mark((number, column + length))
-        )
+        return self._scalar_node(value, style, number, column, column + length)
 
     def _scalar(self, number: int, column: int, text: str) -> Parsed:
         """The value written at ``column`` of line ``number``: ``text`` to the line's end."""
@@ -475,83 +697,54 @@ class _Reader:
             value = (text if comment < 0 else text[:comment]).rstrip(" ")
             if not _plain(value) or ": " in value or value[-1] == ":":
                 raise _NotSimple()
-            return self._scalar_node(
-                value, None, Mark((number, column)), Mark((number, column + len(value)))
-            )
+            return self._scalar_node(value, None, number, column, column + len(value))
         if not _TRAILER.match(text, length):
             raise _NotSimple()
-        return self._scalar_node(
-            value, style, Mark((number, column)), Mark((number, column + length))
-        )
+        return self._scalar_node(value, style, number, column, column + length)
 
-    def _scalar_node(self, value: str, style: Optional[str], start: Any, end: Any) -> Parsed:
-        suffix = _STR if style is not None else self._resolve(value)
-        tag = self.tags.get(suffix)
-        if tag is None:
-            tag = self.tags[suffix] = Tag(suffix=suffix)
-        node = ScalarNode(tag, value, start, end, style)
-        if suffix == _STR:
-            return node, value
-        cached = (suffix, value)
-        if cached not in self.values:
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")  # YAML 1.1 notes, as in yamldoc
-                    self.values[cached] = self.constructor.construct_object(node, deep=True)
-            except YAMLError:
-                raise _NotSimple() from None  # ruamel reports it, with its words
+    def _scalar_node(
+        self, value: str, style: Optional[str], line: int, start: int, end: int
+    ) -> Parsed:
+        """The scalar ``value`` on ``line``, from column ``start`` to ``end``, and its data."""
+        if style is not None or (value and value[0] not in yaml11.TYPED_FIRST):
+            return LineScalarNode(_STR, value, style, line, start, end), value  # most scalars
+        try:
+            tag = yaml11.tag_of(value)
+            node = LineScalarNode(tag, value, style, line, start, end)
+            if tag == _STR:
+                return node, value
+            cached = (tag, value)
+            if cached not in self.values:
+                if tag not in _CONSTRUCTED:
+                    raise _NotSimple()  # a timestamp, "=", "<<": ruamel reads the entry
+                self.values[cached] = yaml11.construct(tag, value)
+        except yaml11.TooLong:
+            raise number_too_long(len(value), line + 1) from None
+        except yaml11.ScalarError:
+            raise DocumentError(
+                "holds a value that YAML 1.1 reads as a number but is not a valid one;"
+                " quote it if it is text",
+                line=line + 1,
+            ) from None
         return node, self.values[cached]
-
-    def _resolve(self, value: str) -> str:
-        """The tag a plain scalar gets (ruamel's resolver, for YAML 1.1)."""
-        first = value[0] if value else ""
-        candidates = self.resolvers.get(first)
-        if candidates is None:
-            patterns = self.table.get(first)
-            candidates = _compiled(patterns) + self.any_start if patterns else self.any_start
-            self.resolvers[first] = candidates
-        for suffix, match in candidates:
-            if match(value):
-                return suffix
-        return _STR
-
-    def _put(
-        self,
-        data: dict[Any, Any],
-        seen: dict[tuple[Any, Any], int],
-        key: Node,
-        key_data: Any,
-        value_data: Any,
-    ) -> None:
-        """Add an entry as ruamel's constructor does (the first of equal keys stays).
-
-        A key written twice makes the document not plain: yamldoc's check
-        then reports it, as for any document.
-        """
-        spelled = (key.tag, key.value)
-        if spelled in seen:
-            self.plain = False
-        seen[spelled] = 1
-        if key_data not in data:
-            data[key_data] = value_data
 
     # -- lines and marks --------------------------------------------------
 
-    def _content_lines(self) -> None:
+    def _content_lines(self, begin: int, stop: Optional[int]) -> None:
         """Number, column and text of each line with content (not blank, not a comment)."""
         numbers, columns, texts = self.numbers, self.columns, self.texts
-        for number, content in enumerate(self.lines.contents):
+        marked = False
+        for number, content in enumerate(self.lines.contents[begin:stop], begin):
             text = content.lstrip(" ")
-            if not text:
-                continue
-            first = text[0]
-            if first == "#":
-                if "\t" in content[: len(content) - len(text)]:
-                    raise Declined()  # a tab before a comment: the Agent refuses it
-                continue
+            if not text or text[0] == "#":
+                continue  # blank, or a comment (after spaces only: a tab is refused below)
             column = len(content) - len(text)
-            if first == "\t" or (column == 0 and (first == "%" or text[:3] in ("---", "..."))):
-                raise Declined()  # tabs as indentation, directives, document markers
+            first = text[0]
+            if not (column or numbers or begin or marked) and _DOCUMENT_START.match(text):
+                marked = True  # "---" before any content: where the document starts
+                continue
+            if first == "\t" or (not column and (first == "%" or text[:3] in ("---", "..."))):
+                raise Declined()  # tabs as indentation, directives, other document markers
             numbers.append(number)
             columns.append(column)
             texts.append(text)
@@ -578,25 +771,14 @@ class _Reader:
 def _printable(text: str) -> bool:
     """True when ruamel's reader accepts every character of ``text``.
 
-    As ruamel does: ASCII text by deleting the accepted bytes, other text by
-    its (large, slow to compile) regular expression.
+    ASCII text by deleting the accepted bytes (as ruamel does), other text
+    by looking for one of the characters ruamel refuses: the complement of
+    its accepted set, a few short ranges (ruamel's own pattern for the
+    accepted set takes a tenth of a second to compile).
     """
     if text.isascii():
         return not text.encode("ascii").translate(None, _PRINTABLE_ASCII)
-    return Reader.NON_PRINTABLE.search(text) is None
-
-
-def _compiled(patterns: list[tuple[Any, Any]]) -> list[tuple[str, Any]]:
-    """(tag, match function) for ruamel's resolver patterns, unwrapped from its LazyEval.
-
-    Calling ``match`` through the wrapper costs more than the match itself.
-    """
-    out = []
-    for tag, pattern in patterns:
-        unwrap = getattr(pattern, "lazy_self", None)
-        compiled = unwrap() if unwrap is not None else pattern
-        out.append((str(tag), compiled.match))
-    return out
+    return _NOT_PRINTABLE.search(text) is None
 
 
 def _check_flow_depth(text: str, number: int) -> None:

@@ -1,9 +1,7 @@
 """``fips-setup configure``: set the ``fips`` block of ``datadog.yaml``, nothing else."""
 
-from __future__ import annotations
-
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import TYPE_CHECKING, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import (
     Advice,
@@ -20,7 +18,9 @@ from installer.errors import FileAccessError
 from installer.files import atomic_write, read_bytes
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
-from installer.undo import file_undo
+
+if TYPE_CHECKING:
+    from installer.undo import UndoAction
 
 DEFAULT_CONFIG = Path("/etc/datadog-agent/datadog.yaml")
 
@@ -48,8 +48,13 @@ class DatadogYamlChange(NamedTuple):
             kind="write-file",
             description=f"set {', '.join(self.summary())} in {self.path}",
             run=lambda: atomic_write(self.path, self.after, expect=self.before),
-            undo=lambda: [file_undo(self.path, self.after)],
+            undo=self._undo,
         )
+
+    def _undo(self) -> "list[UndoAction]":
+        from installer.undo import file_undo  # loaded for a real run only
+
+        return [file_undo(self.path, self.after)]
 
     def summary(self) -> list[str]:
         """``key: value`` for each setting the edit changes."""

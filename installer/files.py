@@ -16,8 +16,6 @@ owner, mode and label on the descriptor. A symlink to the target stays a
 link; a dangling link is never a file to create.
 """
 
-from __future__ import annotations
-
 import contextlib
 import errno
 import os

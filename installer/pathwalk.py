@@ -11,8 +11,6 @@ are root and, when fips-setup does not run as root, the user running it.
 Anything else is refused, naming the link and its owner (DESIGN rule 1).
 """
 
-from __future__ import annotations
-
 import contextlib
 import errno
 import os

@@ -1,7 +1,5 @@
 """What a command returns to the command line: data, never text to print."""
 
-from __future__ import annotations
-
 from typing import Any, NamedTuple, Optional
 
 

@@ -13,11 +13,13 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from fipsconf.errors import FipsSetupError
 from installer.files import Ownership, atomic_write, make_folder, ownership_of, read_bytes, remove
-from installer.host import Host
+
+if TYPE_CHECKING:  # the host is handed in: putting a file back does not need its commands
+    from installer.host import Host
 
 
 class UndoConflict(FipsSetupError):

@@ -50,6 +50,16 @@ HOSTILE = {
     "merge-bomb": (merge_bomb(), 42, "aliases (*name) add more than 100,000 values to it"),
     "self-reference": ("a: &a\n  b: *a\n", 1, "contains itself through an alias"),
     "self-reference-flow": ("a: &a [1, *a]\n", 1, "contains itself through an alias"),
+    # Python turns digits into an integer in quadratic time: base 60 took minutes
+    "base-60-integer": (
+        "site: x\nk: " + "1:1" * 300_000 + "\n",
+        2,
+        "holds a number of 900,000 characters",
+    ),
+    "long-integer": ("k: " + "7" * 2_000_000 + "\n", 1, "holds a number of 2,000,000 characters"),
+    "long-integer-in-flow": ("k: [1, " + "7" * 5000 + "]\n", 1, "holds a number of 5,000"),
+    # ruamel looks ahead for keys at every value of a flow collection: seconds
+    "flow-values": ("k: [" + ", ".join(["v"] * 6000) + "]\n", 1, "more than 5,000 values of it"),
     "deep-through-aliases": (
         "a0: &a0 [[[[[[[[[[1]]]]]]]]]]\n"
         + "".join(f"a{i}: &a{i} [[[[[[[[[[*a{i - 1}]]]]]]]]]]\n" for i in range(1, 12)),

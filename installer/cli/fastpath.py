@@ -11,8 +11,6 @@ its usual help or usage error. ``tests/installer/cli/test_fastpath.py`` checks
 that this table and the Typer declaration agree.
 """
 
-from __future__ import annotations
-
 import re
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional

@@ -107,3 +107,19 @@ def test_every_line_with_a_secret_is_masked_whatever_their_number() -> None:
     text = "".join(f"app{i}_token: value{i}\nsite: s{i}\n" for i in range(500))
     masked = Redactor().redact(text)
     assert masked.count(MASK) == 500 and "value" not in masked and "site: s499" in masked
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Latin-1 (a no-break space, as in the vendor's datadog.yaml.example)
+        ("# see\xa0below\nAPI_KEY: abcd1234\n", f"# see\xa0below\nAPI_KEY: {MASK}\n"),
+        ("café: 1\npassword: hunter22\n", f"café: 1\npassword: {MASK}\n"),
+        # beyond Latin-1, and characters that lower to more than one
+        ("名前: x\nToken: t0k3n99\n", f"名前: x\nToken: {MASK}\n"),
+        ("İİ: x\napi-key: abcd1234 # n\n", f"İİ: x\napi-key: {MASK} # n\n"),
+        ("x: \u212a\nsecret: s3cr3t99\n", f"x: \u212a\nsecret: {MASK}\n"),
+    ],
+)
+def test_secrets_are_found_in_text_of_any_alphabet(text: str, expected: str) -> None:
+    assert Redactor().redact(text) == expected

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from fipsconf.errors import DocumentError
@@ -72,3 +74,44 @@ def test_source_lines_know_every_yaml_line_break(newline: str) -> None:
     assert lines.starts == [0, 1 + len(newline), 3 + 2 * len(newline)]
     assert lines.newline == newline
     assert lines.ends_with_break()
+
+
+def test_the_lines_of_an_edited_text_are_those_of_the_text() -> None:
+    rng = random.Random(5)
+    pieces = ["a", "b: 1", " ", "\n", "\r", "\r\n", "\x85", "\u2028", "# c", ""]
+    for _ in range(3000):
+        old = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 12)))
+        start = rng.randint(0, len(old))
+        end = rng.randint(start, len(old))
+        new = (
+            old[:start] + "".join(rng.choice(pieces) for _ in range(rng.randint(0, 3))) + old[end:]
+        )
+        edited, whole = SourceLines.edited(SourceLines(old), new, start, end), SourceLines(new)
+        assert (edited.contents, edited.breaks, edited.starts, edited.newline) == (
+            whole.contents,
+            whole.breaks,
+            whole.starts,
+            whole.newline,
+        ), (old, new, start, end)
+
+
+def test_the_lines_an_edit_leaves_alone_are_shared_not_copied() -> None:
+    old = SourceLines("a: 1\nb: 2\nc: 3\n")
+    edited = SourceLines.edited(old, "a: 1\nb: 22\nc: 3\n", 8, 9)
+    assert edited.contents[0] is old.contents[0] and edited.contents[2] is old.contents[2]
+    assert edited.starts == [0, 5, 11, 16]
+
+
+@pytest.mark.parametrize("value", ["0x_", "+_", "0b_", "._"])
+def test_a_malformed_number_is_one_line_naming_its_line(value: str) -> None:
+    # YAML 1.1 reads these as numbers that are not numbers (ruamel: IndexError, ValueError)
+    with pytest.raises(DocumentError) as caught:
+        parse_yaml(f"site: x\nk: {value}\n")
+    assert caught.value.line == 2
+    assert "not a valid one" in caught.value.message
+
+
+def test_a_malformed_number_ruamel_reads_is_one_line_too() -> None:
+    with pytest.raises(DocumentError) as caught:  # was an internal error
+        parse_yaml("site: x\nk: [1, +_]\n")
+    assert "\n" not in str(caught.value)
