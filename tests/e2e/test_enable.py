@@ -130,6 +130,35 @@ def test_disable_goes_back_to_direct_without_a_gap(make_host: MakeHost) -> None:
     assert host.fips_setup("disable", json=True).data["changed"] is False  # type: ignore[index]
 
 
+def test_disable_gets_through_systemds_start_limit_on_the_agent(make_host: MakeHost) -> None:
+    """Runs in a row reach the Agent's start limit; disable's restart still happens.
+
+    The limit is made 3 starts in 10 minutes so that the test reaches it at
+    will. ``disable`` restarts the Agent before anything reloads systemd
+    (``systemctl enable``/``disable`` and package scripts do, and a reload
+    clears the count).
+    """
+    host = ready_host(make_host)
+    assert host.fips_setup("enable", json=True).returncode == 0
+    dropin = "/etc/systemd/system/datadog-agent.service.d/start-limit.conf"
+    host.run(["mkdir", "-p", dropin.rsplit("/", 1)[0]])
+    host.write_file(dropin, "[Unit]\nStartLimitIntervalSec=600\nStartLimitBurst=3\n")
+    host.systemctl("daemon-reload")
+    host.systemctl("reset-failed", "datadog-agent", check=False)
+    for _ in range(3):  # the count starts again at reset-failed: the limit is now reached
+        host.systemctl("restart", "datadog-agent")
+    since = "@" + host.run(["date", "+%s"]).stdout.strip()
+    result = host.fips_setup("disable", json=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    journal = host.run(
+        ["journalctl", "-u", "datadog-agent", "--since", since, "--no-pager", "-o", "cat"]
+    ).stdout
+    assert "Start request repeated too quickly" in journal  # the limit was really reached
+    assert host.is_active("datadog-agent")
+    direct_before = len(host.intake_stats().direct())
+    host.wait_for_intake(lambda s: len(s.direct()) >= direct_before + 3, what="direct payloads")
+
+
 @pytest.mark.parametrize("family", ["debian", "rhel"])
 def test_a_bad_repository_signature_fails_clearly_and_changes_nothing(
     make_host: MakeHost, family: str
