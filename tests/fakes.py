@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from installer import asuser, interrupts
 from installer.host import Clock, Host
@@ -542,6 +542,22 @@ class FakeHost(Host):
             Path("/"), system, FakeClock(), system.probe, system.http_get, system.dns_query
         )
         self.system = system
+
+    def snapshot(self, *paths: str) -> dict[str, Any]:
+        """Files (bytes, owner, mode; None when absent), packages with versions, services
+        running and enabled at boot: what a run must leave as it found it."""
+        from installer.files import ownership_of
+
+        files = {}
+        for path in paths:
+            p = Path(path)
+            files[path] = (p.read_bytes(), ownership_of(p)) if p.exists() else None
+        return {
+            "files": files,
+            "packages": dict(self.system.packages),
+            "active": sorted(unit for unit, on in self.system.active.items() if on),
+            "enabled": sorted(unit for unit, on in self.system.enabled.items() if on),
+        }
 
     def is_root(self) -> bool:
         return True

@@ -16,7 +16,6 @@ from installer import journal as journal_module
 from installer.disable import DisableOptions, disable
 from installer.enable import EnableOptions, enable
 from installer.errors import PreconditionError
-from installer.files import ownership_of
 from installer.journal import RunLock, ensure_state_dir, load_checkpoint
 from installer.rollback import rollback
 from installer.status import status
@@ -33,17 +32,7 @@ class Killed(BaseException):
 
 
 def snapshot(host: FakeHost) -> dict[str, Any]:
-    files = {}
-    for path in (CONFIG, PROXY_CONFIG):
-        p = Path(path)
-        files[path] = (p.read_bytes(), ownership_of(p)) if p.exists() else None
-    system = host.system
-    return {
-        "files": files,
-        "packages": dict(system.packages),
-        "active": {k: v for k, v in system.active.items() if v},
-        "enabled": {k: v for k, v in system.enabled.items() if v},
-    }
+    return host.snapshot(CONFIG, PROXY_CONFIG)
 
 
 def run_enable(host: FakeHost, **options: Any) -> Any:

@@ -60,17 +60,7 @@ def run_migrate(host: FakeHost, **options: Any) -> Any:
 
 def state(host: FakeHost) -> dict[str, Any]:
     """Files (bytes, owner, mode), packages with versions, services running and at boot."""
-    files = {}
-    for path in (CONFIG, PROXY_CONFIG, ENVIRONMENT):
-        p = Path(path)
-        files[path] = (p.read_bytes(), ownership_of(p)) if p.exists() else None
-    system = host.system
-    return {
-        "files": files,
-        "packages": dict(system.packages),
-        "active": sorted(k for k, v in system.active.items() if v),
-        "enabled": sorted(k for k, v in system.enabled.items() if v),
-    }
+    return host.snapshot(CONFIG, PROXY_CONFIG, ENVIRONMENT)
 
 
 def moved(host: FakeHost, version: str = "1:7.66.1-1") -> None:
