@@ -32,6 +32,9 @@ AGENT_LOG = "/var/log/datadog/agent.log"
 AGENT_LOG_TAIL = 1 << 20  # the last MiB: minutes of a busy Agent's log
 AGENT_LOG_MINUTES = 10
 CONNECTIVITY_TIMEOUT = 60.0
+NO_AGENT_BINARY = (
+    f"the Agent's program is missing (neither {AGENT_BINARY} nor datadog-agent on the PATH)"
+)
 STATUS_TIMEOUT = 30.0
 #: HTTP answers that mean the proxy had nowhere to forward the request.
 NO_INTAKE_STATUSES = (502, 503, 504)
@@ -210,8 +213,7 @@ def _agent_connectivity(facts: Facts) -> Outcome:
     argv = connectivity_command(facts)
     if argv is None:
         return failed(
-            "the Agent's program is missing (neither /opt/datadog-agent/bin/agent/agent nor"
-            " datadog-agent on the PATH)",
+            NO_AGENT_BINARY,
             "reinstall the Agent",
         )
     shown = f"sudo -u {PROXY_USER} {' '.join(['datadog-agent', *argv[1:]])}"
@@ -249,8 +251,7 @@ def _fips_mode(facts: Facts) -> Outcome:
     binary = agent_binary(facts)
     if binary is None:
         return failed(
-            "the Agent's program is missing (neither /opt/datadog-agent/bin/agent/agent nor"
-            " datadog-agent on the PATH)",
+            NO_AGENT_BINARY,
             f"reinstall {FIPS_AGENT_PACKAGE}",
         )
     shown = f"sudo -u {PROXY_USER} datadog-agent status"
