@@ -14,7 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
-from installer.doctor import network_checks, runtime_checks, settings_checks, setup_checks
+from installer.doctor import (
+    module_checks,
+    network_checks,
+    runtime_checks,
+    settings_checks,
+    setup_checks,
+)
 from installer.doctor.facts import Facts
 from installer.doctor.model import (
     FAIL,
@@ -47,6 +53,7 @@ def all_checks(agent_check: bool) -> list[CheckFunction]:
     agent = [network_checks.FIPS_MODE, network_checks.AGENT_CONNECTIVITY]
     return [
         *setup_checks.CHECKS,
+        *module_checks.CHECKS,
         *settings_checks.CHECKS,
         *runtime_checks.CHECKS,
         *network_checks.CHECKS,
