@@ -25,7 +25,7 @@ PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 LOGS_CONF = "/etc/datadog-agent/conf.d/fips_proxy.d/conf.yaml"
 AGENT_LOG = "/var/log/datadog/agent.log"
 #: Checks that only inform; on the test host none of them is a problem.
-INFO = {"proxy-deprecated", "logs-collection", "kernel-fips"}
+INFO = {"proxy-deprecated", "logs-collection", "kernel-fips", "crypto-module"}
 Checks = Dict[str, Dict[str, Any]]
 
 
