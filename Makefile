@@ -65,8 +65,16 @@ unit-all: unit
 # (host-packages installs them); through make a missing prerequisite fails
 # them, it never lets them pass by skipping. The Ansible scenarios run from
 # .venv-ansible.
-e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp
+e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp build/browser/stamp
 	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
+
+# Test-only npm packages for the evidence checks in a browser (Heimdall Lite, a driver for
+# Debian's Chromium), pinned by tests/e2e/browser/package-lock.json, into build/browser/.
+build/browser/stamp: tests/e2e/browser/package.json tests/e2e/browser/package-lock.json
+	rm -rf build/browser && mkdir -p build/browser
+	cp tests/e2e/browser/package.json tests/e2e/browser/package-lock.json build/browser/
+	cd build/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # `pip install .` (not editable) in a fresh environment gives a working
 # fips-setup on the oldest and the newest Python.

@@ -148,10 +148,11 @@ def _os_release(host: Host) -> dict[str, Optional[str]]:
         return {
             "id": values.get("ID"),
             "name": values.get("PRETTY_NAME") or values.get("NAME"),
+            "base_name": values.get("NAME"),
             "version": values.get("VERSION_ID"),
             "source": location,
         }
-    return {"id": None, "name": None, "version": None, "source": None}
+    return {"id": None, "name": None, "base_name": None, "version": None, "source": None}
 
 
 def _kernel_fips(host: Host) -> dict[str, Any]:

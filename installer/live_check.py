@@ -12,6 +12,7 @@ no route", and nothing is guessed.
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -78,10 +79,14 @@ def live_check(host: Host, config_text: str, metrics_port: int) -> LiveCheck:
         return not_checked(f"the proxy's program could not be started: {exc}")
     answer: Optional[ProbeAnswer] = None
     problem = "no answer"
+    exited = False
     try:
         while True:
             left = TIME_ALLOWED - (host.clock.monotonic() - started)
-            if left <= 0 or not copy.running():
+            if left <= 0:
+                break
+            if not copy.running():
+                exited = True
                 break
             try:
                 head = net.abstract_socket_head(probe.socket, intake, left, ids[0])
@@ -90,7 +95,9 @@ def live_check(host: Host, config_text: str, metrics_port: int) -> LiveCheck:
                 return not_checked(f"the copy's socket was taken by someone else ({exc})")
             except (ConnectionRefusedError, FileNotFoundError):
                 problem = "the copy of the proxy did not listen in time"
-            except (OSError, ValueError) as exc:  # a timeout, a reset, not HTTP
+            except socket.timeout:
+                problem = "no answer: the intake did not answer the copy of the proxy in time"
+            except (OSError, ValueError) as exc:  # a reset, not HTTP
                 problem = str(exc) or type(exc).__name__
             else:
                 if answer.protocol or answer.status not in _NO_SERVER:
@@ -111,9 +118,10 @@ def live_check(host: Host, config_text: str, metrics_port: int) -> LiveCheck:
             answer.status,
             seconds,
         )
-    alerts = [line.strip() for line in result.stderr.splitlines() if "ALERT" in line]
-    if alerts and answer is None:
-        return not_checked(f"the copy of the proxy did not start: {alerts[0][:200]}")
+    if exited:
+        alerts = [line.strip() for line in result.stderr.splitlines() if "ALERT" in line]
+        said = alerts[0] if alerts else result.tail() or f"exit status {result.returncode}"
+        return not_checked(f"the copy of the proxy stopped: {said[:200]}")
     return LiveCheck(
         False,
         f"not checked: no route to {intake} within {TIME_ALLOWED:g} s through a copy of the"

@@ -126,6 +126,8 @@ def _since(start: float) -> float:
 
 #: The most of a response's head :func:`abstract_socket_head` reads.
 MAX_HEAD = 64 * 1024
+#: The size of a Unix socket address's path (Linux's sun_path).
+_SUN_PATH = 108
 
 
 class PeerMismatch(OSError):
@@ -135,16 +137,17 @@ class PeerMismatch(OSError):
 def abstract_socket_head(name: str, host: str, timeout: float, peer_uid: int) -> bytes:
     """GET / over the abstract Unix socket ``name``; the response's head (status and headers).
 
-    The socket must be held by a process of ``peer_uid`` (a name in the
-    abstract namespace is anyone's to take). Raises OSError (the connection),
-    PeerMismatch, or socket.timeout.
+    ``name`` as HAProxy's ``abns@name`` binds it: padded with NULs to the whole
+    address length. The socket must be held by a process of ``peer_uid`` (a
+    name in the abstract namespace is anyone's to take). Raises OSError (the
+    connection), PeerMismatch, or socket.timeout.
     """
     import struct
 
     deadline = time.monotonic() + timeout
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout)
-        sock.connect("\0" + name)
+        sock.connect(b"\0" + name.encode().ljust(_SUN_PATH - 1, b"\0"))
         credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
         _, uid, _ = struct.unpack("3i", credentials)
         if uid != peer_uid:

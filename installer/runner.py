@@ -163,19 +163,22 @@ class Runner:
         """Start ``argv`` and return at once; the caller must :meth:`Background.stop` it.
 
         For a helper that serves while fips-setup works with it (the live
-        check's copy of the proxy). ``input`` is written to its standard input,
-        which is then closed. Same environment, identity and session rules as
-        :meth:`run`; raises CommandError when it cannot be started.
+        check's copy of the proxy). ``input`` is its standard input as a file
+        (in memory where the kernel can, else an unlinked temporary file),
+        not a pipe: a child running as ``user`` can reopen it as ``/dev/stdin``,
+        which it could not do with root's pipe. Same environment, identity and
+        session rules as :meth:`run`; raises CommandError when it cannot be started.
         """
         args = tuple(argv)
         environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
         identity = _identity(user, environment) if user is not None else {}
         if env:
             environment.update(env)
+        stdin = _input_file(input) if input is not None else subprocess.DEVNULL
         try:
             process = subprocess.Popen(
                 args,
-                stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -188,16 +191,32 @@ class Runner:
             raise CommandError(f"{args[0]}: command not found") from None
         except PermissionError:
             raise CommandError(f"{args[0]}: cannot run it as {user}; run as root") from None
-        if input is not None and process.stdin is not None:
-            try:
-                process.stdin.write(input)
-            except OSError:  # it stopped already: its output says why
-                pass
-            finally:
-                with contextlib.suppress(OSError):
-                    process.stdin.close()
-                process.stdin = None  # closed: communicate() must not touch it again
+        finally:
+            if input is not None:
+                os.close(stdin)  # the child holds its own copy
         return Background(self, process, args)
+
+
+def _input_file(text: str) -> int:
+    """A readable file holding ``text``, at offset 0, reopenable by its holder (mode 644)."""
+    data = text.encode("utf-8")
+    try:
+        fd = os.memfd_create("fips-setup-input", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # no memfd (Linux before 3.17, Python without it)
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix="fips-setup-input-")
+        os.unlink(name)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 class Background:

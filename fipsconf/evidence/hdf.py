@@ -27,10 +27,12 @@ def to_hdf(document: dict[str, Any]) -> dict[str, Any]:
     """One host's evidence as an HDF document."""
     host = document["host"]
     controls = [_control(document, requirement, "") for requirement in document["requirements"]]
+    system = host.get("os") or {}
     return _execution(
         platform={
-            "name": str((host.get("os") or {}).get("name") or "Linux"),
-            "release": str((host.get("os") or {}).get("version") or ""),
+            # Heimdall shows the name and the release side by side
+            "name": str(system.get("base_name") or system.get("id") or "Linux"),
+            "release": str(system.get("version") or ""),
             "target_id": str(host.get("hostname") or ""),
         },
         version=_toolkit_version(document),

@@ -124,7 +124,7 @@ def test_a_copy_that_does_not_start_names_haproxys_alert(
     answers(monkeypatch, ConnectionRefusedError())
     found = live.live_check(host, PROXY_EXAMPLE, 9804)
     assert found.detail == (
-        "not checked: the copy of the proxy did not start: [ALERT] (1) : config : parsing"
+        "not checked: the copy of the proxy stopped: [ALERT] (1) : config : parsing"
         " [/dev/stdin:12] : unknown keyword 'x'"
     )
 

@@ -95,3 +95,20 @@ def test_start_serves_until_stopped_and_the_stop_ends_its_whole_session() -> Non
 def test_start_of_a_missing_program_is_a_command_error() -> None:
     with pytest.raises(CommandError, match="no-such-program: command not found"):
         Runner().start(["no-such-program"])
+
+
+def test_start_gives_its_input_as_a_file_the_child_can_reopen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a pipe could not be reopened as /dev/stdin by another user than its maker (HAProxy's -f)
+    if os.geteuid() != 0:
+        pytest.skip("running as another user needs root")
+    for memfd in (True, False):
+        if not memfd:
+            monkeypatch.delattr(os, "memfd_create")
+        child = Runner().start(
+            ["sh", "-c", "cat /dev/stdin; sleep 30"], input="line 1\nline 2\n", user="nobody"
+        )
+        time.sleep(0.3)
+        result = child.stop()
+        assert result.stdout == "line 1\nline 2\n", memfd

@@ -97,7 +97,12 @@ def proxied_host(hostname: str = "web-1", config: str = PROXY_EXAMPLE) -> dict[s
         },
         "host": {
             "hostname": hostname,
-            "os": {"id": "rhel", "name": "Red Hat Enterprise Linux 9.4", "version": "9.4"},
+            "os": {
+                "id": "rhel",
+                "name": "Red Hat Enterprise Linux 9.4",
+                "base_name": "Red Hat Enterprise Linux",
+                "version": "9.4",
+            },
             "kernel": "5.14.0-427.el9.x86_64",
             "architecture": "x86_64",
             "kernel_fips": {"path": "/proc/sys/crypto/fips_enabled", "value": "1", "enabled": True},

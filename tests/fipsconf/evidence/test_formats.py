@@ -27,7 +27,11 @@ def test_hdf_has_one_control_per_requirement_tagged_with_nist_controls() -> None
     document = stopped_proxy()
     hdf = to_hdf(document)
     assert set(hdf) >= {"platform", "profiles", "statistics", "version"}
-    assert hdf["platform"]["target_id"] == "web-1"
+    assert hdf["platform"] == {
+        "name": "Red Hat Enterprise Linux",
+        "release": "9.4",
+        "target_id": "web-1",
+    }
     (profile,) = hdf["profiles"]
     assert profile["sha256"] == document["digest"]["value"]
     assert {"name", "sha256", "supports", "attributes", "groups", "controls"} <= set(profile)
