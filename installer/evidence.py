@@ -43,6 +43,7 @@ from installer.services import PROXY_SERVICE
 
 MIN_FIPS_AGENT = "7.65"
 HOSTNAME = "/proc/sys/kernel/hostname"
+MACHINE_ID = "/etc/machine-id"
 OS_RELEASE = ("/etc/os-release", "/usr/lib/os-release")
 
 
@@ -115,6 +116,7 @@ def _flavor(facts: Facts) -> Optional[str]:
 def _host(host: Host) -> dict[str, Any]:
     return {
         "hostname": _hostname(host),
+        "machine_id": _machine_id(host),
         "os": _os_release(host),
         "kernel": os.uname().release,
         "architecture": _platform.machine(),
@@ -132,6 +134,15 @@ def _hostname(host: Host) -> str:
 
         name = socket.gethostname()
     return name
+
+
+def _machine_id(host: Host) -> Optional[str]:
+    """/etc/machine-id: tells apart machines that share a hostname (cloned images)."""
+    try:
+        value = read_text(host.path(MACHINE_ID), limit=4096).strip()
+    except FipsSetupError:
+        return None
+    return value if len(value) == 32 and all(c in "0123456789abcdef" for c in value) else None
 
 
 def _os_release(host: Host) -> dict[str, Optional[str]]:

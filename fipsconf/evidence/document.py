@@ -16,6 +16,8 @@ from fipsconf.evidence import SCHEMA
 from fipsconf.evidence.assess import assess
 from fipsconf.evidence.controls import DOCTOR_CONTROLS
 
+#: What ``fleet.merge`` calls a host whose name another machine shares (on its copy only).
+LABEL = "_label"
 DIGEST_ALGORITHM = "sha256"
 DIGEST_OF = "the canonical JSON (sorted keys, no spaces, UTF-8) of this document without 'digest'"
 
@@ -60,3 +62,8 @@ def seal(document: dict[str, Any]) -> dict[str, Any]:
 def to_json(document: dict[str, Any]) -> str:
     """The document as people and tools read it: indented JSON, one trailing newline."""
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def host_name(document: dict[str, Any]) -> str:
+    """The name a report shows for the document's host (its hostname, or a fleet's label)."""
+    return str(document.get(LABEL) or (document.get("host") or {}).get("hostname"))

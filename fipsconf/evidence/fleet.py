@@ -20,7 +20,7 @@ from fipsconf.errors import DocumentError
 from fipsconf.evidence import SCHEMA
 from fipsconf.evidence.assess import FAIL
 from fipsconf.evidence.controls import CONTROLS
-from fipsconf.evidence.document import digest_of
+from fipsconf.evidence.document import LABEL, digest_of, host_name
 
 FORMATS = ("html", "hdf", "oscal", "csv", "json")
 
@@ -111,19 +111,27 @@ class Fleet(NamedTuple):
 
 def merge(named: list[tuple[str, dict[str, Any]]]) -> Fleet:
     """Join checked documents (``(file name, document)``); raises EvidenceError on duplicates."""
-    seen: dict[str, str] = {}
+    seen: dict[tuple[str, str], str] = {}
+    names: dict[str, int] = {}
     for name, document in named:
         hostname = document["host"]["hostname"]
-        if hostname in seen:
+        machine = str(document["host"].get("machine_id") or "")
+        if (hostname, machine) in seen:
             raise EvidenceError(
-                f"{name} and {seen[hostname]} are both evidence of {hostname}: give one file per"
-                " host; nothing was merged"
+                f"{name} and {seen[hostname, machine]} are both evidence of {hostname}"
+                f"{f' (machine {machine[:12]})' if machine else ''}: give one file per host;"
+                " nothing was merged"
             )
-        seen[hostname] = name
-    documents = sorted(
-        (d for _, d in named),
-        key=lambda d: (d["verdict"]["compliant"], d["host"]["hostname"]),
-    )
+        seen[hostname, machine] = name
+        names[hostname] = names.get(hostname, 0) + 1
+    copies = []
+    for _, document in named:
+        hostname = document["host"]["hostname"]
+        if names[hostname] > 1:  # machines sharing a name (cloned images): told apart
+            machine = str(document["host"].get("machine_id") or "")[:12]
+            document = {**document, LABEL: f"{hostname} [{machine}]"}
+        copies.append(document)
+    documents = sorted(copies, key=lambda d: (d["verdict"]["compliant"], host_name(d)))
     reasons: dict[str, dict[str, Any]] = {}
     for document in documents:
         for requirement in document["requirements"]:
@@ -138,11 +146,9 @@ def merge(named: list[tuple[str, dict[str, Any]]]) -> Fleet:
                     "hosts": [],
                 },
             )
-            reason["hosts"].append(
-                {"host": document["host"]["hostname"], "finding": requirement["finding"]}
-            )
+            reason["hosts"].append({"host": host_name(document), "finding": requirement["finding"]})
     grouped = sorted(reasons.values(), key=lambda r: (-len(r["hosts"]), r["id"]))
-    not_compliant = [d["host"]["hostname"] for d in documents if not d["verdict"]["compliant"]]
+    not_compliant = [host_name(d) for d in documents if not d["verdict"]["compliant"]]
     compliant = len(documents) - len(not_compliant)
     text = f"{compliant} of {len(documents)} hosts compliant"
     if not_compliant:
@@ -150,7 +156,7 @@ def merge(named: list[tuple[str, dict[str, Any]]]) -> Fleet:
             f"{r['title']} ({r['id']}): {', '.join(h['host'] for h in r['hosts'])}" for r in grouped
         )
         text += f"; not compliant: {', '.join(not_compliant)}, because: {why}"
-    digests = sorted((d["host"]["hostname"], d["digest"]["value"]) for d in documents)
+    digests = sorted((host_name(d), d["digest"]["value"]) for d in documents)
     summary = {
         "hosts": len(documents),
         "compliant": compliant,
@@ -180,8 +186,9 @@ def render(fleet: Fleet, form: str) -> str:
 
         document = fleet_oscal(fleet.documents, fleet.summary["text"], fleet.digest)
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    if form == "json":
-        return json.dumps({"summary": fleet.summary, "hosts": fleet.documents}, indent=2) + "\n"
+    if form == "json":  # each document as it was sealed (without a fleet's label)
+        hosts = [{k: v for k, v in d.items() if k != LABEL} for d in fleet.documents]
+        return json.dumps({"summary": fleet.summary, "hosts": hosts}, indent=2) + "\n"
     raise ValueError(f"unknown format {form!r}")
 
 
@@ -213,7 +220,7 @@ def to_csv(fleet: Fleet) -> str:
         failing = [r for r in document["requirements"] if r["status"] == FAIL]
         writer.writerow(
             [
-                _cell(document["host"]["hostname"]),
+                _cell(host_name(document)),
                 "yes" if document["verdict"]["compliant"] else "no",
                 " ".join(document["verdict"].get("failed_controls") or []),
                 _cell(" | ".join(f"{r['id']}: {r['finding']}" for r in failing)),

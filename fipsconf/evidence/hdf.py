@@ -15,6 +15,7 @@ from typing import Any
 
 from fipsconf.evidence.assess import FAIL, NOT_APPLICABLE, PASS, REQUIREMENTS
 from fipsconf.evidence.controls import BY_ID
+from fipsconf.evidence.document import host_name
 from fipsconf.evidence.facts_excerpt import excerpt_text
 
 PROFILE_NAME = "fips-setup-datadog-fips-evidence"
@@ -50,7 +51,7 @@ def fleet_hdf(documents: list[dict[str, Any]], summary: str) -> dict[str, Any]:
     controls = []
     digests = {}
     for document in documents:
-        hostname = str(document["host"].get("hostname"))
+        hostname = host_name(document)
         digests[hostname] = document["digest"]["value"]
         for requirement in document["requirements"]:
             controls.append(_control(document, requirement, hostname))
@@ -58,7 +59,8 @@ def fleet_hdf(documents: list[dict[str, Any]], summary: str) -> dict[str, Any]:
         "\n".join(f"{h} {d}" for h, d in sorted(digests.items())).encode()
     ).hexdigest()
     return _execution(
-        platform={"name": "fleet", "release": f"{len(documents)} hosts", "target_id": "fleet"},
+        # Heimdall shows the name and the release side by side: the count says it all
+        platform={"name": f"{len(documents)} hosts", "release": "", "target_id": "fleet"},
         version=_toolkit_version(documents[0]) if documents else "",
         duration=sum(float(d["collected"].get("seconds") or 0) for d in documents),
         title=f"Datadog Agent FIPS evidence: {len(documents)} hosts",
@@ -122,7 +124,7 @@ def _control(document: dict[str, Any], requirement: dict[str, Any], host: str) -
         "message": requirement["finding"],
         "start_time": document["collected"]["time"],
         "run_time": float(document["collected"].get("seconds") or 0),
-        "resource": host or str(document["host"].get("hostname")),
+        "resource": host or host_name(document),
     }
     if status == NOT_APPLICABLE:
         result["skip_message"] = requirement["finding"]
@@ -140,7 +142,7 @@ def _control(document: dict[str, Any], requirement: dict[str, Any], host: str) -
         "tags": {
             "nist": nist,
             "severity": "none" if status == NOT_APPLICABLE else "high",
-            "host": host or str(document["host"].get("hostname")),
+            "host": host or host_name(document),
             "evidence_sha256": document["digest"]["value"],
         },
         "code": json.dumps(

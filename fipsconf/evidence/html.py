@@ -12,6 +12,7 @@ from typing import Any, Iterable
 
 from fipsconf.evidence.assess import FAIL, NOT_APPLICABLE, PASS
 from fipsconf.evidence.controls import BY_ID
+from fipsconf.evidence.document import host_name
 
 _STYLE = """
 :root { --pass: #1a7f37; --fail: #cf222e; --na: #6e7781; --line: #d0d7de; }
@@ -303,7 +304,7 @@ def fleet_html(documents: list[dict[str, Any]], summary: dict[str, Any]) -> str:
     body.append("".join(f"<th>{escape(c['id'])}</th>" for c in documents[0]["controls"]))
     body.append("<th>evidence SHA-256</th></tr>\n")
     for document in documents:
-        hostname = str(document["host"].get("hostname"))
+        hostname = host_name(document)
         body.append(
             f'<tr><td><a href="#{_anchor(hostname)}">{escape(hostname)}</a></td>'
             f"<td>{_badge(PASS if document['verdict']['compliant'] else FAIL)}</td>"
@@ -317,7 +318,7 @@ def fleet_html(documents: list[dict[str, Any]], summary: dict[str, Any]) -> str:
 
 
 def _host_section(document: dict[str, Any]) -> str:
-    hostname = str(document["host"].get("hostname"))
+    hostname = host_name(document)
     verdict = document["verdict"]
     collected = document["collected"]
     return (

@@ -18,6 +18,7 @@ from typing import Any
 
 from fipsconf.evidence.assess import NOT_APPLICABLE, PASS
 from fipsconf.evidence.controls import BY_ID, CONTROLS
+from fipsconf.evidence.document import host_name
 from fipsconf.evidence.facts_excerpt import excerpt_text
 
 OSCAL_VERSION = "1.1.3"
@@ -84,7 +85,7 @@ def fleet_oscal(documents: list[dict[str, Any]], summary: str, key: str) -> dict
 def _result(document: dict[str, Any]) -> dict[str, Any]:
     digest = document["digest"]["value"]
     host = document["host"]
-    hostname = str(host.get("hostname") or "unknown host")
+    hostname = host_name(document)
     start = _time(document["collected"]["time"])
     end = start + timedelta(seconds=float(document["collected"].get("seconds") or 0))
     subject = _uuid(digest, "host")
@@ -164,7 +165,7 @@ def _result(document: dict[str, Any]) -> dict[str, Any]:
                     "description": f"{hostname}: {os_info.get('name') or 'Linux'}"
                     f" {os_info.get('version') or ''}".rstrip(),
                     "props": [
-                        {"name": "fqdn", "value": hostname},
+                        {"name": "fqdn", "value": str(host.get("hostname") or hostname)},
                         _prop("agent-flavor", str(document["agent"].get("flavor") or "none")),
                     ],
                 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 from pathlib import Path
 from typing import Any, Optional
 
@@ -83,7 +84,9 @@ def module(path: str) -> dict[str, Any]:
     }
 
 
-def proxied_host(hostname: str = "web-1", config: str = PROXY_EXAMPLE) -> dict[str, Any]:
+def proxied_host(
+    hostname: str = "web-1", config: str = PROXY_EXAMPLE, machine: Optional[str] = None
+) -> dict[str, Any]:
     """A compliant proxied host: Agent 7.60 through a running proxy on loopback."""
     servers = server_tls(config)
     return {
@@ -97,6 +100,7 @@ def proxied_host(hostname: str = "web-1", config: str = PROXY_EXAMPLE) -> dict[s
         },
         "host": {
             "hostname": hostname,
+            "machine_id": machine or hashlib.md5(hostname.encode()).hexdigest(),
             "os": {
                 "id": "rhel",
                 "name": "Red Hat Enterprise Linux 9.4",

@@ -89,6 +89,30 @@ def test_one_host_twice_is_refused() -> None:
         merge([("a.json", document), ("b.json", document)])
 
 
+def test_machines_sharing_a_hostname_are_told_apart_by_their_machine_id() -> None:
+    one = sealed(proxied_host("localhost", machine="a" * 32))
+    two = stopped_on("localhost", "b" * 32)
+    fleet = merge([("1.json", one), ("2.json", two)])
+    assert fleet.summary["not_compliant"] == ["localhost [bbbbbbbbbbbb]"]
+    assert sorted(fleet.summary["evidence_digests"]) == [
+        "localhost [aaaaaaaaaaaa]", "localhost [bbbbbbbbbbbb]",
+    ]  # fmt: skip
+    page = render(fleet, "html")
+    assert 'id="host-localhost__aaaaaaaaaaaa_"' in page
+    # the documents themselves are untouched: still sealed, no label in the json report
+    hosts = json.loads(render(fleet, "json"))["hosts"]
+    assert [load_evidence("x", json.dumps(h).encode())["digest"] for h in hosts] == [
+        two["digest"], one["digest"],
+    ]  # fmt: skip
+
+
+def stopped_on(hostname: str, machine: str) -> dict[str, Any]:
+    facts = proxied_host(hostname, machine=machine)
+    facts["proxy"]["service"] = {"state": "inactive (dead)", "active": False, "enabled": True}
+    set_check(facts, "proxy-service", "fail", "datadog-fips-proxy is inactive (dead): stopped")
+    return sealed(facts)
+
+
 def test_the_summary_comes_first_with_reasons_grouped() -> None:
     named = [
         ("a.json", sealed(proxied_host("web-1"))),
