@@ -18,7 +18,7 @@ the module's own OpenSSL build: it is reported as not judged, never guessed.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import Any, NamedTuple, Optional
 
 from fipsconf.proxy_cfg import lines_of
 
@@ -410,3 +410,17 @@ def _options(layers: list[list[str]]) -> dict[str, str]:
                 found["ssl"] = "off"
             index += 1
     return found
+
+
+def tls_record(servers: list[ServerTls]) -> dict[str, Any]:
+    """Each server's TLS (its ciphers by name) and each cipher judged once (``ciphers``)."""
+    judged: dict[str, Any] = {}
+    records = []
+    for server in servers:
+        record: dict[str, Any] = dict(server.record(), problems=server.problems())
+        allowed, _ = server.cipher_verdicts()
+        for cipher in allowed:
+            judged.setdefault(cipher.name, cipher.record())
+        record["ciphers"] = [cipher.name for cipher in allowed]
+        records.append(record)
+    return {"servers": records, "ciphers": judged}

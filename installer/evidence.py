@@ -25,7 +25,7 @@ from fipsconf.errors import FipsSetupError
 from fipsconf.evidence.baseline import compare_with_example
 from fipsconf.evidence.document import build_evidence
 from fipsconf.redact import REDACTOR
-from fipsconf.tls_policy import server_tls
+from fipsconf.tls_policy import server_tls, tls_record
 from installer.agent import MIN_AGENT
 from installer.doctor import all_checks, run_checks
 from installer.doctor.facts import Facts
@@ -255,8 +255,7 @@ def _proxy(facts: Facts, openssl: dict[str, Optional[str]]) -> dict[str, Any]:
     if text is None:
         proxy["tls"] = None
         return proxy
-    servers = server_tls(text)
-    proxy["tls"] = {"servers": [dict(s.record(), problems=s.problems()) for s in servers]}
+    proxy["tls"] = tls_record(server_tls(text))
     return proxy
 
 

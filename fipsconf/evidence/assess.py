@@ -216,7 +216,7 @@ def _tls_to_intake(facts: Facts) -> Outcome:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         return failed("; ".join(problems[:3]) + more)
     versions = sorted({(s["minimum_version"], s["maximum_version"]) for s in servers})
-    ciphers = sorted({c["name"] for s in servers for c in s["ciphers"]})
+    ciphers = sorted({name for s in servers for name in s["ciphers"]})
     shown = ", ".join(f"{low} to {high}" if low != high else low for low, high in versions)
     return passed(
         f"all {len(servers)} intake servers use TLS ({shown}) and verify the intake's"

@@ -180,16 +180,20 @@ def render(fleet: Fleet, form: str) -> str:
     if form == "hdf":
         from fipsconf.evidence.hdf import fleet_hdf
 
-        return json.dumps(fleet_hdf(fleet.documents, fleet.summary["text"]), indent=2) + "\n"
+        return _compact(fleet_hdf(fleet.documents, fleet.summary["text"]))
     if form == "oscal":
         from fipsconf.evidence.oscal import fleet_oscal
 
-        document = fleet_oscal(fleet.documents, fleet.summary["text"], fleet.digest)
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return _compact(fleet_oscal(fleet.documents, fleet.summary["text"], fleet.digest))
     if form == "json":  # each document as it was sealed (without a fleet's label)
         hosts = [{k: v for k, v in d.items() if k != LABEL} for d in fleet.documents]
-        return json.dumps({"summary": fleet.summary, "hosts": hosts}, indent=2) + "\n"
+        return _compact({"summary": fleet.summary, "hosts": hosts})
     raise ValueError(f"unknown format {form!r}")
+
+
+def _compact(document: dict[str, Any]) -> str:
+    """A fleet's JSON report without indentation: for a thousand hosts, a third of the size."""
+    return json.dumps(document, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 CSV_COLUMNS = (

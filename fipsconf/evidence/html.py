@@ -240,10 +240,7 @@ def _listeners(listeners: list[dict[str, Any]]) -> str:
 
 
 def _ciphers(tls: dict[str, Any]) -> str:
-    seen: dict[str, dict[str, Any]] = {}
-    for server in tls.get("servers") or []:
-        for cipher in server.get("ciphers") or []:
-            seen.setdefault(cipher["name"], cipher)
+    seen: dict[str, dict[str, Any]] = tls.get("ciphers") or {}
     if not seen:
         return ""
     rows = "".join(

@@ -10,7 +10,7 @@ from typing import Any, Optional
 from fipsconf.crypto_modules import FIPS_AGENT_PATH, PROXY_PATH, TABLE_DATE, module_use
 from fipsconf.evidence.baseline import compare_with_example
 from fipsconf.evidence.document import build_evidence
-from fipsconf.tls_policy import judge_cipher, server_tls
+from fipsconf.tls_policy import judge_cipher, server_tls, tls_record
 
 REPO = Path(__file__).resolve().parents[3]
 #: The stand-in proxy package's example: the vendor's TLS settings, 16 frontends, 15 backends.
@@ -152,7 +152,7 @@ def proxied_host(
                     config, PROXY_EXAMPLE, "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
                 ).record(),
             },
-            "tls": {"servers": [dict(s.record(), problems=s.problems()) for s in servers]},
+            "tls": tls_record(servers),
         },
         "module": module(PROXY_PATH),
         "live_check": {
