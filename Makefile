@@ -9,6 +9,10 @@ PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
 PY_OLD ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.9.*/bin/python3)))
 PY_NEW ?= $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13.*/bin/python3)))
 PYTEST_ARGS ?=
+# Parallel pytest workers (pytest-xdist): the unit tests, and the end-to-end
+# scenarios, which spend most of their time waiting on their booted hosts.
+UNIT_WORKERS ?= 2
+E2E_WORKERS ?= 2
 # The Ansible collection's sources (built into a tarball by `make collection` and `make dist`).
 COLLECTION_SRC := installer/ansible/ansible_collections/fips_setup/datadog
 COLLECTION_VERSION := $(shell sed -n 's/^version: *//p' $(COLLECTION_SRC)/galaxy.yml)
@@ -40,11 +44,11 @@ lint: .venv-NEW/stamp
 unit: unit-old unit-new
 
 unit-old: .venv-OLD/stamp
-	.venv-OLD/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	.venv-OLD/bin/python -m pytest -q -m "not e2e" -n $(UNIT_WORKERS) $(PYTEST_ARGS)
 	.venv-OLD/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
 
 unit-new: .venv-NEW/stamp
-	.venv-NEW/bin/python -m pytest -q -m "not e2e" $(PYTEST_ARGS)
+	.venv-NEW/bin/python -m pytest -q -m "not e2e" -n $(UNIT_WORKERS) $(PYTEST_ARGS)
 	.venv-NEW/bin/fips-setup configure --config docs/examples/datadog.yaml --dry-run --json >/dev/null
 
 # The unit tests on every supported Python in between as well (3.10-3.12),
@@ -64,9 +68,11 @@ unit-all: unit
 # They need root and the Debian packages of tests/e2e/debian-packages.txt
 # (host-packages installs them); through make a missing prerequisite fails
 # them, it never lets them pass by skipping. The Ansible scenarios run from
-# .venv-ansible.
-e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp
-	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 -p no:cacheprovider $(PYTEST_ARGS)
+# .venv-ansible. The zipapp and the collection are built first, once, for
+# every worker; the Ansible scenarios run in one worker (they share a build).
+e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp dist/fips-setup.pyz $(COLLECTION_TGZ)
+	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 \
+	  -p no:cacheprovider -n $(E2E_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 # The main job, for real, on a throwaway host: a bare Debian 12 systemd
 # container becomes a FIPS-proxied Agent with the one-step install command
