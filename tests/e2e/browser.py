@@ -79,7 +79,8 @@ def open_in_browser(jobs: List[Dict[str, str]], workdir: Path) -> List[Dict[str,
     jobs_file = workdir / "browser-jobs.json"
     jobs_file.write_text(json.dumps(jobs))
     # beside its node_modules: an ES module finds its packages from its own folder
-    script = BROWSER_DIR / SCRIPT.name
+    # (a copy of its own for each run: other workers may be running theirs)
+    script = BROWSER_DIR / f"evidence-{os.getpid()}-{threading.get_ident()}.mjs"
     shutil.copyfile(SCRIPT, script)
     with heimdall_lite() as url:
         proc = subprocess.run(
@@ -91,6 +92,7 @@ def open_in_browser(jobs: List[Dict[str, str]], workdir: Path) -> List[Dict[str,
             timeout=300,
             check=False,
         )
+    script.unlink()
     if proc.returncode != 0:
         raise AssertionError(f"the browser run failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
     results: List[Dict[str, Any]] = json.loads(proc.stdout.strip().splitlines()[-1])
