@@ -129,11 +129,7 @@ def _hostname(host: Host) -> str:
         name = read_text(host.path(HOSTNAME), limit=4096).strip()
     except FipsSetupError:
         name = ""
-    if not name:
-        import socket
-
-        name = socket.gethostname()
-    return name
+    return name or os.uname().nodename
 
 
 def _machine_id(host: Host) -> Optional[str]:

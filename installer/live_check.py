@@ -12,7 +12,6 @@ no route", and nothing is guessed.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
@@ -95,7 +94,7 @@ def live_check(host: Host, config_text: str, metrics_port: int) -> LiveCheck:
                 return not_checked(f"the copy's socket was taken by someone else ({exc})")
             except (ConnectionRefusedError, FileNotFoundError):
                 problem = "the copy of the proxy did not listen in time"
-            except socket.timeout:
+            except net.NoAnswer:
                 problem = "no answer: the intake did not answer the copy of the proxy in time"
             except (OSError, ValueError) as exc:  # a reset, not HTTP
                 problem = str(exc) or type(exc).__name__

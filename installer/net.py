@@ -176,14 +176,25 @@ class PeerMismatch(OSError):
     """The abstract socket is held by a process of another user than the one expected."""
 
 
+class NoAnswer(OSError):
+    """Connected, but no answer came in the time given."""
+
+
 def abstract_socket_head(name: str, host: str, timeout: float, peer_uid: int) -> bytes:
     """GET / over the abstract Unix socket ``name``; the response's head (status and headers).
 
     ``name`` as HAProxy's ``abns@name`` binds it: padded with NULs to the whole
     address length. The socket must be held by a process of ``peer_uid`` (a
     name in the abstract namespace is anyone's to take). Raises OSError (the
-    connection), PeerMismatch, or socket.timeout.
+    connection), PeerMismatch, or NoAnswer.
     """
+    try:
+        return _abstract_socket_head(name, host, timeout, peer_uid)
+    except socket.timeout:
+        raise NoAnswer(f"no answer within {timeout:g} s") from None
+
+
+def _abstract_socket_head(name: str, host: str, timeout: float, peer_uid: int) -> bytes:
     import struct
 
     deadline = time.monotonic() + timeout

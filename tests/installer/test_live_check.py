@@ -10,7 +10,7 @@ from pyfakefs.fake_filesystem import FakeFilesystem
 
 import installer.live_check as live
 from fipsconf.proxy_probe import HEADER
-from installer.net import PeerMismatch
+from installer.net import NoAnswer, PeerMismatch
 from installer.runner import ProcessResult
 from tests.fakes import FakeClock, FakeHost, FakeSystem, make_executable
 from tests.fipsconf.evidence.samples import PROXY_EXAMPLE
@@ -158,3 +158,15 @@ def test_what_keeps_the_check_from_running(
     prepare()
     assert live.live_check(host, PROXY_EXAMPLE, 9804).detail == detail
     assert system.started == []
+
+
+def test_an_intake_that_does_not_answer_in_time_is_no_route(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    host, _ = host_with(Copy(), fs)
+    answers(monkeypatch, NoAnswer("no answer within 1.5 s"))
+    found = live.live_check(host, PROXY_EXAMPLE, 9804)
+    assert found.detail == (
+        "not checked: no route to haproxy-app.agent.ddog-gov.com within 1.5 s through a copy of"
+        " the proxy (no answer: the intake did not answer the copy of the proxy in time)"
+    )
