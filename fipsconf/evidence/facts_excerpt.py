@@ -29,6 +29,9 @@ def excerpt(document: dict[str, Any], paths: list[str]) -> dict[str, Any]:
     return {path: pick(document, path) for path in paths}
 
 
-def excerpt_text(document: dict[str, Any], paths: list[str]) -> str:
-    """The excerpt as indented JSON, for a report's evidence field."""
+def excerpt_text(document: dict[str, Any], paths: list[str], compact: bool = False) -> str:
+    """The excerpt as JSON for a report's evidence field: indented for one host's report,
+    ``compact`` for a fleet's (Python's JSON encoder is ten times slower indenting)."""
+    if compact:
+        return json.dumps(excerpt(document, paths), ensure_ascii=False, sort_keys=True)
     return json.dumps(excerpt(document, paths), indent=2, ensure_ascii=False, sort_keys=True)

@@ -120,7 +120,7 @@ def _control(document: dict[str, Any], requirement: dict[str, Any], host: str) -
     status = requirement["status"]
     result: dict[str, Any] = {
         "status": _RESULT_STATUS.get(status, "error"),
-        "code_desc": excerpt_text(document, list(requirement.get("facts") or [])),
+        "code_desc": excerpt_text(document, list(requirement.get("facts") or []), bool(host)),
         "message": requirement["finding"],
         "start_time": document["collected"]["time"],
         "run_time": float(document["collected"].get("seconds") or 0),
@@ -154,7 +154,7 @@ def _control(document: dict[str, Any], requirement: dict[str, Any], host: str) -
                 if definition
                 else None,
             },
-            indent=2,
+            indent=None if host else 2,
         ),
         "source_location": {"ref": "fipsconf/evidence/assess.py", "line": 0},
         "results": [result],

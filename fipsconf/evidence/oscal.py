@@ -37,13 +37,18 @@ def _prop(name: str, value: str) -> dict[str, str]:
 
 def to_oscal(document: dict[str, Any]) -> dict[str, Any]:
     """One host's evidence as an OSCAL assessment-results document."""
-    return fleet_oscal([document], document["verdict"]["summary"], document["digest"]["value"])
+    return fleet_oscal(
+        [document], document["verdict"]["summary"], document["digest"]["value"], compact=False
+    )
 
 
-def fleet_oscal(documents: list[dict[str, Any]], summary: str, key: str) -> dict[str, Any]:
+def fleet_oscal(
+    documents: list[dict[str, Any]], summary: str, key: str, compact: bool = True
+) -> dict[str, Any]:
     """Many hosts' evidence as one assessment-results document (one result per host).
 
-    ``key``: what the document's own identifiers derive from (a digest of the inputs).
+    ``key``: what the document's own identifiers derive from (a digest of the inputs);
+    ``compact``: the evidence excerpts without indentation (a fleet's).
     """
     times = [_time(d["collected"]["time"]) for d in documents]
     last = max(times) if times else datetime.now(timezone.utc)
@@ -66,7 +71,7 @@ def fleet_oscal(documents: list[dict[str, Any]], summary: str, key: str) -> dict
                 "remarks": "no separate assessment plan: the checks are fips-setup's own,"
                 " described in the back matter",
             },
-            "results": [_result(d) for d in documents],
+            "results": [_result(d, compact) for d in documents],
             "back-matter": {
                 "resources": [
                     {
@@ -82,7 +87,7 @@ def fleet_oscal(documents: list[dict[str, Any]], summary: str, key: str) -> dict
     }
 
 
-def _result(document: dict[str, Any]) -> dict[str, Any]:
+def _result(document: dict[str, Any], compact: bool) -> dict[str, Any]:
     digest = document["digest"]["value"]
     host = document["host"]
     hostname = host_name(document)
@@ -108,7 +113,9 @@ def _result(document: dict[str, Any]) -> dict[str, Any]:
                 "subjects": [{"subject-uuid": subject, "type": "inventory-item"}],
                 "relevant-evidence": [
                     {
-                        "description": excerpt_text(document, list(requirement.get("facts") or [])),
+                        "description": excerpt_text(
+                            document, list(requirement.get("facts") or []), compact
+                        ),
                         "props": [_prop("evidence-sha256", digest)],
                     }
                 ],
