@@ -266,7 +266,7 @@ collection-lint: .venv-release/stamp
 	cd $(COLLECTION_SRC) && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
 	  ansible-lint --profile production --offline --nocolor
 	cd docs/ansible && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
-	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml
+	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml fips-evidence.yml
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  cp -r $(COLLECTION_SRC)/. "$$tmp" && \
 	  (cd "$$tmp" && $(CURDIR)/.venv-release/bin/antsibull-changelog generate >/dev/null) && \
