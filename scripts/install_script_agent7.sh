@@ -1020,7 +1020,7 @@ configure_repository() {
       local key installed=() file=$YUM_REPO mode
       [ "$FAMILY" = suse ] && file=$ZYPP_REPO
       for key in "${KEY_FILES[@]}"; do installed+=("$RPM_KEY_DIR/$(basename "$key")"); done
-      rpm_repo_file "${installed[@]}" > "$WORK/datadog.repo"
+      ( umask 077; rpm_repo_file "${installed[@]}" > "$WORK/datadog.repo" )  # may hold the password
       mode=$(rpm_repo_mode)
       if [ "$FAMILY" = suse ] && mirror_credentials; then
         ( umask 077; zypp_credentials_text > "$WORK/zypp-credentials" )

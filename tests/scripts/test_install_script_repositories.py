@@ -542,3 +542,30 @@ def test_dry_run_is_documented_and_reaches_the_toolkit_as_its_own_dry_run() -> N
     )
     result = call(run)
     assert result.stdout.endswith("toolkit:--dry-run\n")
+
+
+def test_a_dry_run_shows_an_rpm_repository_file_with_its_password_masked(
+    tmp_path: Path, keys: dict[str, object]
+) -> None:
+    home, fingerprints = keys["home"], keys["fingerprints"]
+    assert isinstance(home, Path) and isinstance(fingerprints, dict)
+    key = tmp_path / "DATADOG_RPM_KEY_TEST.public"
+    shutil.copy(home / "A.gpg", key)
+    run = (
+        f"WORK={tmp_path}/work; mkdir -p -m 700 $WORK $WORK/gnupg; read_settings; FAMILY=rhel;"
+        f' ARCH=x86_64; DRY_RUN=on; KEY_FILES=("{key}"); configure_repository'
+    )
+    path = fake_commands(tmp_path / "bin", dnf="exit 0")
+    result = call(run, {**GOOD, "DD_REPO_URL": CREDENTIALED}, path=path)
+    assert result.returncode == 0, result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert (
+        "  - write /etc/pki/rpm-gpg/DATADOG_RPM_KEY_TEST.public (root, 644) and import it into"
+        f" rpm's database: the signing key {fingerprints['A']} (exported minimal)\n"
+    ) in result.stdout
+    assert "  - write /etc/yum.repos.d/datadog.repo (root, 600):\n" in result.stdout
+    assert "    username=ci-user\n    password=********\n" in result.stdout
+    assert (
+        "refresh the Datadog repository only: dnf makecache --disablerepo='*' --enablerepo=datadog"
+        in (result.stdout)
+    )
