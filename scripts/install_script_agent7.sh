@@ -796,20 +796,23 @@ probe_versions() {  # probe_versions PACKAGE...: lines "PACKAGE VERSION"
       local root="$WORK/zypp-root" key
       mkdir -m 700 "$root"
       mkdir -p "$root/etc/zypp/repos.d" "$root/etc/zypp/credentials.d"
-      rpm --root "$root" --initdb  # its own rpm database: the keys are trusted there only
-      for key in "${KEY_FILES[@]}"; do rpm --root "$root" --import "$key"; done
+      mkdir -m 700 "$WORK/zypp-tmp"
+      local -a rpm_root=(rpm --root "$root" --define "_tmppath $WORK/zypp-tmp")
+      "${rpm_root[@]}" --initdb  # its own rpm database: the keys are trusted there only
+      for key in "${KEY_FILES[@]}"; do "${rpm_root[@]}" --import "$key"; done
       rpm_repo_file "${KEY_FILES[@]}" > "$root/etc/zypp/repos.d/datadog.repo"
       if mirror_credentials; then
         ( umask 077; zypp_credentials_text > "$root$ZYPP_CREDENTIALS" )
       fi
-      export ZYPP_LOGFILE="$WORK/zypper.log"  # not the host's /var/log/zypper.log
+      # Not the host's /var/log/zypper.log nor /var/tmp.
+      export ZYPP_LOGFILE="$WORK/zypper.log" ZYPPTMPDIR="$WORK/zypp-tmp"
       logged zypper --non-interactive --root "$root" refresh datadog \
         || die 1 "cannot read the Datadog repository $(repo_base suse "$ARCH"): $(log_tail); ${UNCHANGED}"
       for package in "$@"; do
         zypper --non-interactive --root "$root" search -s --match-exact "$package" 2>/dev/null \
           | awk -F'|' -v p="$package" '{ gsub(/ /, "", $2); gsub(/ /, "", $4); if ($2 == p) print p, $4 }' || true
       done
-      unset ZYPP_LOGFILE ;;
+      unset ZYPP_LOGFILE ZYPPTMPDIR ;;
   esac
 }
 
