@@ -91,6 +91,8 @@ expected = "Basic " + base64.b64encode(f"{{user}}:{{token}}".encode()).decode()
 stats = {{"authorized": 0, "refused": 0}}
 
 class Handler(http.server.SimpleHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: one TLS handshake for many downloads
+
     def log_message(self, *args):
         pass
 
