@@ -61,7 +61,7 @@ from fipsconf.ecs_keys import is_cloudformation, to_api_spelling, to_cloudformat
 from fipsconf.errors import DocumentError, SettingError
 from fipsconf.helm_values import check_image_tag, fips_agent_conflict
 from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_like
-from fipsconf.redact import is_secret_key
+from fipsconf.redact import secret_values
 from fipsconf.scalars import describe
 
 #: The sidecar's image repository and name, as in the vendor documentation.
@@ -849,7 +849,7 @@ def _set_environment(
         ctx.changes.append(f"{container['name']}: set {', '.join(done)}")
 
 
-# -- advice and secrets ---------------------------------------------------
+# -- advice ---------------------------------------------------
 
 
 def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[Advice]:
@@ -908,25 +908,3 @@ def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
             )
         )
     return advice
-
-
-def secret_values(data: Any) -> set[str]:
-    """Secret values anywhere in a definition.
-
-    The ``value`` of ``{"name", "value"}`` entries with a secret name
-    (``DD_API_KEY``, ``DB_PASSWORD``...), and the value of any secret-named key.
-    """
-    found: set[str] = set()
-    if isinstance(data, dict):
-        name, value = data.get("name"), data.get("value")
-        if isinstance(name, str) and is_secret_key(name) and isinstance(value, str) and value:
-            found.add(value)
-        for key, item in data.items():
-            if isinstance(item, (dict, list)):
-                found |= secret_values(item)
-            elif is_secret_key(key) and isinstance(item, (str, int)) and str(item):
-                found.add(str(item))
-    elif isinstance(data, list):
-        for item in data:
-            found |= secret_values(item)
-    return found

@@ -34,7 +34,6 @@ from fipsconf.datadog_yaml import (
     check_port_range_start,
 )
 from fipsconf.errors import FipsSetupError, SettingError
-from fipsconf.redact import is_secret_key
 from fipsconf.scalars import render_scalar
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
@@ -485,36 +484,6 @@ def _key_spelling_advice(doc: YamlDocument) -> list[Advice]:
                 )
             )
     return advice
-
-
-#: Chart keys that end like a secret's but hold the *name* of a Kubernetes
-#: Secret (``apiKeyExistingSecret: datadog-secret``): masking that name
-#: everywhere would hide ordinary words such as ``datadog``.
-_SECRET_NAME_KEYS = re.compile(r"(?:ExistingSecret|SecretName)\Z")
-
-
-def secret_values(data: Any) -> set[str]:
-    """Values of the secret settings in parsed chart values (``datadog.apiKey``...).
-
-    Like :meth:`fipsconf.redact.Redactor.register_from`, but a key that names
-    a Kubernetes Secret (``*ExistingSecret``, ``*SecretName``) is not a secret.
-    """
-    found: set[str] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, (dict, list)):
-                found |= secret_values(value)
-            elif (
-                isinstance(key, str)
-                and is_secret_key(key)
-                and not _SECRET_NAME_KEYS.search(key)
-                and value is not None
-            ):
-                found.add(str(value))
-    elif isinstance(data, list):
-        for item in data:
-            found |= secret_values(item)
-    return found
 
 
 def fips_values(data: Any) -> dict[str, Any]:

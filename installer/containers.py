@@ -16,7 +16,6 @@ stdout only when it holds no secret, since masking it would make it unusable.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
@@ -37,9 +36,8 @@ from fipsconf.helm_values import (
     HelmRequest,
     edit_helm_values,
     fips_values,
-    secret_values,
 )
-from fipsconf.redact import REDACTOR
+from fipsconf.redact import REDACTOR, holds_secret, secret_values
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import (
@@ -52,9 +50,6 @@ from installer.files import (
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
 from installer.undo import file_undo
-
-#: ``scheme://user:password@``: a password the redactor masks wherever it is shown.
-_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^@\s/]+@", re.IGNORECASE)
 
 
 class Destination(NamedTuple):
@@ -347,8 +342,11 @@ def _finish(
 
 
 def _holds_secret(text: str, secrets: frozenset[str]) -> bool:
-    """True when printing ``text`` would print a secret value or a password in a URL."""
-    return any(secret in text for secret in secrets) or _URL_PASSWORD.search(text) is not None
+    """True when printing ``text`` would print a secret: a value found in it, or one by its shape.
+
+    (The same list of what is a secret as every output path: :mod:`fipsconf.redact`.)
+    """
+    return holds_secret(text, set(secrets))
 
 
 def _message(

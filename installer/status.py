@@ -129,10 +129,10 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
     problem = None
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
+        REDACTOR.register_from(doc.data)
     except FipsSetupError as exc:
         problem = str(exc)
     else:
-        REDACTOR.register_from(doc.data)
         data = doc.data if isinstance(doc.data, dict) else {}
     problems: list[str] = [problem] if problem else []
     site = data.get("site")

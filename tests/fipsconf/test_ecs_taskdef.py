@@ -14,10 +14,9 @@ from fipsconf.ecs_taskdef import (
     edit_task_definition,
     is_fips_proxy_image,
     parse_task_definition,
-    secret_values,
 )
 from fipsconf.errors import SettingError
-from fipsconf.redact import MASK
+from fipsconf.redact import MASK, secret_values
 
 
 @pytest.mark.parametrize(

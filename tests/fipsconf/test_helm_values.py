@@ -15,8 +15,8 @@ from fipsconf.helm_values import (
     edit_helm_values,
     fips_values,
     helm_truthy,
-    secret_values,
 )
+from fipsconf.redact import secret_values
 from fipsconf.yamldoc import parse_yaml
 
 EXCERPT = "helm/values-fips-excerpt.yaml"
