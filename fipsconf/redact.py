@@ -77,6 +77,12 @@ _YAML_LEAD = re.compile(
     r"(?P<indent>[ \t]*)(?:-[ \t]+)?[\"']?(?P<name>[\w.-]+)[\"']?[ \t]*:(?:[ \t]+|\Z)"
 )
 _COMMENT = re.compile(r"[ \t]#")
+#: ``name: value`` inside a line (an error quoting a setting): the value up to a blank,
+#: quote or closing bracket, or a quoted value.
+_INLINE_PAIR = re.compile(
+    r"(?<![\w.-])(?P<name>[\w.-]+)[\"']?[ \t]*:[ \t]+"
+    r"(?P<value>'[^']*(?:'|\Z)|\"[^\"]*(?:\"|\Z)|[^\s'\",;)}\]]+)"
+)
 _ENV_ASSIGNMENT = re.compile(
     r"(?<![\w-])(?P<name>[\w-]+)=(?P<value>\"[^\"]*(?:\"|\Z)|'[^']*(?:'|\Z)|[^\s'\"]+)",
 )
@@ -400,7 +406,7 @@ def _mask_line(line: str) -> str:
     if named and '"' in line:
         line = _mask_json_pairs(line)
     if named and ":" in line:
-        line = _mask_yaml_value(line)
+        line = _INLINE_PAIR.sub(_masked_inline_pair, _mask_yaml_value(line))
     if named and "=" in line:
         line = _ENV_ASSIGNMENT.sub(_masked_assignment, line)
     if (named or auth) and "-" in line:
@@ -467,11 +473,18 @@ def _is_token(value: str) -> bool:
     return (len(value) >= 12 and has_digit) or value.count(".") >= 2
 
 
+def _masked_inline_pair(match: re.Match[str]) -> str:
+    value = match.group("value")
+    if not is_secret_key(match.group("name")) or value.strip("'\"") in ("", "~", "null", MASK):
+        return match.group(0)
+    return match.group(0)[: match.start("value") - match.start()] + _masked_whole(value)
+
+
 def _masked_assignment(match: re.Match[str]) -> str:
     name, value = match.group("name"), match.group("value")
     if is_secret_key(name):
         return f"{name}={_masked_whole(value)}"
-    if is_dual_shipping_key(name) and "[" not in value:
+    if is_dual_shipping_key(name) and "[" not in value and value[:1] not in ("{", "["):
         return f"{name}={_masked_whole(value)}"  # no list of keys: all of it, as it may be one
     return match.group(0)  # (a list of keys is masked after the name, below)
 

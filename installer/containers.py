@@ -10,7 +10,8 @@ for stdout, whether the result differs from the input.
 The ``diff`` shows what fips-setup changed in the document: the input
 before, the result after, under the name of the file written. Secrets are
 kept in the files and masked in everything shown; the new text goes to
-stdout only when it holds no secret, since masking it would make it unusable.
+stdout (with ``--json``: in the JSON document, as ``document``) only when it
+holds no secret, since masking it would make it unusable.
 """
 
 from __future__ import annotations
@@ -307,8 +308,9 @@ def _finish(
         plan.add(plan_file.write_step(f"write {target}"))
     before_text, after_text = before.decode("utf-8"), after.decode("utf-8")
     document: Optional[bytes] = None
-    if target is None and destination.print_document and not dry_run:
-        if _holds_secret(after_text, edited.secrets):
+    to_stdout = target is None and not dry_run
+    if to_stdout:  # printed as it is, or carried in the JSON document ("document")
+        if secret:
             raise PreconditionError(
                 f"{source} holds secrets (such as an API key), which fips-setup never"
                 " prints: write the result to a file with --output PATH or --in-place,"
@@ -326,7 +328,9 @@ def _finish(
     return ContainerResult(
         document=document,
         changed=changed,
-        msg=_message(source, target, edited, changed, dry_run, apply_hint, noun),
+        msg=_message(
+            source, target, edited, changed, dry_run, apply_hint, noun, destination.print_document
+        ),
         diff=diff,
         warnings=[advice.message for advice in edited.advice],
         actions=plan.records(),
@@ -336,6 +340,7 @@ def _finish(
             "destination": destination.name,
             "changes": list(edited.changes),
             **edited.details,
+            **({"document": after_text} if to_stdout and not destination.print_document else {}),
         },
         dry_run=dry_run,
     )
@@ -357,6 +362,7 @@ def _message(
     dry_run: bool,
     apply_hint: str,
     noun: str,
+    printed: bool,
 ) -> str:
     what = "; ".join(edited.changes)
     if not edited.changes:
@@ -369,7 +375,13 @@ def _message(
             return f"{state}; would copy it to {target} (dry run: nothing was changed)"
         return f"{state}; copied it to {target}"
     if target is None:
-        where = "dry run: nothing was printed" if dry_run else "the new file is on stdout"
+        where = (
+            "dry run: nothing was printed"
+            if dry_run
+            else "the new file is on stdout"
+            if printed
+            else 'the new file is the JSON document\'s "document"'
+        )
         return f"{source}: {what} ({where})"
     if not changed:
         return f"{target} already holds {source} with these changes ({what}); nothing to write"

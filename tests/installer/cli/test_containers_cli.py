@@ -78,12 +78,27 @@ def test_helm_json_in_place_then_nothing(values: Path, capsys: pytest.CaptureFix
     assert (status, doc["changed"], doc["diff"], doc["actions"]) == (0, False, [], [])
 
 
-def test_helm_json_without_destination_carries_the_diff(
+def test_helm_json_without_destination_carries_the_new_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(PUBLIC_VALUES)
+    status, doc = run_json(capsys, "helm", str(path))
+    assert (status, doc["changed"], doc["destination"], doc["output"]) == (0, True, "stdout", None)
+    assert doc["diff"][0]["after"].count("use_https: false") == 1
+    assert doc["document"] == doc["diff"][0]["after"]
+    assert 'the new file is the JSON document\'s "document"' in doc["msg"]
+    assert path.read_text() == PUBLIC_VALUES
+    status, doc = run_json(capsys, "helm", str(path), "--dry-run")
+    assert status == 0 and "document" not in doc
+
+
+def test_helm_json_without_destination_refuses_a_file_with_secrets(
     values: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, doc = run_json(capsys, "helm", str(values))
-    assert (status, doc["changed"], doc["destination"], doc["output"]) == (0, True, "stdout", None)
-    assert doc["diff"][0]["after"].count("use_https: false") == 1
+    assert (status, doc["failed"], doc["error"]) == (1, True, "precondition")
+    assert "--output PATH or --in-place" in doc["msg"] and API_KEY not in json.dumps(doc)
     assert values.read_text() == VALUES
 
 
@@ -287,7 +302,8 @@ def test_ecs_masks_secrets_spelled_as_cloudformation_spells_them(
         for mode in ((), ("--fips-agent",)):
             status, out, err = run(capsys, "ecs", str(path), *extra, *mode)
             assert API_KEY not in out + err, (extra, mode)
-            assert status == (1 if extra == () else 0), (extra, mode)
+            # to stdout (the file itself, or in the JSON): refused, as it holds a secret
+            assert status == (0 if "--dry-run" in extra else 1), (extra, mode)
     status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--fips-agent")
     assert (status, doc["form"]) == (0, "cloudformation-container-definitions")
     assert "CloudFormation stack update" in doc["msg"]
@@ -312,7 +328,8 @@ def test_secrets_never_appear_in_any_output(
     ):
         status, out, err = run(capsys, command, path, *extra)
         assert API_KEY not in out + err, extra
-        assert status == (1 if extra == () else 0), extra
+        to_stdout = "--in-place" not in extra and "--dry-run" not in extra
+        assert status == (1 if to_stdout else 0), extra
     assert API_KEY in Path(path).read_text()  # the file keeps the real value
 
 
