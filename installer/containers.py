@@ -17,6 +17,7 @@ holds no secret, since masking it would make it unusable.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
@@ -42,6 +43,7 @@ from fipsconf.redact import REDACTOR, holds_secret, secret_values
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import (
+    MAX_READ,
     FileIdentity,
     Ownership,
     ownership_of,
@@ -51,6 +53,11 @@ from installer.files import (
 from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
 from installer.undo import file_undo
+
+#: Warnings about what the edit leaves as it is, which a run that changes nothing
+#: would only repeat: said once, when the change is made (the chart's declared port
+#: range, the network mode of the task a list of containers goes into).
+_SAID_WHEN_CHANGED = ("port-range-short", "network-mode")
 
 
 class Destination(NamedTuple):
@@ -144,7 +151,37 @@ class _FilePlan(NamedTuple):
         )
 
 
+#: The names that read the file from standard input (``helm get values R | fips-setup helm -``).
+STANDARD_INPUT_NAMES = ("-", "/dev/stdin")
+
+
+def reads_standard_input(path: Path) -> bool:
+    """True when ``path`` names standard input rather than a file."""
+    return str(path) in STANDARD_INPUT_NAMES
+
+
+def _read_standard_input(path: Path, what: str) -> bytes:
+    """Standard input, whole (at most MAX_READ bytes); refused when it is a terminal."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise FileAccessError(
+            f"{path}: standard input is a terminal, not the {what}: pipe it in"
+            f" (helm get values RELEASE -o yaml | fips-setup helm - --output new.yaml)"
+        )
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read(MAX_READ + 1) if buffer is not None else stream.read(MAX_READ + 1).encode()
+    if len(data) > MAX_READ:
+        raise FileAccessError(
+            f"{path}: standard input holds more than {MAX_READ // (1024 * 1024)} MiB, more"
+            f" than a {what} does; fips-setup does not read it"
+        )
+    return bytes(data)
+
+
 def _read_source(path: Path, what: str) -> tuple[bytes, int]:
+    """The file's bytes and mode (a file made from standard input: 644, or 600 with a secret)."""
+    if reads_standard_input(path):
+        return _read_standard_input(path, what), 0o644
     if not path.exists() and not path.is_symlink():
         raise FileAccessError(f"{path}: cannot read: no such file; give the path of the {what}")
     data = read_bytes(path)
@@ -332,7 +369,11 @@ def _finish(
             source, target, edited, changed, dry_run, apply_hint, noun, destination.print_document
         ),
         diff=diff,
-        warnings=[advice.message for advice in edited.advice],
+        warnings=[
+            advice.message
+            for advice in edited.advice
+            if edited.changes or advice.code not in _SAID_WHEN_CHANGED
+        ],
         actions=plan.records(),
         details={
             "path": str(source),
