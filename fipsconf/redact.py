@@ -31,8 +31,6 @@ password in a URL) is masked even when its value was never registered.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import re
 from typing import Any, Callable, Optional
@@ -109,21 +107,23 @@ _SCHEME_VALUE = re.compile(
 _URL_PASSWORD = re.compile(
     r"(?P<lead>(?<![a-z0-9+.-])[a-z][a-z0-9+.-]*://[^/\s:@]*:)(?P<value>[^@\s/]+)@", re.I
 )
+# The patterns of dual-shipping keys and Basic credentials are compiled when first
+# used (re caches them): most runs never need them, and compiling costs start-up time.
 #: Items of a flow list (``[a, "b"]``, ``[\"c\"]``) in an ``additional_endpoints`` value.
-_FLOW_LIST = re.compile(r"\[(?P<items>[^\[\]]*)\]")
+_FLOW_LIST = r"\[(?P<items>[^\[\]]*)\]"
 #: One item of a flow list's content: its blanks and quotes kept, the rest masked. Words
 #: joined by blanks (no lazy quantifier: linear time); objects and empty items do not match.
-_LIST_ITEM = re.compile(
+_LIST_ITEM = (
     r"(?P<lead>(?:\A|,)[ \t]*(?:\\\"|\"|')?)"
     r"(?P<value>[^,\"'\\\[\]{}:\s]+(?:[ \t]+[^,\"'\\\[\]{}:\s]+)*)"
     r"(?P<trail>(?:\\\"|\"|')?[ \t]*)(?=,|\Z)"
 )
 #: A block list item's lead (``  - ``) under an ``additional_endpoints`` key.
-_BLOCK_ITEM = re.compile(r"[ \t]*-[ \t]+")
+_BLOCK_ITEM = r"[ \t]*-[ \t]+"
 #: Quotes around a list item: JSON-escaped ones first.
 _QUOTES = ('\\"', '"', "'")
 _LINE_END = re.compile("[\r\n]")
-_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}\Z")
+_BASE64 = r"[A-Za-z0-9+/]+={0,2}\Z"
 #: Shorter registered values would mask too much ordinary text to be useful.
 _MIN_SECRET_LENGTH = 4
 
@@ -350,7 +350,7 @@ def _masked_block_line(line: str) -> str:
     ``- key`` (a comment after it kept) and flow lists; ``- api_key: key``
     (the logs form) is masked by name, and other mappings are not keys.
     """
-    lead = _BLOCK_ITEM.match(line)
+    lead = re.match(_BLOCK_ITEM, line)
     if lead is not None:
         rest = line[lead.end() :]
         comment = _COMMENT.search(rest)
@@ -458,8 +458,11 @@ def _masked_scheme_value(match: re.Match[str]) -> str:
 
 def _is_basic_credentials(value: str) -> bool:
     """True for base64 of ``user:password``, as HTTP Basic authentication sends it."""
-    if len(value) < 4 or len(value) % 4 or not _BASE64.match(value):
+    if len(value) < 4 or len(value) % 4 or not re.match(_BASE64, value):
         return False
+    import base64  # (rarely needed: not loaded for every command)
+    import binascii
+
     try:
         decoded = base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
@@ -532,11 +535,11 @@ def _mask_yaml_value(line: str) -> str:
 
 def _mask_endpoint_lists(text: str) -> str:
     """Every item of every flow list in ``text`` masked (quotes kept): dual-shipping keys."""
-    return _FLOW_LIST.sub(_masked_list, text)
+    return re.sub(_FLOW_LIST, _masked_list, text)
 
 
 def _masked_list(match: re.Match[str]) -> str:
-    return "[" + _LIST_ITEM.sub(_LIST_ITEM_MASKED, match.group("items")) + "]"
+    return "[" + re.sub(_LIST_ITEM, _LIST_ITEM_MASKED, match.group("items")) + "]"
 
 
 _LIST_ITEM_MASKED = r"\g<lead>" + MASK + r"\g<trail>"
