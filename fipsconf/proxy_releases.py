@@ -8,7 +8,10 @@ sidecar, and ``doctor``, ``status``, ``helm`` and ``ecs`` warn about a proxy
 older than it.
 
 To add a release, add one line at the top of :data:`RELEASES` (tag, package
-version, date, source): ``docs/development.md`` says where to look.
+version, date, source). Where to look: the ``fips.image.tag`` bumps of
+DataDog/helm-charts (``charts/datadog``, "Update FIPS proxy version
+references to ..."), which the vendor makes for each release, and the same
+title in DataDog/documentation. ``docs/cli.md`` says what the table drives.
 """
 
 from __future__ import annotations
