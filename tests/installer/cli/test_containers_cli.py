@@ -532,3 +532,25 @@ def test_helm_all_ports_declares_every_port_of_the_proxy(
     assert (status, doc["changed"]) == (0, False)
     status, doc = run_json(capsys, "helm", str(values), "--fips-agent", "--all-ports")
     assert (status, doc["error"]) == (2, "usage")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        '  - name: DD_ADDITIONAL_ENDPOINTS\n    value: \'{"https://app.ddog-gov.com": ["fedcba9876543210fedcba9876543210"]}\'\n',
+        "  - name: DD_APP_KEY\n    value: fedcba9876543210fedcba9876543210fedcba98\n",
+        "  - name: DD_PROXY_HTTPS\n    value: http://u:fedcba9876543210@proxy:3128\n",
+    ],
+)
+def test_stdout_is_refused_for_every_kind_of_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], env: str
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(
+        PUBLIC_VALUES.replace("  site: ddog-gov.com\n", "  site: ddog-gov.com\n  env:\n" + env)
+    )
+    status, out, err = run(capsys, "helm", str(path))
+    assert status == 1 and out == "" and "holds secrets" in err
+    assert "fedcba9876543210" not in err
+    status, out, err = run(capsys, "helm", str(path), "--dry-run")
+    assert status == 0 and "fedcba9876543210" not in out + err

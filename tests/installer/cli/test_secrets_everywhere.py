@@ -179,9 +179,21 @@ def run_both_ways(
     return dict(document)
 
 
+#: The Agent's environment file, which doctor and status read for overrides.
+ENVIRONMENT = (
+    f"DD_API_KEY={API_KEY}\n"
+    f'DD_ADDITIONAL_ENDPOINTS=\'{{"https://app.ddog-gov.com":'
+    f' ["{SECRETS["environment dual-shipping key"]}"]}}\'\n'
+    f"DD_PROXY_HTTPS=http://u:{SECRETS['proxy password']}@proxy.example:3128\n"
+)
+
+
 @pytest.fixture
-def corpus_host(make_host: HostFactory, monkeypatch: pytest.MonkeyPatch) -> FakeHost:
+def corpus_host(
+    make_host: HostFactory, fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
+) -> FakeHost:
     host = make_host(datadog_yaml=DATADOG_YAML)
+    fs.create_file("/etc/datadog-agent/environment", contents=ENVIRONMENT)
     monkeypatch.setattr(host_module, "Host", lambda: host)
     return host
 
