@@ -11,7 +11,8 @@ To add a release, add one line at the top of :data:`RELEASES` (tag, package
 version, date, source). Where to look: the ``fips.image.tag`` bumps of
 DataDog/helm-charts (``charts/datadog``, "Update FIPS proxy version
 references to ..."), which the vendor makes for each release, and the same
-title in DataDog/documentation. ``docs/cli.md`` says what the table drives.
+title in DataDog/documentation (``docs/development.md``, "A new FIPS proxy
+release"). ``docs/cli.md`` says what the table drives.
 """
 
 from __future__ import annotations
