@@ -89,8 +89,8 @@ class NewHostSettings(NamedTuple):
             value = getattr(self, key)
             if value is not None:
                 out.append(Assignment((key,), value))
-        if self.tags:
-            out.append(Assignment(("tags",), list(self.tags)))
+        if self.tags:  # merged into a tags list the file has: its own tags stay
+            out.append(Assignment(("tags",), list(self.tags), merge=True))
         return out
 
 
@@ -176,4 +176,5 @@ def _tags(environment: Mapping[str, str], warnings: list[str]) -> list[str]:
 
 
 def _split(text: str) -> list[str]:
-    return [tag for tag in re.split(r"[,\s]+", text) if tag]
+    """Tags separated by commas or spaces, each once, in order."""
+    return list(dict.fromkeys(tag for tag in re.split(r"[,\s]+", text) if tag))

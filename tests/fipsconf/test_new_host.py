@@ -63,7 +63,7 @@ def test_assignments_with_tags() -> None:
         Assignment(("api_key",), KEY),
         Assignment(("hostname",), "web-1"),
         Assignment(("env",), "prod"),
-        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"']),
+        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"'], merge=True),
     ]
 
 
