@@ -138,20 +138,33 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     table.add_column(style="bold")
     table.add_column()
     platform = doc["platform"]
-    table.add_row("host", f"{platform['name']} ({platform['architecture']}), {doc['init_system']}")
+    table.add_row(
+        "host",
+        f"{platform['name']} ({platform['architecture']}), init system: {doc['init_system']}",
+    )
     flavor = {"datadog-fips-agent": "the FIPS Agent", "datadog-agent": "the Agent"}
     table.add_row("Agent flavor", flavor.get(doc.get("agent_flavor") or "", "none installed"))
     for name, version in doc["packages"].items():
         table.add_row(name, version or "not installed")
+    installed = {
+        "datadog-agent": doc.get("agent_flavor") is not None,
+        "datadog-fips-proxy": bool(doc["packages"].get("datadog-fips-proxy")),
+    }
     for name, state in doc["services"].items():
+        if not installed.get(name, True) and not state["active"]:
+            table.add_row(f"{name} service", "not installed")
+            continue
         active = "active" if state["active"] else "inactive"
-        enabled = {True: "enabled", False: "disabled", None: "?"}[state["enabled"]]
-        table.add_row(f"{name} service", f"{active}, {enabled} at boot")
+        boot = {True: "enabled at boot", False: "disabled at boot", None: "boot start unknown"}
+        table.add_row(f"{name} service", f"{active}, {boot[state['enabled']]}")
     yaml_doc = doc["datadog_yaml"]
     table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
-    table.add_row("site", str(yaml_doc["site"]))
+    site = yaml_doc["site"]
+    table.add_row("site", str(site) if site is not None else "not set")
     for key, value in doc["effective"].items():
-        table.add_row(f"fips.{key}", f"{_yaml_scalar(value)} ({doc['sources'][key]})")
+        source = doc["sources"][key]
+        shown = f"{_yaml_scalar(value)} ({source})" if source is not None else "unknown"
+        table.add_row(f"fips.{key}", shown)
     for override in doc["overrides"]:
         table.add_row(
             "override", f"{override['variable']}={override['value']} in {override['source']}"
@@ -175,7 +188,8 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
             f" {last_run['state']}",
         )
     for problem in doc.get("problems", []):
-        table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
+        if problem != yaml_doc.get("error"):  # shown as the datadog.yaml row already
+            table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
     console.print(Text(REDACTOR.redact(result.msg)))
 

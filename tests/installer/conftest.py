@@ -9,6 +9,10 @@ from typing import Callable, NamedTuple
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
+# Imported before any test starts pyfakefs: a module first imported under it keeps the
+# fake os module after the test, and ruamel.yaml, loaded only for YAML the fast reader
+# does not take, then fails in whichever test meets such YAML next.
+import fipsconf.yamlslow  # noqa: F401
 from tests.fakes import (
     AGENT_BINARY,
     FakeHost,
