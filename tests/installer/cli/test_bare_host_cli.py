@@ -86,3 +86,32 @@ def test_people_get_it_in_one_line(bare_host: FakeHost, capsys: pytest.CaptureFi
     status, out, err = run(capsys, "enable", "--dry-run")
     assert status == 1 and out == ""
     assert err.startswith("error: no Datadog Agent is installed") and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("enable", "--dry-run", "--local-address", "8.8.8.8"), "--local-address: local address"),
+        (("enable", "--port-range-start", "65530"), "--port-range-start 65530 is out of range"),
+        (("migrate", "--dry-run", "--agent-version", "banana"), "--agent-version 'banana' is not"),
+        (("migrate", "--agent-version", "7.60.1"), "--agent-version 7.60.1: the FIPS Agent starts"),
+    ],
+)
+def test_a_bad_option_value_is_named_before_the_host_is_looked_at(
+    bare_host: FakeHost, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    status, document = run_json(capsys, *args)
+    assert (status, document["error"]) == (2, "usage")
+    assert document["msg"].startswith(message)
+    assert bare_host.system.calls == []  # not even a package query
+
+
+def test_dns_set_checks_its_nameservers_first(
+    bare_host: FakeHost, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status = commands.dns_set_command(
+        ["10.0.0.1", "bad"], no_resolv_conf=False, dry_run=True, as_json=True
+    )
+    document = json.loads(capsys.readouterr().out)
+    assert (status, document["error"]) == (2, "usage")
+    assert document["msg"].startswith("--nameserver: nameserver 'bad' is not an address")
