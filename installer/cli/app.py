@@ -500,10 +500,46 @@ def _usage_error_type() -> Any:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+def _option_without_its_value(command: Any, args: List[str]) -> Optional[str]:
+    """The problem when an option that takes a value is followed by another option.
+
+    Click would take ``--json`` in ``configure --config --json`` as the path,
+    and the run would end in a plain error where one JSON document was asked for.
+    """
+    words = args[: args.index("--")] if "--" in args else args
+    if all(word.startswith("-") for word in words):
+        given = [word for word in words if word in ("--json", "--dry-run")]
+        if given:
+            return (
+                f"{given[0]} goes with a command: fips-setup COMMAND [OPTIONS] {given[0]}"
+                " (fips-setup --help lists the commands)"
+            )
+    while words and words[0] in getattr(command, "commands", {}):
+        command, words = command.commands[words[0]], words[1:]
+    valued = {
+        name
+        for param in getattr(command, "params", [])
+        if getattr(param, "param_type_name", "") == "option"
+        and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    for option, following in zip(words, words[1:]):
+        if option in valued and following.startswith("--"):
+            return (
+                f"{option} needs a value, and is followed by the option {following}"
+                f" (for a file of that name: {option} ./{following})"
+            )
+    return None
+
+
 def run(args: List[str]) -> int:
     """Parse ``args`` with Typer and run the command; returns the exit status."""
     command = typer.main.get_command(app)
     usage_error = _usage_error_type()
+    missing = _option_without_its_value(command, args)
+    if missing:
+        show_failure(missing, "usage", as_json="--json" in args)
+        return EXIT_USAGE
     try:
         status = command.main(args=args, prog_name="fips-setup", standalone_mode=False)
     except usage_error as exc:
