@@ -166,7 +166,9 @@ class _YamlChange(NamedTuple):
 
 def _read_yaml(path: Path) -> tuple[bytes, Any, str]:
     if not path.exists():
-        raise PreconditionError(f"{path} does not exist: is the Agent installed? (--config PATH)")
+        default = str(path) == "/etc/datadog-agent/datadog.yaml"
+        hint = ": is the Agent installed? (--config PATH)" if default else ""
+        raise PreconditionError(f"{path} does not exist{hint}")
     raw = read_bytes(path)
     try:
         text = decode_utf8(raw)
