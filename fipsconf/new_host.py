@@ -30,6 +30,28 @@ _SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
 
 
+#: Every variable ``fips-setup install`` reads, and what it is for, as ``install --help``
+#: lists them; docs/install-script.md says all about each (a test holds the three equal).
+INSTALL_VARIABLES = (
+    ("DD_API_KEY", "the API key, for a new datadog.yaml"),
+    ("DD_API_KEY_FILE", "a file holding the API key, instead"),
+    ("DD_APP_KEY", "written as app_key"),
+    ("DD_SITE", "written as site (ddog-gov.com in FIPS mode)"),
+    ("DD_URL", "written as dd_url (ignored in FIPS mode)"),
+    ("DD_HOSTNAME", "written as hostname"),
+    ("DD_ENV", "written as env"),
+    ("DD_TAGS", "tags, added to the file's tags list"),
+    ("DD_HOST_TAGS", "the older name of DD_TAGS"),
+    ("DD_FIPS_MODE", "1/true/yes: then enable the FIPS proxy"),
+    ("DD_AGENT_FLAVOR", "datadog-agent, or datadog-fips-agent"),
+    ("DD_INSTALL_ONLY", "yes: start nothing"),
+    ("DD_SYSTEM_PROBE_ENSURE_CONFIG", "yes: system-probe.yaml"),
+    ("DD_RUNTIME_SECURITY_CONFIG_ENABLED", "yes: Cloud Security's runtime"),
+    ("DD_COMPLIANCE_CONFIG_ENABLED", "yes: Cloud Security's compliance"),
+    ("FIPS_SETUP_INSTALLED_BY", "set by the one-step install script"),
+)
+
+
 def flag(
     name: str, value: Optional[str], *, on: str = "to turn it on", off: str = "to leave it off"
 ) -> bool:
