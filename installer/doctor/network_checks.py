@@ -7,7 +7,7 @@ from typing import Optional
 from fipsconf.agent_output import fips_mode, proxy_connection_errors, read_diagnose
 from fipsconf.errors import FipsSetupError
 from fipsconf.proxy_log import explain_down
-from installer.agent import NEW_DIAGNOSE, NO_AGENT
+from installer.agent import NEW_DIAGNOSE
 from installer.doctor.facts import Facts, NameserverAnswer
 from installer.doctor.model import (
     CheckFunction,
@@ -242,7 +242,7 @@ AGENT_CONNECTIVITY = CheckFunction("agent-connectivity", _agent_connectivity)
 def _fips_mode(facts: Facts) -> Outcome:
     """``datadog-agent status`` of the FIPS Agent must show ``FIPS Mode: enabled``."""
     if facts.no_agent:
-        return skipped(f"{NO_AGENT} (see agent-installed)")
+        return skipped("no Agent is installed (see agent-installed)")
     if not facts.fips_agent:
         return skipped(
             f"{FIPS_AGENT_PACKAGE} is not installed: a proxied Agent's status shows 'FIPS Mode:"

@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from fipsconf.errors import FipsSetupError
-from installer.agent import NEW_HOST_ADVICE
+from installer.agent import NEW_HOST_ADVICE, NO_AGENT
 from installer.doctor.facts import Facts
 from installer.doctor.model import CheckFunction, Outcome, check, failed, passed, skipped
 from installer.doctor.setup_checks import needs_root
@@ -47,8 +47,11 @@ def _enable_preflight(facts: Facts) -> Outcome:
 
     try:  # the checks enable makes before its first change, as its dry run makes them
         inspect_host(facts.host, EnableOptions(config=facts.config, dry_run=True))
-    except AgentMissingError as exc:
-        return failed(f"enable would fail because {_reason(exc)}", NEW_HOST_ADVICE)
+    except AgentMissingError:
+        return failed(
+            f"enable would fail because {NO_AGENT}: it adds the FIPS proxy to an installed Agent",
+            NEW_HOST_ADVICE,
+        )
     except FipsSetupError as exc:
         return failed(
             f"enable would fail because {_reason(exc)}",

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, check_local_address
 from fipsconf.errors import SettingError
-from installer.agent import NO_AGENT, agent_environment
+from installer.agent import agent_environment
 from installer.doctor.facts import Facts
 from installer.doctor.model import CheckFunction, Outcome, check, failed, noted, passed, skipped
 from installer.doctor.setup_checks import needs_root
@@ -61,7 +61,7 @@ def _fix(facts: Facts, setting: str, otherwise: str) -> str:
 def _no_agent(facts: Facts) -> Optional[Outcome]:
     """A skip when no Agent is installed and the file is not there either: nothing to read."""
     if facts.no_agent and facts.settings().missing:
-        return skipped(f"{NO_AGENT}, nor its {facts.config.name} (see agent-installed)")
+        return skipped(f"no Agent is installed, nor its {facts.config.name} (see agent-installed)")
     return None
 
 

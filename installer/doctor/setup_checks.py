@@ -129,7 +129,7 @@ def _fips_agent(facts: Facts) -> Outcome:
     if facts.platform()[0] is None:
         return skipped("the platform is not supported: its packages were not looked at")
     if facts.no_agent:
-        return skipped(f"{NO_AGENT} (see agent-installed)")
+        return skipped("no Agent is installed (see agent-installed)")
     if not facts.fips_agent:
         return passed(f"{FIPS_AGENT_PACKAGE} is not installed: the proxy is what encrypts")
     version = facts.version(FIPS_AGENT_PACKAGE)

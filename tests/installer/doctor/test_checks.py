@@ -462,9 +462,9 @@ def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_docto
     assert "one-step install script with DD_FIPS_MODE=1" in agent.fix
     assert "DD_AGENT_FLAVOR=datadog-fips-agent" in agent.fix
     preflight = checks["enable-preflight"]
-    assert preflight.finding.startswith(
+    assert preflight.finding == (
         "enable would fail because no Datadog Agent is installed (neither datadog-agent nor"
-        " datadog-fips-agent), and enable adds the FIPS proxy to an installed Agent"
+        " datadog-fips-agent): it adds the FIPS proxy to an installed Agent"
     )
     assert not preflight.finding.endswith("nothing was changed")
     assert preflight.fix == agent.fix
