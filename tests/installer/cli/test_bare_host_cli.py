@@ -71,6 +71,13 @@ def test_logs_gives_the_same_code(bare_host: FakeHost, capsys: pytest.CaptureFix
     assert ONE_STEP in document["msg"]
 
 
+def test_dns_gives_the_same_code(bare_host: FakeHost, capsys: pytest.CaptureFixture[str]) -> None:
+    status = commands.dns_show_command(Path(str(commands.DEFAULT_CONFIG)), as_json=True)
+    document = json.loads(capsys.readouterr().out)
+    assert (status, document["error"]) == (1, "no-agent")
+    assert "fips-setup enable" not in document["msg"]  # it needs an Agent too
+
+
 def test_migrate_and_disable_give_the_same_code(
     bare_host: FakeHost, capsys: pytest.CaptureFixture[str]
 ) -> None:
