@@ -119,9 +119,14 @@ def test_warnings_do_not_stop_the_change(fs: FakeFilesystem) -> None:
         ("upstart", "initctl restart datadog-agent"),
     ],
 )
-def test_the_restart_it_asks_for_is_the_hosts(fs: FakeFilesystem, init: str, restart: str) -> None:
+def test_the_restart_it_asks_for_is_the_hosts(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch, init: str, restart: str
+) -> None:
+    import installer.host
     from tests.fakes import make_executable
 
+    real_host = installer.host.Host  # its default root was made before pyfakefs (Python 3.9)
+    monkeypatch.setattr(installer.host, "Host", lambda: real_host(Path("/")))
     config = Path(CONFIG_PATH)
     fs.create_file(config, contents=ORIGINAL)
     if init == "systemd":
