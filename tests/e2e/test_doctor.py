@@ -234,7 +234,7 @@ def test_dns_set_refuses_bad_input_and_a_configuration_haproxy_rejects(
     before = host.read_bytes(PROXY_CFG)
     started = host.service_start_timestamp("datadog-fips-proxy")
     bad = host.fips_setup("dns", "set", "--nameserver", "fd00::53")
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1  # a bad option value: usage
     assert "an IPv6 address goes in brackets ([fd00::53]:53)" in bad.stderr
     # a hand edit HAProxy rejects in the section: caught before the file is replaced
     cfg = before.decode().replace(
