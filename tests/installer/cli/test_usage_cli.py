@@ -70,6 +70,10 @@ def test_only_what_comes_before_the_command_moves() -> None:
         "dns", "set", "10.0.0.2", "--json"
     ]  # fmt: skip
     assert after_the_command(["status", "--json"]) == ["status", "--json"]
+    assert after_the_command(["dns", "--json", "show"]) == ["dns", "show", "--json"]
+    assert after_the_command(["--json", "logs", "--dry-run", "enable"]) == [
+        "logs", "enable", "--json", "--dry-run"
+    ]  # fmt: skip
     assert after_the_command(["--json", "helm", "v.yaml", "--", "--x"]) == [
         "helm", "v.yaml", "--json", "--", "--x"
     ]  # fmt: skip
