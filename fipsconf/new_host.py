@@ -42,6 +42,33 @@ PROCESS_LOGS_SETTINGS = (
 )
 
 
+#: Every variable ``fips-setup install`` reads, and what it is for, as ``install --help``
+#: lists them; docs/install-script.md says all about each (a test holds the three equal).
+INSTALL_VARIABLES = (
+    ("DD_API_KEY", "the API key, for a new datadog.yaml"),
+    ("DD_API_KEY_FILE", "a file holding the API key, instead"),
+    ("DD_APP_KEY", "written as app_key"),
+    ("DD_SITE", "written as site (ddog-gov.com in FIPS mode)"),
+    ("DD_URL", "written as dd_url (ignored in FIPS mode)"),
+    ("DD_HOSTNAME", "written as hostname"),
+    ("DD_ENV", "written as env"),
+    ("DD_TAGS", "tags, added to the file's tags list"),
+    ("DD_HOST_TAGS", "the older name of DD_TAGS"),
+    ("DD_FIPS_MODE", "1/true/yes: then enable the FIPS proxy"),
+    ("DD_AGENT_FLAVOR", "datadog-agent, or datadog-fips-agent"),
+    ("DD_INSTALL_ONLY", "yes: start nothing"),
+    ("DD_SYSTEM_PROBE_ENSURE_CONFIG", "yes: system-probe.yaml"),
+    ("DD_RUNTIME_SECURITY_CONFIG_ENABLED", "yes: Cloud Security's runtime"),
+    ("DD_COMPLIANCE_CONFIG_ENABLED", "yes: Cloud Security's compliance"),
+    ("DD_DISCOVERY_ENABLED", "yes: system-probe.yaml with Service Discovery"),
+    ("DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED", "yes: system-probe.yaml with USM"),
+    ("DD_PRIVILEGED_LOGS_ENABLED", "yes: system-probe.yaml with privileged logs"),
+    ("DD_INFRASTRUCTURE_MODE", "written as infrastructure_mode"),
+    ("DD_LOGS_CONFIG_PROCESS_COLLECT_ALL", "yes: collect every process's logs"),
+    ("FIPS_SETUP_INSTALLED_BY", "set by the one-step install script"),
+)
+
+
 def flag(
     name: str, value: Optional[str], *, on: str = "to turn it on", off: str = "to leave it off"
 ) -> bool:
@@ -103,12 +130,15 @@ class NewHostSettings(NamedTuple):
             value = getattr(self, key)
             if value is not None:
                 out.append(Assignment((key,), value))
-        if self.tags:
-            out.append(Assignment(("tags",), list(self.tags)))
+        if self.tags:  # merged into a tags list the file has: its own tags stay
+            out.append(Assignment(("tags",), list(self.tags), merge=True))
         if self.infrastructure_mode is not None:
             out.append(Assignment(("infrastructure_mode",), self.infrastructure_mode))
-        if self.process_logs:
-            out += [Assignment(path, value) for path, value in PROCESS_LOGS_SETTINGS]
+        if self.process_logs:  # a list (extra_config_providers) is merged like tags
+            out += [
+                Assignment(path, value, merge=isinstance(value, list))
+                for path, value in PROCESS_LOGS_SETTINGS
+            ]
         return out
 
 
@@ -209,4 +239,5 @@ def _tags(environment: Mapping[str, str], warnings: list[str]) -> list[str]:
 
 
 def _split(text: str) -> list[str]:
-    return [tag for tag in re.split(r"[,\s]+", text) if tag]
+    """Tags separated by commas or spaces, each once, in order."""
+    return list(dict.fromkeys(tag for tag in re.split(r"[,\s]+", text) if tag))

@@ -76,10 +76,12 @@ def plan_datadog_yaml(
     FileAccessError, DocumentError (naming the file and line) or SettingError.
     """
     if contents is None and not path.exists() and not path.is_symlink():
-        raise FileAccessError(
-            f"{path}: cannot read: no such file; is the Agent installed? Use --config PATH"
-            " for a configuration elsewhere"
+        hint = (
+            "; is the Agent installed? Use --config PATH for a configuration elsewhere"
+            if str(path) == str(DEFAULT_CONFIG)
+            else ""  # --config named it: the operator knows where it should be
         )
+        raise FileAccessError(f"{path}: cannot read: no such file{hint}")
     before = read_bytes(path) if contents is None else contents
     try:
         doc = parse_yaml(decode_utf8(before))
@@ -123,5 +125,13 @@ def _message(change: DatadogYamlChange, request: FipsRequest, dry_run: bool) -> 
         return f"{change.path}: would set {settings} (dry run: nothing was changed)"
     return (
         f"{change.path}: set {settings}; restart the Agent for it to take effect"
-        " (systemctl restart datadog-agent)"
+        f" ({_restart_command()})"
     )
+
+
+def _restart_command() -> str:
+    """How the operator restarts the Agent on this host (``systemctl``, ``service``...)."""
+    from installer.host import Host  # a real change only: a dry run needs neither
+    from installer.services import AGENT_SERVICE, service_manager_for
+
+    return service_manager_for(Host()).command_line("restart", AGENT_SERVICE)

@@ -26,7 +26,12 @@ from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, FipsRequest, agent_setting, ignored_while_proxied
 from fipsconf.errors import FipsSetupError
-from installer.agent import ENVIRONMENT_FILE, agent_environment, agent_overrides
+from installer.agent import (
+    ENVIRONMENT_FILE,
+    agent_environment,
+    agent_missing,
+    agent_overrides,
+)
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.disable import proxy_off_steps
 from installer.doctor.model import ChecksResult
@@ -225,10 +230,9 @@ def _check_agents(packages: PackageManager, agent: Optional[str], fips: Optional
                 f" {packages.name} first; nothing was changed"
             )
     if agent is None and fips is None:
-        raise PreconditionError(
-            f"no Datadog Agent is installed (neither {AGENT_PACKAGE} nor {FIPS_AGENT_PACKAGE}):"
-            " on a new host, install the FIPS Agent with the one-step script and"
-            f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE}; nothing was changed"
+        raise agent_missing(
+            advice="on a new host, install the FIPS Agent with the one-step install script and"
+            f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE}"
         )
 
 

@@ -15,11 +15,11 @@ from fipsconf.datadog_yaml import (
     setting_problem,
 )
 from fipsconf.envfiles import Override, as_bool
-from fipsconf.errors import FipsSetupError
+from fipsconf.errors import DocumentError, FipsSetupError
 from fipsconf.proxy_releases import stale_package
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
-from installer.agent import agent_overrides
+from installer.agent import NEW_HOST_ADVICE, NO_AGENT, agent_overrides
 from installer.files import ownership_of, read_bytes
 from installer.host import Host
 from installer.journal import RunLock, load_checkpoint, state_dir
@@ -61,10 +61,17 @@ def status(host: Host, config: Path) -> CommandResult:
     problems = list(settings.problems)
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
+        # Nothing is in effect from a file the Agent cannot read (it would not start):
+        # only what an override sets is known.
         document["datadog_yaml"]["error"] = problem
+        document["datadog_yaml"]["fips"] = None
+        unknown = [key for key, source in sources.items() if source in ("file", "default")]
+        effective = {**effective, **dict.fromkeys(unknown)}
+        document["sources"] = {key: None if key in unknown else sources[key] for key in sources}
+    else:
+        document["sources"] = sources
     document["overrides"] = [o._asdict() for o in overrides]
     document["effective"] = effective
-    document["sources"] = sources
     start = port_number(effective["port_range_start"])
     if start is None or setting_problem("port_range_start", start):
         start = DEFAULT_PORT_RANGE_START  # shown as a problem above; look where the default is
@@ -124,6 +131,8 @@ class AgentSettings(NamedTuple):
     effective: dict[str, Any]
     sources: dict[str, str]  # "file", "default" or "DD_FIPS_X in /path"
     problems: list[str]  # the file's problem, unreadable overrides, unusable values
+    problem_line: Optional[int] = None  # the line the file's problem is on, when it has one
+    missing: bool = False  # the file does not exist
 
     def source_of(self, setting: str) -> Optional[Override]:
         """The override that sets ``setting``, if one does."""
@@ -137,9 +146,13 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
     """
     data: dict[str, Any] = {}
     problem = None
+    problem_line = None
+    missing = _missing(config)
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
         REDACTOR.register_from(doc.data)
+    except DocumentError as exc:
+        problem, problem_line = exc.located(str(config)), exc.line
     except FipsSetupError as exc:
         problem = str(exc)
     else:
@@ -178,7 +191,20 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
         effective,
         sources,
         problems,
+        problem_line,
+        missing,
     )
+
+
+def _missing(path: Path) -> bool:
+    """True when ``path`` does not exist (a folder on the way missing too; not when unreadable)."""
+    try:
+        path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:
@@ -209,6 +235,17 @@ def _summary(document: dict[str, Any], start: int) -> str:
     proxy_active = document["services"][PROXY_SERVICE]["active"]
     agent_active = document["services"][AGENT_SERVICE]["active"]
     site = document["datadog_yaml"]["site"]
+    if document["agent_flavor"] is None:
+        state = f"{NO_AGENT}: {NEW_HOST_ADVICE}"
+        if document["packages"][PROXY_PACKAGE]:
+            state += f"; {PROXY_PACKAGE} is installed, with no Agent to serve"
+        return state
+    error = document["datadog_yaml"].get("error")
+    if error:
+        return (
+            f"the Agent cannot read {document['datadog_yaml']['path']}, so it would not start"
+            " (see the problem above): fix the file, fips-setup doctor names what to do"
+        )
     if document["agent_flavor"] == FIPS_AGENT_PACKAGE:
         state = (
             f"the FIPS Agent ({FIPS_AGENT_PACKAGE}) encrypts with its own FIPS module and sends"
@@ -231,4 +268,6 @@ def _summary(document: dict[str, Any], start: int) -> str:
         return (
             "FIPS proxy mode is on in the configuration, but the proxy or the Agent is not running"
         )
+    if not agent_active:
+        return "FIPS proxy mode is off, and the Agent is not running"
     return "FIPS proxy mode is off: the Agent sends directly to Datadog"

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Optional
 
 from fipsconf.redact import REDACTOR
-from installer.agent import agent_environment
+from installer.agent import agent_environment, agent_missing
 from installer.doctor import run_checks
 from installer.doctor.facts import HTTP_CONNECT_TIMEOUT, Facts
 from installer.doctor.model import Check, CheckFunction, ChecksResult, Outcome, failed, passed
@@ -26,6 +26,7 @@ from installer.doctor.network_checks import (
 )
 from installer.host import Host
 from installer.net import HttpAnswer
+from installer.packages import AGENT_PACKAGE
 from installer.results import CommandResult
 
 #: How long a fresh proxy may take to reach the intake (DNS, first health checks).
@@ -95,6 +96,8 @@ def verify(host: Host, config: Path, patience: float = PATIENCE) -> ChecksResult
     facts = Facts(host, config)
     if facts.fips_agent:
         return verify_fips_agent(host, config, patience)
+    if facts.packages() is not None and facts.version(AGENT_PACKAGE) is None:
+        raise agent_missing(", so no payload can be sent")
     request = CheckFunction("metrics-request", lambda f: metrics_request(f, patience))
     checks = run_checks(facts, [request]) + run_checks(facts, [AGENT_CONNECTIVITY])
     failing = [c for c in checks if c.status != "pass"]

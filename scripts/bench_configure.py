@@ -5,7 +5,7 @@ Runs the installed console script (pass its path), each time as a new process,
 and prints wall and CPU (user + system) time: on a loaded machine the wall
 time of one run says little, its CPU time more.
 
-1. on the 3,685-line vendor datadog.yaml.example (../shared/fixtures, else
+1. on the 3,685-line vendor datadog.yaml.example ($FIPS_SETUP_SHARED/fixtures, else
    docs/examples/datadog.yaml), beside a bare `python -c pass` of the same
    interpreter. Target (DESIGN section 8): at most 100 ms.
 2. on generated large files up to the 16 MiB read limit (plain settings, the

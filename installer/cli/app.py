@@ -12,6 +12,15 @@ import typer
 from installer.cli import commands
 from installer.cli.render import EXIT_OK, EXIT_USAGE, show_failure
 
+
+class UsageCommand(typer.core.TyperCommand):
+    """A command whose usage line shows ``VALUES.yaml``, not Typer's ``{VALUES.yaml}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> List[str]:
+        pieces: List[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
 app = typer.Typer(
     name="fips-setup",
     help="Install, configure and troubleshoot the Datadog Agent FIPS Proxy.",
@@ -181,24 +190,34 @@ def disable(
     )
 
 
-@app.command()
+def _install_help() -> str:
+    from fipsconf.new_host import INSTALL_VARIABLES
+
+    width = max(len(name) for name, _ in INSTALL_VARIABLES) + 2
+    rows = "\n".join(f"  {name:<{width}}{what}" for name, what in INSTALL_VARIABLES)
+    return (
+        "New hosts, once the Agent's package is there (the one-step install script runs it):"
+        " create datadog.yaml from its example and the environment; then, with DD_FIPS_MODE,"
+        " enable the FIPS proxy, else start the Agent.\n\n"
+        "Reads, from the environment only (a key never goes on a command line):\n\b\n"
+        f"{rows}\n\n"
+        "What each one does: docs/install-script.md."
+    )
+
+
+@app.command(help=_install_help(), cls=UsageCommand)
 def install(
     config: Annotated[
         Optional[Path],
         typer.Option(
             "--config",
             metavar="PATH",
-            help="The Agent's datadog.yaml (default: /etc/datadog-agent/datadog.yaml).",
+            help=f"The Agent's datadog.yaml. \\[default: {commands.DEFAULT_CONFIG}]",
         ),
     ] = None,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """New hosts: create datadog.yaml from the environment, then enable the FIPS proxy.
-
-    Reads DD_API_KEY (or DD_API_KEY_FILE), DD_SITE, DD_HOSTNAME, DD_ENV, DD_TAGS
-    and DD_FIPS_MODE from the environment; the API key never goes on the command line.
-    """
     _exit(commands.install_command(config, dry_run=dry_run, as_json=json_output))
 
 
@@ -379,10 +398,12 @@ FromFipsAgentOption = Annotated[
     bool,
     typer.Option(
         "--from-fips-agent",
-        "--allow-fips-agent",
-        help="Move from the FIPS Agent back to the proxy sidecar (refused without it).",
+        help="Move from the FIPS Agent back to the proxy sidecar (refused without it;"
+        " --allow-fips-agent is its older name).",
     ),
 ]
+#: The older name of --from-fips-agent, still taken, not shown.
+AllowFipsAgentOption = Annotated[bool, typer.Option("--allow-fips-agent", hidden=True)]
 
 
 def _one_destination(in_place: bool, output: Optional[Path]) -> None:
@@ -390,7 +411,7 @@ def _one_destination(in_place: bool, output: Optional[Path]) -> None:
         raise _usage_error_type()("--in-place and --output cannot be used together; choose one")
 
 
-@app.command()
+@app.command(cls=UsageCommand)
 def helm(
     values: Annotated[
         Path,
@@ -427,6 +448,7 @@ def helm(
     ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
+    allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -441,7 +463,7 @@ def helm(
             local_address=local_address,
             image_tag=image_tag,
             all_ports=all_ports,
-            from_fips_agent=from_fips_agent,
+            from_fips_agent=from_fips_agent or allow_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
@@ -449,7 +471,7 @@ def helm(
     )
 
 
-@app.command()
+@app.command(cls=UsageCommand)
 def ecs(
     taskdef: Annotated[
         Path,
@@ -498,6 +520,7 @@ def ecs(
     ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
+    allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -512,7 +535,7 @@ def ecs(
             agent_container=agent_container,
             port_range_start=port_range_start,
             allow_bridge=allow_bridge,
-            from_fips_agent=from_fips_agent,
+            from_fips_agent=from_fips_agent or allow_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
@@ -526,10 +549,46 @@ def _usage_error_type() -> Any:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+def _option_without_its_value(command: Any, args: List[str]) -> Optional[str]:
+    """The problem when an option that takes a value is followed by another option.
+
+    Click would take ``--json`` in ``configure --config --json`` as the path,
+    and the run would end in a plain error where one JSON document was asked for.
+    """
+    words = args[: args.index("--")] if "--" in args else args
+    if all(word.startswith("-") for word in words):
+        given = [word for word in words if word in ("--json", "--dry-run")]
+        if given:
+            return (
+                f"{given[0]} goes with a command: fips-setup COMMAND [OPTIONS] {given[0]}"
+                " (fips-setup --help lists the commands)"
+            )
+    while words and words[0] in getattr(command, "commands", {}):
+        command, words = command.commands[words[0]], words[1:]
+    valued = {
+        name
+        for param in getattr(command, "params", [])
+        if getattr(param, "param_type_name", "") == "option"
+        and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    for option, following in zip(words, words[1:]):
+        if option in valued and following.startswith("--"):
+            return (
+                f"{option} needs a value, and is followed by the option {following}"
+                f" (for a file of that name: {option} ./{following})"
+            )
+    return None
+
+
 def run(args: List[str]) -> int:
     """Parse ``args`` with Typer and run the command; returns the exit status."""
     command = typer.main.get_command(app)
     usage_error = _usage_error_type()
+    missing = _option_without_its_value(command, args)
+    if missing:
+        show_failure(missing, "usage", as_json="--json" in args)
+        return EXIT_USAGE
     try:
         status = command.main(args=args, prog_name="fips-setup", standalone_mode=False)
     except usage_error as exc:

@@ -14,7 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import NamedTuple
 
-from installer.doctor import network_checks, runtime_checks, settings_checks, setup_checks
+from installer.doctor import (
+    network_checks,
+    preflight_checks,
+    runtime_checks,
+    settings_checks,
+    setup_checks,
+)
 from installer.doctor.facts import Facts
 from installer.doctor.model import (
     FAIL,
@@ -50,6 +56,7 @@ def all_checks(agent_check: bool) -> list[CheckFunction]:
         *settings_checks.CHECKS,
         *runtime_checks.CHECKS,
         *network_checks.CHECKS,
+        *preflight_checks.CHECKS,
         *(agent if agent_check else [_left_out(check.id) for check in agent]),
     ]
 

@@ -142,6 +142,15 @@ class Facts:
         return self.version(FIPS_AGENT_PACKAGE) is not None
 
     @property
+    def no_agent(self) -> bool:
+        """True when the package database says that neither Agent is installed."""
+        return (
+            self.packages() is not None
+            and not self.fips_agent
+            and self.version(AGENT_PACKAGE) is None
+        )
+
+    @property
     def proxy_installed(self) -> bool:
         """True when the proxy package is installed."""
         return self.version(PROXY_PACKAGE) is not None

@@ -79,6 +79,8 @@ def _proxy_service(facts: Facts) -> Outcome:
 
 @check("proxy-ports", CHECKS)
 def _proxy_ports(facts: Facts) -> Outcome:
+    if not facts.fips_agent and facts.packages() is not None and not facts.proxy_installed:
+        return needs_root(facts) or _ports_before_enable(facts)
     skip = proxy_irrelevant(facts) or needs_root(facts)
     if skip:
         return skip
@@ -110,3 +112,20 @@ def _proxy_ports(facts: Facts) -> Outcome:
         )
     pids = sorted({str(held[p].pid) for p in ports if held[p].pid})
     return passed(f"all {len(ports)} ports {span} are held by the proxy (pid {', '.join(pids)})")
+
+
+def _ports_before_enable(facts: Facts) -> Outcome:
+    """No proxy yet: its 16 ports must be free, or enabling it would fail."""
+    start = facts.port_start()
+    span = f"{start}-{start + 15}"
+    held = facts.listeners()
+    others = [held[p] for p in range(start, start + 16) if p in held and not held[p].is_proxy]
+    if not others:
+        return passed(f"ports {span} are free for the proxy")
+    taken = "; ".join(f"{o.port} by {_holder(o)}" for o in others)
+    stop = " and ".join(f"pid {o.pid}" for o in others if o.pid) or "that process"
+    return failed(
+        f"ports of the proxy held by another process: {taken}; enabling the proxy would fail,"
+        f" it needs TCP ports {span}",
+        f"stop {stop}, or enable the proxy on other ports: fips-setup enable --port-range-start N",
+    )

@@ -21,7 +21,7 @@ PROXY_VARIABLES = (
 
 
 def _unreadable(facts: Facts) -> Optional[Outcome]:
-    skip = needs_root(facts)
+    skip = needs_root(facts) or _no_agent(facts)
     if skip:
         return skip
     if facts.fips_agent:
@@ -58,17 +58,35 @@ def _fix(facts: Facts, setting: str, otherwise: str) -> str:
     )
 
 
+def _no_agent(facts: Facts) -> Optional[Outcome]:
+    """A skip when no Agent is installed and the file is not there either: nothing to read."""
+    if facts.no_agent and facts.settings().missing:
+        return skipped(f"no Agent is installed, nor its {facts.config.name} (see agent-installed)")
+    return None
+
+
 @check("datadog-yaml", CHECKS)
 def _datadog_yaml(facts: Facts) -> Outcome:
-    skip = needs_root(facts)
+    skip = needs_root(facts) or _no_agent(facts)
     if skip:
         return skip
-    problem = facts.settings().problem
-    if problem is None:
+    settings = facts.settings()
+    if settings.problem is None:
         return passed(f"{facts.config} is valid YAML")
-    if "no such file" in problem:
-        return failed(problem, "install the Agent, or give its file with --config PATH")
-    return failed(problem, "correct the line it names, then run fips-setup doctor again")
+    if settings.missing:
+        return failed(
+            f"{facts.config} does not exist: the Agent has no configuration",
+            "create it from the Agent's example with DD_API_KEY=<key> DD_SITE=ddog-gov.com"
+            " DD_FIPS_MODE=1 fips-setup install; or, if it is elsewhere, give it with"
+            " --config PATH",
+        )
+    if settings.problem_line is not None:
+        return failed(
+            settings.problem,
+            f"correct line {settings.problem_line} of {facts.config} (the Agent cannot read the"
+            " file either), then run fips-setup doctor again",
+        )
+    return failed(settings.problem, "fix what the message names, then run fips-setup doctor again")
 
 
 @check("fips-enabled", CHECKS)
@@ -153,7 +171,7 @@ def _fips_port_range(facts: Facts) -> Outcome:
 
 def _file_unreadable(facts: Facts) -> Optional[Outcome]:
     """Like ``_unreadable``, for the settings the FIPS Agent reads too."""
-    skip = needs_root(facts)
+    skip = needs_root(facts) or _no_agent(facts)
     if skip:
         return skip
     if facts.settings().problem:

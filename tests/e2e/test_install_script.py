@@ -266,7 +266,7 @@ def test_a_bare_host_gets_agent_and_proxy_in_one_step_as_a_user_with_sudo_then_a
     assert f"\napi_key: {API_KEY}\n" in text
     assert "\nsite: ddog-gov.com\n" in text
     assert "\nhostname: fed-web-01\n" in text
-    assert '\ntags: ["team:fed", "path:/srv/app", "quote:\\"x\\""]\n' in text
+    assert '\ntags:\n  - "team:fed"\n  - "path:/srv/app"\n  - "quote:\\"x\\""\n' in text
     assert "\nfips:\n  enabled: true\n  https: false\n" in text
     conf = host.stat(DATADOG_YAML)
     assert (conf.owner, conf.group, conf.mode) == ("dd-agent", "dd-agent", 0o640)
@@ -385,7 +385,7 @@ def test_install_only_starts_nothing_and_a_later_run_starts_both(
     assert host.installed_version("datadog-fips-proxy") == "1:1.1.17-1"
     text = host.read_file(DATADOG_YAML)
     assert "\nfips:\n  enabled: true\n" in text
-    assert '\ntags: ["team:fed", "older:name"]\n' in text  # DD_HOST_TAGS, Datadog's older name
+    assert '\ntags:\n  - "team:fed"\n  - "older:name"\n' in text  # DD_HOST_TAGS, the older name
     assert host.exists(PROXY_CFG)
     assert not host.is_active("datadog-agent") and not host.is_active("datadog-fips-proxy")
     assert host.intake_stats().count == 0

@@ -63,7 +63,7 @@ def test_assignments_with_tags() -> None:
         Assignment(("api_key",), KEY),
         Assignment(("hostname",), "web-1"),
         Assignment(("env",), "prod"),
-        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"']),
+        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"'], merge=True),
     ]
 
 
@@ -159,7 +159,7 @@ def test_process_log_collection_writes_what_datadogs_script_writes() -> None:
         Assignment(("logs_config", "process_exclude_agent"), True),
         Assignment(("logs_config", "auto_multi_line_detection"), True),
         Assignment(("process_config", "process_collection", "use_wlm"), True),
-        Assignment(("extra_config_providers",), ["process_log"]),
+        Assignment(("extra_config_providers",), ["process_log"], merge=True),
     ]
     assert (
         settings_from_environment({"DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "0"}).assignments() == []

@@ -9,6 +9,8 @@ from typing import Callable, NamedTuple
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
+import fipsconf
+import installer
 from tests.fakes import (
     AGENT_BINARY,
     FakeHost,
@@ -59,6 +61,27 @@ DISTROS = {
 }  # fmt: skip
 
 HostFactory = Callable[..., FakeHost]
+
+
+def _import_everything_first() -> None:
+    """Import the toolkit's modules (and ruamel) before any test starts pyfakefs.
+
+    A module first imported while pyfakefs runs keeps its fake ``os`` or
+    ``pathlib`` after that test: ruamel.yaml, loaded only for YAML the fast
+    reader does not take, or the command line's modules, then fail in
+    whichever later test uses them on the real file system.
+    """
+    import importlib
+    import pkgutil
+
+    for package in (fipsconf, installer):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module.name.startswith("installer.ansible"):
+                importlib.import_module(module.name)
+    importlib.import_module("ruamel.yaml")
+
+
+_import_everything_first()
 
 
 @pytest.fixture(autouse=True)

@@ -306,7 +306,7 @@ def test_an_old_agent_is_refused(make_host: HostFactory) -> None:
 
 
 def test_a_missing_agent_is_refused(make_host: HostFactory) -> None:
-    refused(make_host(agent_version=""), "Agent .datadog-agent. is not installed")
+    refused(make_host(agent_version=""), "no Datadog Agent is installed .* DD_FIPS_MODE=1")
 
 
 def test_the_fips_agent_is_refused(make_host: HostFactory) -> None:

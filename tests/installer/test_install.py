@@ -72,7 +72,7 @@ def test_a_new_host_gets_its_settings_where_the_example_documents_them(new_host:
         EXAMPLE.replace("api_key:\n", f"api_key: {API_KEY}\n")
         .replace("# site: datadoghq.com\n", "site: ddog-gov.com\n")
         .replace("# hostname: <HOSTNAME_NAME>\n", "hostname: web-01\n")
-        .replace("# tags:\n", 'tags: ["team:a", "path:/x"]\n')
+        .replace("# tags:\n", 'tags:\n  - "team:a"\n  - "path:/x"\n')
         .replace("# fips:\n", "fips:\n  enabled: true\n  https: false\n")
     )
     assert load_yaml11(text)["tags"] == ["team:a", "path:/x"]

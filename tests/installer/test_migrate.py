@@ -730,7 +730,7 @@ print(json.dumps(sorted(sys.modules)))
 #: Modules whose functions dispatch to every command: what migrate's own path imports is
 #: among the modules loaded above.
 DISPATCH = {"installer.cli.commands", "installer.cli.fastpath", "installer.cli.main",
-            "installer.cli.app", "installer.zipapp_main"}  # fmt: skip
+            "installer.cli.app", "installer.cli.options", "installer.zipapp_main"}  # fmt: skip
 
 
 def imported_in_functions(source: str) -> set[str]:

@@ -128,3 +128,32 @@ def test_a_bad_value_is_a_problem_not_a_crash(
     result = status(host, Path(CONFIG))
     assert any(problem in p for p in result.details["problems"]), result.details["problems"]
     assert {p["port"] for p in result.details["ports"]} <= set(range(9803, 9819))
+
+
+def test_a_datadog_yaml_the_agent_cannot_read_is_said_so(make_host: HostFactory) -> None:
+    host = make_host(datadog_yaml="api_key: x\n\tsite: ddog-gov.com\n")
+    result = status(host, Path(CONFIG))
+    doc = result.details
+    assert doc["datadog_yaml"]["error"].startswith(f"{CONFIG}:2: ")
+    assert doc["datadog_yaml"]["fips"] is None
+    # no setting is "in effect" from a file the Agent cannot read (an override still is)
+    assert doc["effective"] == dict.fromkeys(
+        ("enabled", "https", "port_range_start", "local_address")
+    )
+    assert set(doc["sources"].values()) == {None}
+    assert "FIPS proxy mode is off" not in result.msg
+    assert result.msg.startswith(f"the Agent cannot read {CONFIG}")
+
+
+def test_a_host_without_an_agent(make_host: HostFactory, fs: FakeFilesystem) -> None:
+    host = make_host(agent_version="")
+    fs.remove_object("/etc/datadog-agent")
+    result = status(host, Path(CONFIG))
+    assert result.msg.startswith(
+        "no Datadog Agent is installed (neither datadog-agent nor datadog-fips-agent): on a new"
+        " host, run the one-step install script with DD_FIPS_MODE=1"
+    )
+    doc = result.details
+    assert doc["agent_flavor"] is None
+    assert doc["datadog_yaml"]["site"] is None
+    assert doc["effective"]["enabled"] is None

@@ -365,12 +365,8 @@ def test_bad_input_exits_1_with_one_line(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("helm", "{file}", "--port", "70000"), "fips.port 70000 is out of range"),
-        (("helm", "{file}", "--local-address", "10.1.1.1"), "not a loopback address"),
-        (("helm", "{file}", "--image-tag", "a b"), "not a valid tag"),
         (("helm", "/nonexistent/values.yaml"), "no such file"),
         (("ecs", "{file}", "--agent-container", "nope"), "has no container named 'nope'"),
-        (("ecs", "{file}", "--port-range-start", "0"), "port range start 0 is out of range"),
     ],
 )
 def test_failures_exit_1(
@@ -387,6 +383,41 @@ def test_failures_exit_1(
     assert message in err and err.count("\n") == 1
     status, doc = run_json(capsys, *args, "--in-place")
     assert status == 1 and message in doc["msg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("helm", "{file}", "--port", "70000"), "--port 70000 is out of range"),
+        (("helm", "{file}", "--local-address", "10.1.1.1"), "not a loopback address"),
+        (
+            ("helm", "{file}", "--image-tag", "a b"),
+            "--image-tag: image tag 'a b' is not a valid tag",
+        ),
+        (
+            ("ecs", "{file}", "--image-tag", "a b"),
+            "--image-tag: image tag 'a b' is not a valid tag",
+        ),
+        (("ecs", "{file}", "--port-range-start", "0"), "--port-range-start 0 is out of range"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(
+    values: Path,
+    taskdef: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    file = values if args[0] == "helm" else taskdef
+    before = file.read_bytes()
+    for path in (str(file), "/nonexistent/file"):  # checked before the file is read
+        argv = tuple(arg.format(file=path) for arg in args)
+        status, out, err = run(capsys, *argv, "--in-place")
+        assert (status, out) == (2, "")
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+        status, doc = run_json(capsys, *argv, "--in-place")
+        assert (status, doc["error"]) == (2, "usage") and message in doc["msg"]
+    assert file.read_bytes() == before
 
 
 @pytest.mark.parametrize(

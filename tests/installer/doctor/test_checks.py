@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
@@ -480,16 +481,124 @@ def test_the_proxys_version_when_current_odd_or_irrelevant(
     assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "skip"
 
 
-def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
-    host = make_host(agent_version="", repository=False)
+def bare(make_host: HostFactory, fs: FakeFilesystem) -> FakeHost:
+    """A new host: no Agent, no datadog.yaml, no proxy (the Datadog repository is there)."""
+    host = make_host(agent_version="")
     fs.remove_object(str(CONFIG))
-    checks = run_doctor(host)
+    return host
+
+
+def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
+    checks = run_doctor(bare(make_host, fs))
     failing = {i for i, c in checks.items() if c.status == "fail"}
-    assert failing == {"agent-installed", "proxy-installed", "datadog-yaml"}
-    assert checks["datadog-yaml"].finding.endswith("no such file")
-    assert checks["agent-installed"].fix is not None
-    assert checks["proxy-installed"].fix is not None
-    assert checks["proxy-installed"].fix.startswith("fips-setup enable")
+    assert failing == {"agent-installed", "enable-preflight"}
+    agent = checks["agent-installed"]
+    assert agent.finding == (
+        "no Datadog Agent is installed (neither datadog-agent nor datadog-fips-agent)"
+    )
+    assert agent.fix is not None
+    assert "one-step install script with DD_FIPS_MODE=1" in agent.fix
+    assert "DD_AGENT_FLAVOR=datadog-fips-agent" in agent.fix
+    preflight = checks["enable-preflight"]
+    assert preflight.finding == (
+        "enable would fail because no Datadog Agent is installed (neither datadog-agent nor"
+        " datadog-fips-agent): it adds the FIPS proxy to an installed Agent"
+    )
+    assert not preflight.finding.endswith("nothing was changed")
+    assert preflight.fix == agent.fix
+    # what can run before the Agent is there does; what is about an Agent says there is none
+    passing = {i for i, c in checks.items() if c.status == "pass"}
+    assert {"root", "platform", "proxy-ports", "disk-space"} <= passing
+    assert checks["proxy-ports"].finding == "ports 9803-9818 are free for the proxy"
+    assert checks["disk-space"].finding.startswith(
+        "room to install the Agent and the proxy (the one-step install script)"
+    )
+    for check_id in ("fips-agent", "datadog-yaml", "site", "proxy-installed", "fips-mode"):
+        assert checks[check_id].status == "skip", check_id
+        assert "see agent-installed" in checks[check_id].finding, check_id
+    deprecated = checks["proxy-deprecated"]
+    assert deprecated.status == "info" and deprecated.fix == (
+        "on a new host, run the one-step install script with DD_AGENT_FLAVOR=datadog-fips-agent"
+    )
+    # no fix anywhere points at a command that needs the Agent, or at a line that is not there
+    for check in checks.values():
+        assert "fips-setup enable" not in (check.fix or "") or check.id == "proxy-ports", check
+        assert "migrate" not in (check.fix or ""), check
+        assert "the line it names" not in (check.fix or ""), check
+
+
+def test_a_port_taken_on_a_new_host(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = bare(make_host, fs)
+    listen(fs, range(9804, 9805), 4242, b"python3\0-m\0http.server\x009804\0")
+    ports = run_doctor(host)["proxy-ports"]
+    assert ports.status == "fail"
+    assert ports.finding == (
+        "ports of the proxy held by another process: 9804 by pid 4242 (python3 -m http.server"
+        " 9804); enabling the proxy would fail, it needs TCP ports 9803-9818"
+    )
+    assert ports.fix is not None and ports.fix.startswith("stop pid 4242")
+
+
+def test_before_enable_doctor_says_why_enable_would_fail(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = make_host(datadog_yaml=DATADOG_YAML.replace("ddog-gov.com", "datadoghq.com"))
+    listen(fs, range(9810, 9811), 77, b"nc\0-l\x009810\0")
+    checks = run_doctor(host, agent_check=False)
+    preflight = checks["enable-preflight"]
+    assert preflight.status == "fail"
+    assert preflight.finding.startswith(
+        f"enable would fail because {CONFIG}: site is datadoghq.com"
+    )
+    assert "9810 by pid 77 (nc -l 9810)" in checks["proxy-ports"].finding
+    assert checks["proxy-installed"].status == "fail"  # the Agent is there: enable is the fix
+    assert checks["disk-space"].finding.startswith("room to install the proxy (fips-setup enable)")
+
+
+def test_before_enable_on_a_host_enable_would_take(
+    make_host: HostFactory, run_doctor: Doctor
+) -> None:
+    checks = run_doctor(make_host(), agent_check=False)
+    assert checks["enable-preflight"].status == "pass"
+    assert checks["enable-preflight"].finding.startswith("enable would go ahead")
+
+
+def test_too_little_disk_space(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = bare(make_host, fs)
+    fs.set_disk_usage(600 * (1 << 20))
+    check = run_doctor(host)["disk-space"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        "not enough free disk space to install the Agent and the proxy (the one-step install"
+        " script): /opt and /var/cache/apt/archives: "
+    )
+    assert "MiB needed" in check.finding
+
+
+@pytest.mark.parametrize(
+    ("contents", "fix"),
+    [
+        (None, "create it from the Agent's example with DD_API_KEY=<key>"),
+        ("api_key: x\n\tsite: a\n", f"correct line 2 of {CONFIG} (the Agent cannot read"),
+    ],
+)
+def test_a_datadog_yaml_the_agent_cannot_read(
+    make_host: HostFactory, run_doctor: Doctor, contents: Optional[str], fix: str
+) -> None:
+    host = make_host()
+    if contents is None:
+        Path(CONFIG).unlink()
+    else:
+        Path(CONFIG).write_text(contents)
+    check = run_doctor(host, agent_check=False)["datadog-yaml"]
+    assert check.status == "fail"
+    assert check.fix is not None and check.fix.startswith(fix), check.fix
+    if contents is not None:
+        assert check.finding.startswith(f"{CONFIG}:2: ")
 
 
 def test_an_unsupported_platform(healthy: FakeHost, run_doctor: Doctor) -> None:
