@@ -10,6 +10,7 @@ import re
 from typing import Any, Iterator, NamedTuple, Optional
 
 from fipsconf.errors import DocumentError, SettingError
+from fipsconf.sites import US1_FED, US2_FED, site_support, wrong_government_site
 from fipsconf.yamldoc import (
     SourceLines,
     YamlDocument,
@@ -20,7 +21,7 @@ from fipsconf.yamldoc import (
 from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
 from fipsconf.yamlnodes import MappingNode
 
-FED_SITE = "ddog-gov.com"
+FED_SITE = US1_FED
 DEFAULT_SITE = "datadoghq.com"
 DEFAULT_PORT_RANGE_START = 9803
 PORT_COUNT = 16
@@ -217,8 +218,16 @@ def ignored_while_proxied(data: Any) -> list[str]:
     return found + _dd_url_paths(data, ())
 
 
+WRONG_SITE = "site-wrong-government-site"
+
+
 def site_advice(site: Any, source: str = "") -> list[Advice]:
-    """A warning when ``site`` (from datadog.yaml, or ``source`` such as DD_SITE) is not US1-FED."""
+    """A warning when ``site`` (from datadog.yaml, or ``source`` such as DD_SITE) is not US1-FED.
+
+    US2-FED gets its own code (:data:`WRONG_SITE`): the proxy would carry its
+    payloads to US1-FED, so callers refuse it rather than warn (see
+    :func:`refuse_wrong_site`).
+    """
     where = f" ({source})" if source else ""
     if not _is_set(site):
         return [
@@ -228,7 +237,11 @@ def site_advice(site: Any, source: str = "") -> list[Advice]:
                 f" proxy only forwards to {FED_SITE}: set site: {FED_SITE}",
             )
         ]
-    if str(site).strip().lower() != FED_SITE:
+    wrong = wrong_government_site(site)
+    if wrong is not None:
+        located = wrong.replace(f"site is {US2_FED}", f"site is {US2_FED}{where}", 1)
+        return [Advice(WRONG_SITE, located)]
+    if site_support(site).site != FED_SITE:
         return [
             Advice(
                 "site-not-fed",
@@ -237,6 +250,32 @@ def site_advice(site: Any, source: str = "") -> list[Advice]:
             )
         ]
     return []
+
+
+def refuse_wrong_site(
+    advice: list[Advice], path: Optional[str] = None, line: Optional[int] = None
+) -> None:
+    """Raise a DocumentError (code ``precondition``) when ``advice`` says US2-FED.
+
+    ``path`` and ``line``: the file and line that set the site, named first in
+    the message (None when the message names its source, as for DD_SITE).
+    The caller raises before any change.
+    """
+    for item in advice:
+        if item.code == WRONG_SITE:
+            error = DocumentError(item.message + "; nothing was changed", line=line)
+            error.code = "precondition"
+            raise error.in_file(path) if path is not None else error
+
+
+def site_line(doc: YamlDocument) -> Optional[int]:
+    """The 1-based line of the top-level ``site`` key (any case), or None."""
+    if not isinstance(doc.root, MappingNode):
+        return None
+    for key_node, _ in doc.root.value:
+        if (scalar_key(key_node) or "").lower() == "site":
+            return int(key_node.start_mark.line) + 1
+    return None
 
 
 def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:

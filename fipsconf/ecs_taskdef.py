@@ -63,6 +63,7 @@ from fipsconf.helm_values import check_image_tag, fips_agent_conflict
 from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_like
 from fipsconf.redact import is_secret_key
 from fipsconf.scalars import describe
+from fipsconf.sites import FIPS_AGENT, PROXY, wrong_government_site
 
 #: The sidecar's image repository and name, as in the vendor documentation.
 FIPS_PROXY_REPOSITORY = "datadog/fips-proxy"
@@ -219,6 +220,7 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
     sidecar_index = _find_sidecar(containers, ctx)
     agent_index = _find_agent(containers, request.agent_container, sidecar_index, ctx)
     agent = containers[agent_index]
+    _refuse_wrong_site(agent, FIPS_AGENT if request.fips_agent else PROXY)
     sidecar_image: Optional[str] = None
     start: Optional[int] = None
     if request.fips_agent:
@@ -877,6 +879,22 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[
         )
     advice.extend(_site_advice(agent, "the FIPS proxy only forwards to"))
     return advice
+
+
+def _refuse_wrong_site(agent: dict[str, Any], what: str) -> None:
+    """Raise a DocumentError when the Agent container's DD_SITE is US2-FED."""
+    site = None
+    for entry in agent.get("environment", []) or []:
+        if isinstance(entry, dict) and entry.get("name") == "DD_SITE":
+            site = entry.get("value")
+    wrong = wrong_government_site(site, what)
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set DD_SITE to")
+        error = DocumentError(
+            f"DD_SITE on the Agent container {agent.get('name')!r}: {wrong}; nothing was changed"
+        )
+        error.code = "precondition"
+        raise error
 
 
 def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:

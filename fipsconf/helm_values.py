@@ -33,9 +33,10 @@ from fipsconf.datadog_yaml import (
     check_local_address,
     check_port_range_start,
 )
-from fipsconf.errors import FipsSetupError, SettingError
+from fipsconf.errors import DocumentError, FipsSetupError, SettingError
 from fipsconf.redact import is_secret_key
 from fipsconf.scalars import render_scalar
+from fipsconf.sites import FIPS_AGENT, PROXY, wrong_government_site
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
 from fipsconf.yamlnodes import MappingNode, Node
@@ -173,6 +174,7 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     the FIPS Agent), and DocumentError (with its line) for a document that
     cannot be edited safely.
     """
+    _refuse_wrong_site(doc, FIPS_AGENT if request.fips_agent else PROXY)
     if request.fips_agent:
         conflict = fips_agent_conflict(request.options_beside_fips_agent())
         if conflict:
@@ -348,6 +350,20 @@ def chart_advice(doc: YamlDocument) -> list[Advice]:
     advice.extend(_key_spelling_advice(doc))
     advice.extend(_fips_agent_key_spelling_advice(doc))
     return advice
+
+
+def _refuse_wrong_site(doc: YamlDocument, what: str) -> None:
+    """Raise a DocumentError (with its line) when ``datadog.site`` is US2-FED."""
+    datadog = doc.data.get("datadog") if isinstance(doc.data, dict) else None
+    site = datadog.get("site") if isinstance(datadog, dict) else None
+    wrong = wrong_government_site(site, what)
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set datadog.site:")
+        error = DocumentError(
+            f"datadog.{wrong}; nothing was changed", line=_line_at(doc.root, ("datadog", "site"))
+        )
+        error.code = "precondition"
+        raise error
 
 
 def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:

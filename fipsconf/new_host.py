@@ -15,6 +15,7 @@ from typing import Mapping, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE
 from fipsconf.errors import SettingError
+from fipsconf.sites import FIPS_AGENT, PROXY, wrong_government_site
 from fipsconf.yamledit import Assignment
 
 AGENT_FLAVOR = "datadog-agent"
@@ -155,6 +156,9 @@ def _site(value: Optional[str], fips: bool, flavor: str) -> Optional[str]:
         if site is None:
             return FED_SITE
         if site != FED_SITE:
+            wrong = wrong_government_site(site, PROXY if fips else FIPS_AGENT)
+            if wrong is not None:  # not "set site: ddog-gov.com": that is another site
+                raise SettingError(f"DD_SITE={site}: {wrong}")
             raise SettingError(f"DD_SITE={site} with {what} only sends to {FED_SITE}")
     return site
 

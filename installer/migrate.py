@@ -26,6 +26,7 @@ from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, FipsRequest, agent_setting, ignored_while_proxied
 from fipsconf.errors import FipsSetupError
+from fipsconf.sites import FIPS_AGENT, wrong_government_site
 from installer.agent import ENVIRONMENT_FILE, agent_environment, agent_overrides
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.disable import proxy_off_steps
@@ -241,6 +242,9 @@ def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> None:
             site, where = override.value, f"DD_SITE in {override.source}:{override.line}"
     if site is not None and str(site).strip().lower() == FED_SITE:
         return
+    wrong = wrong_government_site(site, FIPS_AGENT)
+    if wrong is not None:  # not "set site: ddog-gov.com" for a US2-FED organization
+        raise PreconditionError(f"{where}: {wrong}; nothing was changed")
     shown = f"site is {site}" if site else "site is not set (the Agent's default is datadoghq.com)"
     raise PreconditionError(
         f"{where}: {shown}: the FIPS Agent is supported on {FED_SITE} (US1-FED) only;"

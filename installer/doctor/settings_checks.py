@@ -4,11 +4,22 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from fipsconf import proxy_cfg
 from fipsconf.datadog_yaml import FED_SITE, check_local_address
 from fipsconf.errors import SettingError
+from fipsconf.sites import US2_FED, site_of_host, site_support
 from installer.agent import agent_environment
 from installer.doctor.facts import Facts
-from installer.doctor.model import CheckFunction, Outcome, check, failed, noted, passed, skipped
+from installer.doctor.model import (
+    CheckFunction,
+    Outcome,
+    check,
+    failed,
+    noted,
+    passed,
+    skipped,
+    warned,
+)
 from installer.doctor.setup_checks import needs_root
 from installer.packages import FIPS_AGENT_PACKAGE
 from installer.services import AGENT_SERVICE
@@ -170,17 +181,62 @@ def _site(facts: Facts) -> Outcome:
     site, where = facts.settings().site, "datadog.yaml"
     if overrides:
         site, where = overrides[-1].value, f"DD_SITE in {overrides[-1].source}"
-    if site is not None and site.strip().lower() == FED_SITE:
-        return passed(f"site is {FED_SITE} ({where})")
-    shown = f"{site} ({where})" if site else "not set (the Agent's default is datadoghq.com)"
+    support = site_support(site)
     restart = facts.services().command_line("restart", AGENT_SERVICE)
+    shown = (
+        f"site is {support.name()} ({where})"
+        if site
+        else ("site is not set (the Agent's default is datadoghq.com)")
+    )
+    if support.site == US2_FED:
+        if facts.fips_agent:  # its data goes to its own site; only the support is missing
+            return warned(
+                f"{shown}: {support.support()}",
+                "ask Datadog support whether your US2-FED organization may use the FIPS Agent",
+            )
+        return failed(
+            f"{shown}: {support.support()}, so this Agent's payloads go to the wrong site",
+            "send directly again (fips-setup disable), then ask Datadog support which FIPS path"
+            " your US2-FED organization may use",
+        )
+    if support.site == FED_SITE:
+        mismatch = _backends_elsewhere(facts)
+        if mismatch:
+            return failed(f"{shown}, but {mismatch}", REFRESH_FIX)
+        return passed(f"{shown}: {support.support()}")
     why = (
         f"the FIPS Agent is supported on {FED_SITE} (US1-FED) only"
         if facts.fips_agent
         else f"the FIPS proxy only forwards to {FED_SITE} (US1-FED)"
     )
-    return failed(
-        f"site is {shown}: {why}", f"set site: {FED_SITE} in {facts.config}, then: {restart}"
+    return failed(f"{shown}: {why}", f"set site: {FED_SITE} in {facts.config}, then: {restart}")
+
+
+REFRESH_FIX = (
+    "replace the proxy's configuration with the package's US1-FED one: fips-setup enable"
+    " --refresh-proxy-config"
+)
+
+
+def _backends_elsewhere(facts: Facts) -> Optional[str]:
+    """Which proxy backends forward outside US1-FED (None: all US1-FED's, or no proxy config)."""
+    if facts.fips_agent or not facts.root:
+        return None
+    text = facts.proxy_config().text
+    if text is None:
+        return None
+    elsewhere = [
+        server
+        for server in proxy_cfg.servers(text)
+        if site_of_host(server.host) != FED_SITE and not server.host.replace(".", "").isdigit()
+    ]
+    if not elsewhere:
+        return None
+    first = elsewhere[0]
+    return (
+        f"the proxy's backend {first.backend} forwards to {first.host} (datadog-fips-proxy.cfg:"
+        f"{first.line}), not to a US1-FED intake"
+        + (f", and {len(elsewhere) - 1} more" if len(elsewhere) > 1 else "")
     )
 
 

@@ -16,7 +16,7 @@ from fipsconf.ecs_taskdef import (
     parse_task_definition,
     secret_values,
 )
-from fipsconf.errors import SettingError
+from fipsconf.errors import DocumentError, SettingError
 from fipsconf.redact import MASK
 
 
@@ -165,3 +165,25 @@ def test_the_fips_agent_takes_none_of_the_proxy_options() -> None:
         with pytest.raises(SettingError, match="cannot be used with --fips-agent"):
             edit_task_definition(parse_task_definition(text), request)
     assert EcsRequest(image_tag="1.1.29").options_beside_fips_agent() == []
+
+
+@pytest.mark.parametrize("fips_agent", [False, True])
+def test_a_us2_fed_agent_container_is_refused(fips_agent: bool) -> None:
+    task = {
+        "family": "datadog-agent-task",
+        "networkMode": "awsvpc",
+        "containerDefinitions": [
+            {
+                "name": "datadog-agent",
+                "image": "public.ecr.aws/datadog/agent:7",
+                "environment": [{"name": "DD_SITE", "value": "us2.ddog-gov.com"}],
+            }
+        ],
+    }
+    doc = parse_task_definition(json.dumps(task, indent=2))
+    with pytest.raises(DocumentError) as caught:
+        edit_task_definition(doc, EcsRequest(fips_agent=fips_agent))
+    assert caught.value.code == "precondition"
+    message = str(caught.value)
+    assert message.startswith("DD_SITE on the Agent container 'datadog-agent': site is us2")
+    assert "set DD_SITE to ddog-gov.com" in message

@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from fipsconf.errors import SettingError
+from fipsconf.errors import DocumentError, SettingError
 from fipsconf.helm_values import (
     FipsAgentConflict,
     HelmRequest,
@@ -167,3 +167,20 @@ def test_secret_values_skip_keys_that_name_a_kubernetes_secret() -> None:
         "agents": {"containers": {"agent": {"env": [{"name": "X", "password": "pw12"}]}}},
     }
     assert secret_values(data) == {"k" * 32, "t" * 32, "pw12"}
+
+
+@pytest.mark.parametrize("fips_agent", [False, True])
+def test_us2_fed_values_are_refused_with_their_line(fips_agent: bool) -> None:
+    text = "datadog:\n  apiKeyExistingSecret: datadog\n  site: us2.ddog-gov.com\n"
+    with pytest.raises(DocumentError) as caught:
+        enable(text, fips_agent=fips_agent)
+    assert caught.value.line == 3
+    assert caught.value.code == "precondition"
+    message = str(caught.value)
+    assert message.startswith("datadog.site is us2.ddog-gov.com (US2-FED)")
+    assert "set datadog.site: ddog-gov.com" in message and "ask Datadog support" in message
+
+
+def test_a_commercial_site_stays_a_warning() -> None:
+    edit = edit_helm_values(parse_yaml("datadog:\n  site: datadoghq.com\n"), HelmRequest())
+    assert [a.code for a in edit.advice if a.code.startswith("site")] == ["site-not-fed"]

@@ -559,3 +559,27 @@ def test_a_post_install_failure_is_reported_as_in_place_then_undone(
     assert "what it had done and the earlier steps were undone" in message
     assert ["apt-get", "remove", "-y", "datadog-fips-proxy"] in host.system.changing_commands()
     assert host.system.half_installed == {}
+
+
+def test_us2_fed_is_refused_even_with_allow_other_site(make_host: HostFactory) -> None:
+    host = make_host(
+        datadog_yaml=DATADOG_YAML.replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    for allow in (False, True):
+        refused(
+            host,
+            rf"^{CONFIG}:\d+: site is us2.ddog-gov.com \(US2-FED\).*the wrong site.*nothing was",
+            allow_other_site=allow,
+        )
+
+
+def test_a_dd_site_override_to_us2_fed_is_refused(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    fs.create_file("/etc/datadog-agent/environment", contents="DD_SITE=us2.ddog-gov.com\n")
+    refused(
+        host,
+        r"^site is us2.ddog-gov.com \(DD_SITE in /etc/datadog-agent/environment\)",
+        allow_other_site=True,
+    )

@@ -332,6 +332,16 @@ def test_another_site_is_refused(make_host: HostFactory) -> None:
     refused(host, f"{CONFIG}: site is datadoghq.com: the FIPS Agent is supported on ddog-gov.com")
 
 
+def test_us2_fed_is_refused_without_pointing_to_us1_fed_alone(make_host: HostFactory) -> None:
+    host = proxied(make_host)
+    Path(CONFIG).write_text(PROXIED_YAML.replace("site: ddog-gov.com", "site: us2.ddog-gov.com"))
+    refused(
+        host,
+        f"{CONFIG}: site is us2.ddog-gov.com \\(US2-FED\\), and the FIPS Agent is supported on"
+        " US1-FED .* ask Datadog support which FIPS path",
+    )
+
+
 def test_dd_site_wins_over_the_file(make_host: HostFactory, fs: FakeFilesystem) -> None:
     host = proxied(make_host)
     fs.create_file(ENVIRONMENT, contents="DD_SITE=datadoghq.eu\n")

@@ -97,6 +97,8 @@ def test_any_other_yes_no_value_stops_before_anything(value: str) -> None:
         ({"DD_AGENT_MINOR_VERSION": "64", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "supported from 7.65"),
         ({"DD_SITE": "datadoghq.com", "DD_FIPS_MODE": "1"}, "the FIPS proxy only forwards to ddog-gov.com"),
         ({"DD_SITE": "datadoghq.eu", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "supported on ddog-gov.com only"),
+        ({"DD_SITE": "us2.ddog-gov.com", "DD_FIPS_MODE": "1"}, "DD_SITE=us2.ddog-gov.com (US2-FED) with DD_FIPS_MODE: the FIPS proxy forwards to US1-FED only"),
+        ({"DD_SITE": "US2.ddog-gov.com", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "(US2-FED) with datadog-fips-agent: the FIPS Agent is supported on US1-FED (ddog-gov.com) only; Datadog documents no FIPS path for US2-FED: ask Datadog support"),
         ({"DD_SITE": "ddog-gov.com\nhostname: x"}, "is not a site name"),
         ({"DD_REPO_URL": "http://mirror.example"}, "a mirror is an https:// or file:// URL"),
         ({"DD_MIRROR_URL": "ftp://mirror.example"}, "must start with https:// or file://"),

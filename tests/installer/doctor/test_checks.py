@@ -305,6 +305,45 @@ def test_another_site(healthy: FakeHost, run_doctor: Doctor) -> None:
     check = run_doctor(healthy, agent_check=False)["site"]
     assert check.status == "fail"
     assert check.finding.startswith("site is datadoghq.com (datadog.yaml): the FIPS proxy only")
+    assert check.fix is not None and check.fix.startswith("set site: ddog-gov.com")
+
+
+def test_the_site_is_named_with_its_support(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is ddog-gov.com (US1-FED) (datadog.yaml): Datadog supports the FIPS proxy and the"
+        " FIPS Agent on US1-FED"
+    )
+
+
+def test_us2_fed_behind_the_proxy_fails_as_the_wrong_site(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert check.finding.startswith("site is us2.ddog-gov.com (US2-FED) (datadog.yaml): Datadog")
+    assert check.finding.endswith("so this Agent's payloads go to the wrong site")
+    assert check.fix is not None and check.fix.startswith(
+        "send directly again (fips-setup disable)"
+    )
+
+
+def test_proxy_backends_outside_us1_fed_fail_the_site_check(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    cfg = Path(PROXY_CFG)
+    cfg.write_text(cfg.read_text().replace("haproxy-app.agent.ddog-gov.com", "intake.example.com"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert (
+        "but the proxy's backend intake-1 forwards to intake.example.com (datadog-fips-proxy.cfg:"
+        in check.finding
+    )
+    assert check.fix is not None and "--refresh-proxy-config" in check.fix
 
 
 def test_an_http_proxy_is_noted(healthy: FakeHost, run_doctor: Doctor) -> None:
