@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from fipsconf import proxy_cfg
-from fipsconf.datadog_yaml import FED_SITE, check_local_address
+from fipsconf.datadog_yaml import FED_SITE, agent_setting, check_local_address
+from fipsconf.envfiles import as_bool
 from fipsconf.errors import SettingError
 from fipsconf.sites import US2_FED, site_of_host, site_support
 from installer.agent import agent_environment
@@ -261,4 +262,50 @@ def _http_proxy(facts: Facts) -> Outcome:
     return noted(
         f"an HTTP proxy is set for the Agent ({'; '.join(places)}): the Agent ignores it while"
         " fips.enabled is true; the FIPS proxy reaches the intake by itself"
+    )
+
+
+REMOTE_CONFIG_VARIABLE = "DD_REMOTE_CONFIGURATION_ENABLED"
+
+
+@check("remote-config", CHECKS)
+def _remote_config(facts: Facts) -> Outcome:
+    """Remote Configuration explicitly on, with the proxy: that traffic bypasses the proxy.
+
+    Since DataDog/datadog-agent#40853 (merged 2025-09-11) a FED Agent
+    (``fips.enabled``, the FIPS build, or ``site: ddog-gov.com``) keeps Remote
+    Configuration off unless ``remote_configuration.enabled`` is set
+    explicitly (file or variable); the proxy has no port for it (its port
+    table stops at NetFlow), so, set to true, it leaves the host outside the
+    proxy. An older Agent ignores the setting on FED hosts, until its upgrade.
+    """
+    skip = _needs_fips_enabled(facts)
+    if skip:
+        return skip
+    variables = agent_environment(facts.host, (REMOTE_CONFIG_VARIABLE,))
+    block = agent_setting(facts.settings().data, "remote_configuration")
+    in_file = agent_setting(block, "enabled") if isinstance(block, dict) else None
+    if variables:
+        value, where = as_bool(variables[-1].value), f"{variables[-1].variable} in"
+        where += f" {variables[-1].source} (line {variables[-1].line})"
+        undo = f"remove {variables[-1].variable} from {variables[-1].source}"
+    elif in_file is not None:
+        # viper's GetBool: a YAML boolean, a number other than 0, or a true-ish string
+        value = as_bool(in_file) if isinstance(in_file, str) else bool(in_file)
+        where = f"remote_configuration.enabled in {facts.config}"
+        undo = f"set remote_configuration.enabled: false in {facts.config}"
+    else:
+        return passed(
+            "Remote Configuration is off: with fips.enabled the Agent keeps it off unless"
+            " remote_configuration.enabled is set, and it is not"
+        )
+    if not value:
+        return passed(f"Remote Configuration is off ({where})")
+    restart = facts.services().command_line("restart", AGENT_SERVICE)
+    return failed(
+        f"Remote Configuration is on ({where}) while fips.enabled is true: the Agent then talks"
+        " to the Remote Configuration service of its site directly, outside the FIPS proxy (the"
+        " proxy has no port for it), with TLS that is not FIPS validated",
+        f"{undo}, then: {restart}; or move to the FIPS Agent, which encrypts Remote"
+        " Configuration with its own validated module: fips-setup migrate",
     )

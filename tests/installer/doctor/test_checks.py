@@ -632,3 +632,52 @@ def test_preload_imports_in_the_background() -> None:
     sys.modules.pop("fipsconf.dnswire", None)
     real_preload("fipsconf.dnswire").join(5)  # no fake file system here: a real thread
     assert "fipsconf.dnswire" in sys.modules
+
+
+def test_remote_configuration_left_alone_passes(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "pass"
+    assert "keeps it off unless remote_configuration.enabled is set" in check.finding
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1"])
+def test_remote_configuration_on_in_the_file_fails_with_the_fix(
+    healthy: FakeHost, run_doctor: Doctor, value: str
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text() + f"remote_configuration:\n  enabled: {value}\n"
+    )
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        f"Remote Configuration is on (remote_configuration.enabled in {CONFIG}) while"
+        " fips.enabled is true"
+    )
+    assert "outside the FIPS proxy" in check.finding
+    assert check.fix is not None
+    assert check.fix.startswith(f"set remote_configuration.enabled: false in {CONFIG}, then:")
+    assert "fips-setup migrate" in check.fix
+
+
+def test_the_variable_wins_over_the_file(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path(CONFIG).write_text(Path(CONFIG).read_text() + "remote_configuration:\n  enabled: false\n")
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=true\n")
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert "(DD_REMOTE_CONFIGURATION_ENABLED in /etc/datadog-agent/environment (line 1))" in (
+        check.finding
+    )
+    assert check.fix is not None
+    assert check.fix.startswith(
+        "remove DD_REMOTE_CONFIGURATION_ENABLED from /etc/datadog-agent/environment"
+    )
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=false\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "pass"
+
+
+def test_remote_configuration_matters_only_with_the_proxy(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("enabled: true", "enabled: false", 1)
+    Path(CONFIG).write_text(text + "remote_configuration:\n  enabled: true\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "skip"
