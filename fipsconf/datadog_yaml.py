@@ -108,11 +108,13 @@ def edit_datadog_yaml(doc: YamlDocument, request: FipsRequest) -> DatadogYamlEdi
     if request.local_address is not None:
         check_local_address(request.local_address)
     _reject_ambiguous_fips_keys(doc)
+    slots = template_slots(doc, ["fips"])
     result = set_values(
         doc,
         request.assignments(),
         keys_match=case_insensitive_keys,
-        top_level_slots=template_slots(doc, ["fips"]),
+        top_level_slots=slots,
+        nested_slots=template_nested_slots(doc, slots),
     )
     advice = proxy_advice(result.document.data) if request.enabled else []
     return DatadogYamlEdit(result=result, advice=advice)
@@ -165,6 +167,39 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
         if number not in inside and key not in slots:
             slots[key] = number
     return slots
+
+
+#: A child's commented line in the 2026 template's block: ``#   enabled: false`` (the
+#: parent's ``# `` plus two spaces of indentation; one level only).
+_NESTED_KEY = re.compile(r"# {3}([A-Za-z0-9_]+):(?:[ \t].*)?\Z")
+
+
+def template_nested_slots(doc: YamlDocument, slots: dict[str, int]) -> dict[tuple[str, str], int]:
+    """The lines of the children's commented lines in each slot's commented block.
+
+    The Agent's 2026 examples (generated from its schema) comment a whole
+    block: ``# fips:``, then its children's documentation as ``#   # ...``
+    and their values as ``#   enabled: false``, blank lines between. Removing
+    the leading ``# `` of the block's lines is how a person uncomments it; the
+    editor writes each child on its own commented line, the way that person
+    would. The 2025 examples indent the children's comments (``  # enabled:``)
+    instead: there is no such block, and the new block goes on the slot line.
+    """
+    found: dict[tuple[str, str], int] = {}
+    lines = doc.lines
+    for key, slot in slots.items():
+        for number in range(slot + 1, len(lines)):
+            text = lines.contents[number]
+            if not text.strip():
+                continue
+            if not text.startswith("#") or text.startswith("##"):
+                break  # the block ends: a live line, or the next setting's documentation
+            if text != "#" and not text.startswith("#   "):
+                break  # "# other:" is another top-level setting's commented line
+            match = _NESTED_KEY.match(text)
+            if match:
+                found.setdefault((key, match.group(1)), number)
+    return found
 
 
 def _commented_key_lines(lines: SourceLines, key: str) -> Iterator[int]:
