@@ -437,6 +437,9 @@ def restart_and_confirm(host: Host, services: ServiceManager, service: str) -> N
     and ``status``/``doctor`` show a service that fails later.
     """
     services.restart(service)
+    if service == AGENT_SERVICE:  # dd-procmgrd (7.84+) follows it: both must run again
+        services.wait_for_agent(AGENT_WAIT_SECONDS, after=" after its restart")
+        return
     if not host.wait_for(lambda: services.is_active(service), AGENT_WAIT_SECONDS, interval=0.1):
         lines = services.journal(service, 5)
         detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""

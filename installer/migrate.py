@@ -67,7 +67,6 @@ from installer.results import CommandResult
 from installer.services import (
     AGENT_SERVICE,
     NoInit,
-    ServiceError,
     ServiceManager,
     service_manager_for,
 )
@@ -380,7 +379,7 @@ def _swap_steps(
 
     def stop() -> None:
         record.stopped = host.clock.monotonic()
-        services.stop(AGENT_SERVICE)
+        services.stop_agent()
 
     def stop_undo() -> list[UndoAction]:
         # applied last first: the files are put back before the Agent starts again
@@ -431,13 +430,7 @@ def _start_step(
     def start() -> None:
         if not services.is_active(AGENT_SERVICE):
             services.start(AGENT_SERVICE)
-        running = host.wait_for(
-            lambda: services.is_active(AGENT_SERVICE), AGENT_WAIT_SECONDS, interval=0.1
-        )
-        if not running:
-            lines = services.journal(AGENT_SERVICE, 5)
-            detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
-            raise ServiceError(f"{AGENT_SERVICE} is not running{detail}")
+        services.wait_for_agent(AGENT_WAIT_SECONDS)  # dd-procmgrd too, on its path
         record.started = host.clock.monotonic()
         if enabled and services.is_enabled(AGENT_SERVICE) is False:
             services.enable(AGENT_SERVICE)

@@ -27,7 +27,12 @@ from installer.platform import detect_platform
 from installer.ports import listeners
 from installer.proxy import PROXY_CONFIG, proxy_ownership
 from installer.results import CommandResult
-from installer.services import AGENT_SERVICE, PROXY_SERVICE, service_manager_for
+from installer.services import (
+    AGENT_SERVICE,
+    PROXY_SERVICE,
+    AgentSupervision,
+    service_manager_for,
+)
 
 _CONVERT: dict[str, Callable[[str], Any]] = {
     "enabled": as_bool,
@@ -54,10 +59,12 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
+    supervision = services.agent_supervision(read_processes=True)
+    document["agent_supervision"] = _supervision(supervision)
     settings = agent_settings(host, config)
     file_settings, site, problem = settings.file, settings.site, settings.problem
     overrides, effective, sources = settings.overrides, settings.effective, settings.sources
-    problems = list(settings.problems)
+    problems = list(settings.problems) + supervision.problems()
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         document["datadog_yaml"]["error"] = problem
@@ -78,6 +85,20 @@ def status(host: Host, config: Path) -> CommandResult:
     document["proxy_config"] = _proxy_config(host)
     summary = _summary(document, start)
     return CommandResult(changed=False, msg=summary, details=document)
+
+
+def _supervision(supervision: AgentSupervision) -> dict[str, Any]:
+    """How the Agent's payloads run: systemd units, or dd-procmgrd (7.84+), and their states."""
+    processes = supervision.processes
+    return {
+        "manager": supervision.manager,
+        "summary": supervision.describe(),
+        "units": {name: state.describe() for name, state in supervision.units.items()},
+        "processes": None
+        if processes is None
+        else [{"name": p.name, "state": p.state, "pid": p.pid} for p in processes],
+        "processes_problem": supervision.problem,
+    }
 
 
 def _last_run(host: Host) -> tuple[Optional[dict[str, Any]], Optional[str]]:

@@ -147,6 +147,12 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
         active = "active" if state["active"] else "inactive"
         enabled = {True: "enabled", False: "disabled", None: "?"}[state["enabled"]]
         table.add_row(f"{name} service", f"{active}, {enabled} at boot")
+    supervision = doc.get("agent_supervision") or {}
+    if supervision.get("units"):  # per-payload units, or dd-procmgrd (Agent 7.84+)
+        table.add_row("Agent payloads", supervision["summary"])
+        for process in supervision.get("processes") or []:
+            pid = f" (pid {process['pid']})" if process["pid"] else ""
+            table.add_row("  dd-procmgrd", f"{process['name']}: {process['state']}{pid}")
     yaml_doc = doc["datadog_yaml"]
     table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
     table.add_row("site", str(yaml_doc["site"]))

@@ -129,6 +129,7 @@ def test_a_proxied_host_moves_to_the_fips_agent(
     assert [c["id"] for c in result.details["verification"]["checks"]] == [
         "fips-mode",
         "agent-connectivity",
+        "agent-supervision",
     ]
     assert [d.record() for d in result.diff] == [
         {"path": CONFIG, "before": PROXIED_YAML, "after": MOVED_YAML}

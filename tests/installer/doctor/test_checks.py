@@ -17,7 +17,7 @@ from installer.doctor import DoctorOptions, doctor
 from installer.doctor import preload as real_preload  # before the fixtures stub it
 from installer.net import CONNECT_TIMEOUT, EMPTY, REFUSED, DnsAnswer, HttpAnswer
 from tests.fakes import WALL_START, FakeHost
-from tests.installer.conftest import DATADOG_YAML, HostFactory
+from tests.installer.conftest import DATADOG_YAML, PROCMGR_PROCESS, HostFactory, procmgr_path
 from tests.installer.doctor.conftest import (
     CONFIG,
     PROXY_CFG,
@@ -681,3 +681,44 @@ def test_remote_configuration_matters_only_with_the_proxy(
     text = Path(CONFIG).read_text().replace("enabled: true", "enabled: false", 1)
     Path(CONFIG).write_text(text + "remote_configuration:\n  enabled: true\n")
     assert run_doctor(healthy, agent_check=False)["remote-config"].status == "skip"
+
+
+def test_the_payloads_units_are_checked(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert (check.status, check.finding) == ("pass", "one systemd unit per payload")
+    healthy.system.failed_units.add("datadog-agent-trace")
+    healthy.system.active["datadog-agent-trace"] = False
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("but datadog-agent-trace is failed (failed, exit-code)")
+
+
+def test_dd_procmgrd_and_what_it_supervises_are_checked(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "dd-procmgrd (datadog-agent-procmgr) supervises: datadog-agent-process; running:"
+        " datadog-agent-process Running (pid 412)"
+    )
+    healthy.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("; but datadog-agent-process Crashed under dd-procmgrd")
+    assert check.fix == (
+        "journalctl -u datadog-agent-procmgr --no-pager (why it stopped), then: systemctl"
+        " restart datadog-agent (dd-procmgrd restarts with it)"
+    )
+
+
+def test_a_payload_run_both_ways_is_a_mix(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    healthy.system.active["datadog-agent-process"] = True
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert "datadog-agent-process runs twice" in check.finding
+    assert check.fix is not None and "systemctl disable --now <unit>" in check.fix
