@@ -45,7 +45,7 @@ PROCESSES_DIR = "/opt/datadog-agent/processes.d"
 #: run it so too (``sudo -u dd-agent dd-procmgr list --json``).
 PROCMGR_CLI = "/opt/datadog-agent/embedded/bin/dd-procmgr"
 AGENT_USER = "dd-agent"
-PROCMGR_TIMEOUT = 10.0
+PROCMGR_TIMEOUT = 5.0
 #: dd-procmgr's process states that mean the payload is not running as it should.
 BROKEN_STATES = ("Crashed", "Failed", "Exited")
 
