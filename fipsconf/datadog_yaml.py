@@ -254,6 +254,8 @@ def ignored_while_proxied(data: Any) -> list[str]:
 
 
 WRONG_SITE = "site-wrong-government-site"
+#: The way to the FIPS Agent on a host with an Agent (US2-FED's FIPS path).
+MIGRATE = "on this host: fips-setup migrate"
 
 
 def site_advice(site: Any, source: str = "") -> list[Advice]:
@@ -272,7 +274,7 @@ def site_advice(site: Any, source: str = "") -> list[Advice]:
                 f" proxy only forwards to {FED_SITE}: set site: {FED_SITE}",
             )
         ]
-    wrong = wrong_government_site(site)
+    wrong = wrong_government_site(site, MIGRATE)
     if wrong is not None:
         located = wrong.replace(f"site is {US2_FED}", f"site is {US2_FED}{where}", 1)
         return [Advice(WRONG_SITE, located)]

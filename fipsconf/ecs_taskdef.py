@@ -63,7 +63,7 @@ from fipsconf.helm_values import check_image_tag, fips_agent_conflict
 from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_like
 from fipsconf.redact import is_secret_key
 from fipsconf.scalars import describe
-from fipsconf.sites import FIPS_AGENT, PROXY, wrong_government_site
+from fipsconf.sites import fips_agent_note, wrong_government_site
 
 #: The sidecar's image repository and name, as in the vendor documentation.
 FIPS_PROXY_REPOSITORY = "datadog/fips-proxy"
@@ -220,12 +220,13 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
     sidecar_index = _find_sidecar(containers, ctx)
     agent_index = _find_agent(containers, request.agent_container, sidecar_index, ctx)
     agent = containers[agent_index]
-    _refuse_wrong_site(agent, FIPS_AGENT if request.fips_agent else PROXY)
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(agent)
     sidecar_image: Optional[str] = None
     start: Optional[int] = None
     if request.fips_agent:
         advice = _move_to_fips_agent(containers, agent_index, sidecar_index, ctx)
-        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with"))
+        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with", fips_agent=True))
     else:
         advice = _leave_fips_agent(agent, request, ctx)
         sidecar_image, start = _add_proxy(data, containers, sidecar_index, agent, request, ctx)
@@ -881,13 +882,13 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[
     return advice
 
 
-def _refuse_wrong_site(agent: dict[str, Any], what: str) -> None:
-    """Raise a DocumentError when the Agent container's DD_SITE is US2-FED."""
+def _refuse_wrong_site(agent: dict[str, Any]) -> None:
+    """Raise a DocumentError when the Agent container's DD_SITE is US2-FED (the sidecar)."""
     site = None
     for entry in agent.get("environment", []) or []:
         if isinstance(entry, dict) and entry.get("name") == "DD_SITE":
             site = entry.get("value")
-    wrong = wrong_government_site(site, what)
+    wrong = wrong_government_site(site, "fips-setup ecs --fips-agent")
     if wrong is not None:
         wrong = wrong.replace(" set site:", " set DD_SITE to")
         error = DocumentError(
@@ -897,8 +898,9 @@ def _refuse_wrong_site(agent: dict[str, Any], what: str) -> None:
         raise error
 
 
-def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
-    """A warning when the Agent container's DD_SITE is not the US1-FED site.
+def _site_advice(agent: dict[str, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when the Agent container's DD_SITE is not the US1-FED site (for the FIPS
+    Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` ends the message: "the FIPS proxy only forwards to" (the site follows).
     """
@@ -918,6 +920,9 @@ def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
                 f" default is datadoghq.com); {rule} {FED_SITE}",
             )
         )
+    elif fips_agent and fips_agent_note(site) is not None:  # US2-FED: its own intake
+        note = f"DD_SITE on the Agent container {agent['name']!r}: {fips_agent_note(site)}"
+        advice.append(Advice("site-us2-fed", note))
     elif isinstance(site, str) and site.strip().lower() != FED_SITE:
         advice.append(
             Advice(

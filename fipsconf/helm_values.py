@@ -36,7 +36,7 @@ from fipsconf.datadog_yaml import (
 from fipsconf.errors import DocumentError, FipsSetupError, SettingError
 from fipsconf.redact import is_secret_key
 from fipsconf.scalars import render_scalar
-from fipsconf.sites import FIPS_AGENT, PROXY, wrong_government_site
+from fipsconf.sites import fips_agent_note, wrong_government_site
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
 from fipsconf.yamlnodes import MappingNode, Node
@@ -174,7 +174,8 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     the FIPS Agent), and DocumentError (with its line) for a document that
     cannot be edited safely.
     """
-    _refuse_wrong_site(doc, FIPS_AGENT if request.fips_agent else PROXY)
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(doc)
     if request.fips_agent:
         conflict = fips_agent_conflict(request.options_beside_fips_agent())
         if conflict:
@@ -287,7 +288,7 @@ def fips_agent_advice(doc: YamlDocument) -> list[Advice]:
                 f" {shown_version(FIPS_AGENT_MIN_VERSION)}; choose a newer version",
             )
         )
-    advice.extend(_site_advice(data, "the FIPS Agent is supported only on"))
+    advice.extend(_site_advice(data, "the FIPS Agent is supported only on", fips_agent=True))
     advice.extend(_fips_agent_key_spelling_advice(doc))
     return advice
 
@@ -352,11 +353,11 @@ def chart_advice(doc: YamlDocument) -> list[Advice]:
     return advice
 
 
-def _refuse_wrong_site(doc: YamlDocument, what: str) -> None:
-    """Raise a DocumentError (with its line) when ``datadog.site`` is US2-FED."""
+def _refuse_wrong_site(doc: YamlDocument) -> None:
+    """Raise a DocumentError (with its line) when ``datadog.site`` is US2-FED (the sidecar)."""
     datadog = doc.data.get("datadog") if isinstance(doc.data, dict) else None
     site = datadog.get("site") if isinstance(datadog, dict) else None
-    wrong = wrong_government_site(site, what)
+    wrong = wrong_government_site(site, "fips-setup helm --fips-agent")
     if wrong is not None:
         wrong = wrong.replace(" set site:", " set datadog.site:")
         error = DocumentError(
@@ -366,13 +367,17 @@ def _refuse_wrong_site(doc: YamlDocument, what: str) -> None:
         raise error
 
 
-def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:
-    """A warning when ``datadog.site`` is set to another site than US1-FED.
+def _site_advice(data: dict[Any, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when ``datadog.site`` is set to another site than US1-FED (for the FIPS
+    Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` is the middle of the message: "the FIPS proxy only forwards to".
     """
     datadog = data.get("datadog")
     site = datadog.get("site") if isinstance(datadog, dict) else None
+    note = fips_agent_note(site) if fips_agent else None
+    if note is not None:  # US2-FED: the FIPS Agent sends to its own intake
+        return [Advice("site-us2-fed", f"datadog.{note}")]
     if isinstance(site, str) and site.strip() and site.strip().lower() != FED_SITE:
         return [
             Advice(

@@ -1,16 +1,17 @@
 """The Datadog sites, and which FIPS path the vendor supports on each.
 
 Two government sites exist: US1-FED (``ddog-gov.com``) and US2-FED
-(``us2.ddog-gov.com``). Datadog documents both FIPS paths for US1-FED only:
-the FIPS proxy is "pre-configured for use with the US1-FED datacenter" and
-does not support "outbound communication to anything other than the US1-FED
-region site"; the FIPS Agent needs "a FIPS-compliant Datadog environment
-(US1-FED)". Sources and dates: ``docs/support-matrix.md``.
+(``us2.ddog-gov.com``). The FIPS proxy is "pre-configured for use with the
+US1-FED datacenter" and does not support "outbound communication to anything
+other than the US1-FED region site": on US2-FED it would carry the host's
+payloads to US1-FED's intake, the wrong site, so it is refused there. The FIPS
+Agent sends to the site it is given, and Datadog's pages for the government
+sites (``gov`` and ``gov2``) point FED users to it; its FIPS Compliance page
+names US1-FED only, which the output says. Sources and dates:
+``docs/support-matrix.md``.
 
-So on US2-FED the proxy would carry the host's payloads to US1-FED's intake,
-the wrong site; nothing here routes data there, and the messages say what to
-do instead. A commercial site is a different case: usually the template's
-default left in place, which the operator fixes by setting ``ddog-gov.com``.
+A commercial site is a different case: usually the template's default left in
+place, which the operator fixes by setting ``ddog-gov.com``.
 """
 
 from typing import NamedTuple, Optional
@@ -39,8 +40,8 @@ class SiteSupport(NamedTuple):
 
     @property
     def fips_agent_supported(self) -> bool:
-        """True where Datadog documents the FIPS Agent (US1-FED)."""
-        return self.site == US1_FED
+        """True on the government sites, where the FIPS Agent sends to the site's own intake."""
+        return self.government
 
     def name(self) -> str:
         """``us2.ddog-gov.com (US2-FED)``, ``datadoghq.com`` or ``not set``."""
@@ -54,8 +55,8 @@ class SiteSupport(NamedTuple):
             return "Datadog supports the FIPS proxy and the FIPS Agent on US1-FED"
         if self.site == US2_FED:
             return (
-                "Datadog documents neither the FIPS proxy nor the FIPS Agent for US2-FED: the"
-                f" proxy forwards to US1-FED ({US1_FED}) only"
+                "on US2-FED Datadog points to the FIPS Agent, which sends to the site's own"
+                f" intake; the FIPS proxy forwards to US1-FED ({US1_FED}) only"
             )
         return f"not a government site: the FIPS paths are for US1-FED ({US1_FED})"
 
@@ -68,26 +69,30 @@ def site_support(site: object) -> SiteSupport:
     return SiteSupport(normalized, GOVERNMENT_SITES.get(normalized))
 
 
-PROXY = "the FIPS proxy"
-FIPS_AGENT = "the FIPS Agent"
+def wrong_government_site(site: object, instead: str) -> Optional[str]:
+    """Why the FIPS proxy must not be set up for a US2-FED ``site`` (None: not US2-FED).
 
-
-def wrong_government_site(site: object, what: str = PROXY) -> Optional[str]:
-    """Why ``what`` (:data:`PROXY` or :data:`FIPS_AGENT`) must not be set up for a
-    US2-FED ``site`` (None: the site is not US2-FED).
-
-    The sentence ends with the way forward; the caller says where the site is set.
+    ``instead`` is the way to the FIPS Agent where the caller works (``fips-setup
+    migrate``, ``DD_AGENT_FLAVOR=datadog-fips-agent``, ``--fips-agent``). The
+    sentence ends with the way forward; the caller says where the site is set.
     """
     if site_support(site).site != US2_FED:
         return None
-    if what == PROXY:
-        why = "its payloads would go to the US1-FED intake, the wrong site"
-    else:
-        why = "Datadog documents no FIPS path for US2-FED"
     return (
-        f"site is {US2_FED} (US2-FED), and {what} is supported on US1-FED ({US1_FED}) only:"
-        f" {why}; ask Datadog support which FIPS path your US2-FED organization may use,"
-        f" or, for a US1-FED organization, set site: {US1_FED}"
+        f"site is {US2_FED} (US2-FED), and the FIPS proxy forwards to US1-FED ({US1_FED}) only:"
+        f" its payloads would go to the wrong site; use the FIPS Agent, which sends to"
+        f" US2-FED's own intake ({instead}), or, for a US1-FED organization, set site: {US1_FED}"
+    )
+
+
+def fips_agent_note(site: object) -> Optional[str]:
+    """What an operator setting up the FIPS Agent on US2-FED should know (None: not US2-FED)."""
+    if site_support(site).site != US2_FED:
+        return None
+    return (
+        f"site is {US2_FED} (US2-FED): the FIPS Agent sends to US2-FED's own intake; Datadog's"
+        " FIPS Compliance page names US1-FED, its US2-FED pages point FED users to the FIPS"
+        " Agent: keep your authorization's record of which one you rely on"
     )
 
 

@@ -26,7 +26,7 @@ from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, FipsRequest, agent_setting, ignored_while_proxied
 from fipsconf.errors import FipsSetupError
-from fipsconf.sites import FIPS_AGENT, wrong_government_site
+from fipsconf.sites import fips_agent_note
 from installer.agent import ENVIRONMENT_FILE, agent_environment, agent_overrides
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.disable import proxy_off_steps
@@ -170,8 +170,7 @@ def inspect_host(host: Host, options: MigrateOptions) -> HostState:
     )
     _check_agents(packages, agent, fips)
     yaml_change = plan_datadog_yaml(options.config, FipsRequest(enabled=False))
-    _check_site(host, options.config, yaml_change)
-    warnings: list[str] = []
+    warnings = _check_site(host, options.config, yaml_change)
     target = agent_back = proxy_back = None
     if agent is not None:
         if options.package_file is None and not options.dry_run:
@@ -232,22 +231,23 @@ def _check_agents(packages: PackageManager, agent: Optional[str], fips: Optional
         )
 
 
-def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> None:
-    """The FIPS Agent supports US1-FED only; ``DD_SITE`` wins over the file, as in the Agent."""
+def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> list[str]:
+    """The FIPS Agent is for the government sites (US2-FED with a note, returned as a
+    warning); ``DD_SITE`` wins over the file, as in the Agent."""
     site = agent_setting(change.edit.result.document.data, "site")
     where = str(config)
     for override in agent_overrides(host):
         if override.setting == "site":
             site, where = override.value, f"DD_SITE in {override.source}:{override.line}"
     if site is not None and str(site).strip().lower() == FED_SITE:
-        return
-    wrong = wrong_government_site(site, FIPS_AGENT)
-    if wrong is not None:  # not "set site: ddog-gov.com" for a US2-FED organization
-        raise PreconditionError(f"{where}: {wrong}; nothing was changed")
+        return []
+    note = fips_agent_note(site)
+    if note is not None:  # US2-FED: the FIPS Agent sends to the site's own intake
+        return [f"{where}: {note}"]
     shown = f"site is {site}" if site else "site is not set (the Agent's default is datadoghq.com)"
     raise PreconditionError(
-        f"{where}: {shown}: the FIPS Agent is supported on {FED_SITE} (US1-FED) only;"
-        " nothing was changed"
+        f"{where}: {shown}: the FIPS Agent is for the government sites, US1-FED ({FED_SITE})"
+        " and US2-FED; nothing was changed"
     )
 
 

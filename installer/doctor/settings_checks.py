@@ -11,16 +11,7 @@ from fipsconf.errors import SettingError
 from fipsconf.sites import US2_FED, site_of_host, site_support
 from installer.agent import agent_environment
 from installer.doctor.facts import Facts
-from installer.doctor.model import (
-    CheckFunction,
-    Outcome,
-    check,
-    failed,
-    noted,
-    passed,
-    skipped,
-    warned,
-)
+from installer.doctor.model import CheckFunction, Outcome, check, failed, noted, passed, skipped
 from installer.doctor.setup_checks import needs_root
 from installer.packages import FIPS_AGENT_PACKAGE
 from installer.services import AGENT_SERVICE
@@ -190,15 +181,17 @@ def _site(facts: Facts) -> Outcome:
         else ("site is not set (the Agent's default is datadoghq.com)")
     )
     if support.site == US2_FED:
-        if facts.fips_agent:  # its data goes to its own site; only the support is missing
-            return warned(
-                f"{shown}: {support.support()}",
-                "ask Datadog support whether your US2-FED organization may use the FIPS Agent",
+        if facts.fips_agent:  # its payloads go to US2-FED's own intake
+            return passed(f"{shown}: {support.support()}")
+        if facts.settings().effective.get("enabled") is True:
+            return failed(
+                f"{shown}: {support.support()}, so this Agent's payloads go to the wrong site",
+                "move this host to the FIPS Agent, which sends to US2-FED's own intake:"
+                " fips-setup migrate (or fips-setup disable to send directly again)",
             )
-        return failed(
-            f"{shown}: {support.support()}, so this Agent's payloads go to the wrong site",
-            "send directly again (fips-setup disable), then ask Datadog support which FIPS path"
-            " your US2-FED organization may use",
+        return failed(  # the Agent sends directly, without FIPS encryption
+            f"{shown}: {support.support()}",
+            "move this host to the FIPS Agent: fips-setup migrate (not fips-setup enable)",
         )
     if support.site == FED_SITE:
         mismatch = _backends_elsewhere(facts)

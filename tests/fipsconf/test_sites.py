@@ -14,10 +14,9 @@ from fipsconf.datadog_yaml import (
 from fipsconf.errors import DocumentError, SettingError
 from fipsconf.new_host import settings_from_environment
 from fipsconf.sites import (
-    FIPS_AGENT,
-    PROXY,
     US1_FED,
     US2_FED,
+    fips_agent_note,
     site_of_host,
     site_support,
     wrong_government_site,
@@ -28,27 +27,30 @@ KEY = "0123456789abcdef0123456789abcdef"
 
 
 @pytest.mark.parametrize(
-    ("site", "label", "proxy"),
+    ("site", "label", "proxy", "fips_agent"),
     [
-        ("ddog-gov.com", "US1-FED", True),
-        (" DDOG-GOV.COM ", "US1-FED", True),
-        ("us2.ddog-gov.com", "US2-FED", False),
-        ("datadoghq.com", None, False),
-        (None, None, False),
-        ("", None, False),
+        ("ddog-gov.com", "US1-FED", True, True),
+        (" DDOG-GOV.COM ", "US1-FED", True, True),
+        ("us2.ddog-gov.com", "US2-FED", False, True),
+        ("datadoghq.com", None, False, False),
+        (None, None, False, False),
+        ("", None, False, False),
     ],
 )
-def test_each_site_has_its_name_and_support(site: object, label: object, proxy: bool) -> None:
+def test_each_site_has_its_name_and_support(
+    site: object, label: object, proxy: bool, fips_agent: bool
+) -> None:
     support = site_support(site)
     assert support.label == label
     assert support.proxy_supported is proxy
-    assert support.fips_agent_supported is proxy  # both paths: US1-FED alone
+    assert support.fips_agent_supported is fips_agent
 
 
 def test_the_support_sentence_names_the_site_and_the_path() -> None:
     assert site_support(US2_FED).name() == "us2.ddog-gov.com (US2-FED)"
-    assert (
-        "neither the FIPS proxy nor the FIPS Agent for US2-FED" in site_support(US2_FED).support()
+    assert site_support(US2_FED).support() == (
+        "on US2-FED Datadog points to the FIPS Agent, which sends to the site's own intake;"
+        " the FIPS proxy forwards to US1-FED (ddog-gov.com) only"
     )
     assert "FIPS proxy and the FIPS Agent on US1-FED" in site_support(US1_FED).support()
     assert site_support(None).name() == "not set"
@@ -69,15 +71,21 @@ def test_an_intake_name_belongs_to_its_site(host: str, site: object) -> None:
     assert site_of_host(host) == site
 
 
-def test_only_us2_fed_is_a_wrong_government_site() -> None:
-    assert wrong_government_site(US1_FED) is None
-    assert wrong_government_site("datadoghq.eu") is None  # warned about, not refused
-    proxy = wrong_government_site("US2.ddog-gov.com", PROXY)
-    assert proxy is not None and "would go to the US1-FED intake, the wrong site" in proxy
-    agent = wrong_government_site(US2_FED, FIPS_AGENT)
-    assert agent is not None and "Datadog documents no FIPS path for US2-FED" in agent
-    # the way forward: ask for US2-FED's path; a US1-FED organization sets US1-FED
-    assert "ask Datadog support" in proxy and f"set site: {US1_FED}" in proxy
+def test_only_us2_fed_is_a_wrong_government_site_for_the_proxy() -> None:
+    assert wrong_government_site(US1_FED, "x") is None
+    assert wrong_government_site("datadoghq.eu", "x") is None  # warned about, not refused
+    proxy = wrong_government_site("US2.ddog-gov.com", "fips-setup migrate")
+    assert proxy is not None and "its payloads would go to the wrong site" in proxy
+    # the way forward: the FIPS Agent there; a US1-FED organization sets US1-FED
+    assert "use the FIPS Agent, which sends to US2-FED's own intake (fips-setup migrate)" in proxy
+    assert proxy.endswith(f"or, for a US1-FED organization, set site: {US1_FED}")
+
+
+def test_the_fips_agent_on_us2_fed_gets_a_note_not_a_refusal() -> None:
+    assert fips_agent_note(US1_FED) is None and fips_agent_note("datadoghq.com") is None
+    note = fips_agent_note(" us2.DDOG-GOV.com")
+    assert note is not None and note.startswith("site is us2.ddog-gov.com (US2-FED): the FIPS")
+    assert "FIPS Compliance page names US1-FED" in note
 
 
 def test_enabling_on_us2_fed_gets_its_own_advice_not_the_us1_fed_hint() -> None:
@@ -99,19 +107,22 @@ def test_disabling_on_us2_fed_is_allowed() -> None:
     refuse_wrong_site(edit.advice, "datadog.yaml")  # nothing to refuse
 
 
-@pytest.mark.parametrize(
-    ("variables", "expected"),
-    [
-        ({"DD_FIPS_MODE": "1"}, "the FIPS proxy is supported on US1-FED"),
-        ({"DD_AGENT_FLAVOR": "datadog-fips-agent"}, "the FIPS Agent is supported on US1-FED"),
-    ],
-)
-def test_install_refuses_us2_fed_with_either_fips_path(
-    variables: dict[str, str], expected: str
-) -> None:
-    environment = {"DD_API_KEY": KEY, "DD_SITE": US2_FED, **variables}
-    with pytest.raises(SettingError, match=f"DD_SITE=us2.ddog-gov.com: .*{expected}"):
+def test_install_refuses_the_proxy_on_us2_fed_and_names_the_fips_agent() -> None:
+    environment = {"DD_API_KEY": KEY, "DD_SITE": US2_FED, "DD_FIPS_MODE": "1"}
+    with pytest.raises(
+        SettingError, match=r"DD_SITE=us2\.ddog-gov\.com: .*the wrong site"
+    ) as caught:
         settings_from_environment(environment)
+    assert "DD_AGENT_FLAVOR=datadog-fips-agent in place of DD_FIPS_MODE" in str(caught.value)
+
+
+def test_install_of_the_fips_agent_on_us2_fed_keeps_the_site_with_a_note() -> None:
+    environment = {"DD_API_KEY": KEY, "DD_SITE": US2_FED, "DD_AGENT_FLAVOR": "datadog-fips-agent"}
+    settings = settings_from_environment(environment)
+    assert settings.site == US2_FED
+    assert [w for w in settings.warnings if "US2-FED" in w] == [
+        f"DD_SITE: {fips_agent_note(US2_FED)}"
+    ]
 
 
 def test_install_without_fips_keeps_us2_fed() -> None:

@@ -121,7 +121,10 @@ def test_us2_fed_is_refused_and_the_file_is_left_unchanged(fs: FakeFilesystem) -
         configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
     assert caught.value.code == "precondition"
     assert str(caught.value).startswith(f"{CONFIG_PATH}:2: site is us2.ddog-gov.com (US2-FED)")
-    assert "ask Datadog support" in str(caught.value)
+    way = (
+        "use the FIPS Agent, which sends to US2-FED's own intake (on this host: fips-setup migrate)"
+    )
+    assert way in str(caught.value)
     assert snapshot(Path(CONFIG_PATH).parent) == before
     # turning the proxy off is always allowed
     assert not configure(Path(CONFIG_PATH), FipsRequest(enabled=False), dry_run=False).changed

@@ -325,10 +325,40 @@ def test_us2_fed_behind_the_proxy_fails_as_the_wrong_site(
     )
     check = run_doctor(healthy, agent_check=False)["site"]
     assert check.status == "fail"
-    assert check.finding.startswith("site is us2.ddog-gov.com (US2-FED) (datadog.yaml): Datadog")
+    assert check.finding.startswith("site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED")
     assert check.finding.endswith("so this Agent's payloads go to the wrong site")
     assert check.fix is not None and check.fix.startswith(
-        "send directly again (fips-setup disable)"
+        "move this host to the FIPS Agent, which sends to US2-FED's own intake: fips-setup migrate"
+    )
+
+
+def test_us2_fed_without_the_proxy_points_to_the_fips_agent_not_enable(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    Path(CONFIG).write_text(text.replace("  enabled: true\n", "  enabled: false\n"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert "wrong site" not in check.finding  # nothing goes to US1-FED: it sends directly
+    assert (
+        check.fix == "move this host to the FIPS Agent: fips-setup migrate (not fips-setup enable)"
+    )
+
+
+def test_the_fips_agent_on_us2_fed_passes_with_its_support_named(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    healthy.system.packages.pop("datadog-agent")
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED Datadog points to the"
+        " FIPS Agent, which sends to the site's own intake; the FIPS proxy forwards to US1-FED"
+        " (ddog-gov.com) only"
     )
 
 
