@@ -5,11 +5,21 @@ the time it took, so that checks can tell a refused connection from one a
 firewall drops, a reset, an empty reply or an HTTP error status. Neither
 uses a proxy from the environment: the Agent ignores ``HTTP(S)_PROXY`` in
 FIPS mode, so its path to the FIPS proxy is tested as it is.
+
+The HTTP request is the only one fips-setup makes, and this module is the
+only one that imports an HTTP library (tests/release/test_network_doors.py).
+It goes to the FIPS proxy's port as the Agent does: plain HTTP on a loopback
+address, nothing else (any other URL is refused before a connection is
+made); no proxy, no redirect, and the answer's body is never read. That is
+why the advisories of the requests and urllib3 versions the zipapp carries
+for Python 3.9 (TLS, proxies, redirects, decoding bodies) cannot be reached
+(docs/security.md, "Bundled packages").
 """
 
 from __future__ import annotations
 
 import random
+import re
 import socket
 import time
 from typing import Mapping, NamedTuple, Optional
@@ -36,10 +46,41 @@ class HttpAnswer(NamedTuple):
     seconds: float
 
 
+#: ``http://HOST:PORT/PATH``, nothing more (no user, no query, no fragment).
+_PLAIN_HTTP_URL = re.compile(
+    r"http://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.]+):([0-9]{1,5})(/[A-Za-z0-9/._~-]*)?"
+)
+
+
+def loopback_http_problem(url: str) -> str:
+    """Why fips-setup must not request ``url`` ("" when it may: ``http://`` on loopback).
+
+    Loopback is ``localhost``, 127.0.0.0/8 and ``[::1]``, as for the Agent's
+    ``fips.local_address``.
+    """
+    match = _PLAIN_HTTP_URL.fullmatch(url)
+    if match is None:
+        return f"{url!r} is not a plain http://HOST:PORT/PATH URL"
+    host = match.group(1)
+    if host.lower() != "localhost":
+        import ipaddress  # only for an address given as digits
+
+        try:
+            address = ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            return f"{host} in {url!r} is not a loopback address"
+        if not address.is_loopback or (address.version == 6) != host.startswith("["):
+            return f"{host} in {url!r} is not a loopback address"
+    return ""
+
+
 def http_get(
     url: str, headers: Mapping[str, str], connect_timeout: float, read_timeout: float
 ) -> HttpAnswer:
-    """GET ``url`` once (no redirects, no environment proxies)."""
+    """GET ``url`` once: only ``http://`` on loopback, no redirect, no proxy, body unread."""
+    refused = loopback_http_problem(url)
+    if refused:
+        return HttpAnswer(None, OTHER, f"not requested: {refused} (only the local proxy is)", 0.0)
     import requests  # only the commands that probe pay for it
 
     start = time.monotonic()
@@ -51,6 +92,7 @@ def http_get(
             headers=dict(headers),
             timeout=(connect_timeout, read_timeout),
             allow_redirects=False,
+            stream=True,  # the status is the answer: the body is never read nor decoded
         )
         response.close()
         return HttpAnswer(response.status_code, "", response.reason or "", _since(start))

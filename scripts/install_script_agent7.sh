@@ -42,7 +42,10 @@ umask 022
 readonly SCRIPT_NAME="install_script_agent7"
 readonly FED_SITE="ddog-gov.com"
 readonly US2_FED_SITE="us2.ddog-gov.com"  # the second government site: the FIPS Agent, not the proxy
-# Filled in by `make dist` with the published zipapp's location and checksum.
+# Filled in by `make dist` with the release's version and the published zipapp's location
+# and checksum.
+# shellcheck disable=SC2034  # for people and tools: `grep ^FIPS_SETUP_VERSION= <script>`
+FIPS_SETUP_VERSION=""
 FIPS_SETUP_PYZ_URL_DEFAULT=""
 FIPS_SETUP_PYZ_SHA256=""
 readonly AGENT_PYTHON="/opt/datadog-agent/embedded/bin/python3"

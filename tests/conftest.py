@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import socket
+import ssl
 import stat
 import subprocess
 from pathlib import Path
@@ -72,12 +74,49 @@ def _no_real_processes_or_network(
     for name in ("posix_spawn", "posix_spawnp", "execv", "execve", "execvp", "fork"):
         if hasattr(os, name):
             monkeypatch.setattr(os, name, _refuse(f"os.{name}"))
-    monkeypatch.setattr(socket.socket, "connect", _refuse("network connection"))
-    monkeypatch.setattr(socket.socket, "connect_ex", _refuse("network connection"))
-    monkeypatch.setattr(socket, "getaddrinfo", _refuse("DNS lookup"))
+    if node.get_closest_marker("loopback"):
+        _allow_loopback_only(monkeypatch)
+    else:
+        monkeypatch.setattr(socket.socket, "connect", _refuse("network connection"))
+        monkeypatch.setattr(socket.socket, "connect_ex", _refuse("network connection"))
+        monkeypatch.setattr(socket, "getaddrinfo", _refuse("DNS lookup"))
+    # No TLS in a unit test, loopback or not: fips-setup itself never speaks it.
+    monkeypatch.setattr(ssl.SSLContext, "wrap_socket", _refuse("TLS connection"))
     # Writing as a folder's owner forks; unit tests run both sides in-process.
     monkeypatch.setattr(asuser, "run_as", asuser.in_process)
     yield
+
+
+def _allow_loopback_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Connections and look-ups for loopback addresses only (tests marked ``loopback``)."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def loopback(address: Any) -> bool:
+        host = address[0] if isinstance(address, tuple) else address
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except (TypeError, ValueError):
+            return host == "localhost"
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if not loopback(address):
+            raise AssertionError(f"unexpected network connection in a unit test: {address!r}")
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if not loopback(address):
+            raise AssertionError(f"unexpected network connection in a unit test: {address!r}")
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if not loopback((host,)):
+            raise AssertionError(f"unexpected DNS lookup in a unit test: {host!r}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
 _fake_open = fake_os.FakeOsModule.open

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator, Mapping, Optional, Sequence
 
 from installer import asuser, interrupts
 from installer.host import Clock, Host
-from installer.net import REFUSED, DnsAnswer, HttpAnswer
+from installer.net import REFUSED, DnsAnswer, HttpAnswer, loopback_http_problem
 from installer.runner import CommandError, ProcessResult, Runner, failure_message
 from installer.services import PROCMGR_CLI
 
@@ -202,7 +202,14 @@ class FakeSystem(Runner):
     def http_get(
         self, url: str, headers: Mapping[str, str], connect: float, read: float
     ) -> HttpAnswer:
-        """A request through the simulated proxy (refused while it is down)."""
+        """A request through the simulated proxy (refused while it is down).
+
+        Every URL a unit test's code asks for must be one the real ``http_get``
+        sends: ``http://`` on loopback (the zipapp never makes an HTTPS request).
+        """
+        problem = loopback_http_problem(url)
+        if problem:
+            raise AssertionError(f"unexpected HTTP request in a unit test: {problem}")
         path = "/" + url.split("/", 3)[3] if url.count("/") >= 3 else "/"
         self.http_requests.append((url, dict(headers)))
         if path in self.http_answers:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from .host import TestHost
-from .util import REPO, host_run
+from .util import REPO, host_run, make_target
 
 ANSIBLE_BIN = REPO / ".venv-ansible" / "bin"
 PLAYBOOK = REPO / "docs" / "ansible" / "fips-proxy.yml"
@@ -33,7 +33,7 @@ _RECAP = re.compile(r"^(?P<host>\S+)\s+:\s+(?P<counts>(?:\w+=\d+\s*)+)$", re.MUL
 
 def build_collection() -> Path:
     """The collection tarball (``make collection``: the zipapp inside), built once per call."""
-    host_run(["make", "-C", str(REPO), "--no-print-directory", "collection"], timeout=900)
+    make_target("collection")
     tarballs = sorted((REPO / "dist").glob("fips_setup-datadog-*.tar.gz"))
     if not tarballs:
         raise RuntimeError("make collection built no dist/fips_setup-datadog-*.tar.gz")

@@ -30,7 +30,7 @@ from .repos import (
     yum_repo_file,
     zypp_repo_file,
 )
-from .util import REPO, host_run
+from .util import REPO, make_target
 
 #: The fake API key every test host's Agent uses (32 hex digits, like a real one).
 #: Tests grep outputs for it to prove it is never shown.
@@ -203,7 +203,6 @@ class Harness:
         one-step install script runs, with the Agent's embedded python3.
         """
         if self._zipapp is None:
-            host_run(["make", "-C", str(REPO), "--no-print-directory", "dist/fips-setup.pyz"],
-                     timeout=600)  # fmt: skip
+            make_target("dist/fips-setup.pyz", timeout=600)
             self._zipapp = REPO / "dist" / "fips-setup.pyz"
         return self._zipapp

@@ -20,7 +20,8 @@ from .harness import API_KEY, DATADOG_YAML, Harness
 from .host import TestHost
 from .util import skip_or_fail
 
-pytestmark = pytest.mark.e2e
+# One worker runs them all (pytest-xdist): they share the session's collection build.
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ansible")]
 
 MakeHost = Callable[..., TestHost]
 MakeFleet = Callable[..., Fleet]

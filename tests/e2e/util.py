@@ -53,6 +53,20 @@ class CommandError(RuntimeError):
         )
 
 
+def make_target(target: str, timeout: float = 900) -> None:
+    """``make TARGET`` in the checkout, one at a time across processes.
+
+    Parallel test workers (pytest-xdist) share ``build/`` and ``dist/``, and a
+    make target there starts with ``rm -rf build/...``: a lock file keeps two
+    workers from building at once (the second finds the target up to date).
+    """
+    host_run(
+        ["flock", str(REPO / ".e2e-make.lock"), "make", "-C", str(REPO), "--no-print-directory",
+         target],
+        timeout=timeout,
+    )  # fmt: skip
+
+
 def host_run(
     argv: Sequence[Union[str, os.PathLike[str]]],
     *,

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Any, ClassVar, Optional
+import threading
+import time
+from typing import Any, ClassVar, Iterator, Optional
 
 import pytest
 import requests
@@ -155,3 +157,158 @@ def test_an_http_status(monkeypatch: pytest.MonkeyPatch) -> None:
     answer = net.http_get("http://localhost:9804/x", {"DD-API-KEY": "k"}, 1.0, 2.0)
     assert (answer.status, answer.problem, answer.detail) == (503, "", "Service Unavailable")
     assert seen["timeout"] == (1.0, 2.0) and seen["headers"] == {"DD-API-KEY": "k"}
+
+
+# --- the one HTTP request: http:// on loopback, no redirect, no proxy, body unread ------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost:9804/",
+        "http://LOCALHOST:9804/api/v1/validate",
+        "http://127.0.0.1:9804/",
+        "http://127.9.8.7:10001/",
+        "http://[::1]:9804/",
+        "http://localhost:9804",
+    ],
+)
+def test_loopback_http_urls_may_be_requested(url: str) -> None:
+    assert net.loopback_http_problem(url) == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://localhost:9804/",  # TLS: never
+        "HTTP://localhost:9804/",
+        "http://10.0.0.5:9804/",
+        "http://192.0.2.1:9804/",
+        "http://intake.ddog-gov.com:9804/",
+        "http://localhost@evil.example:9804/",  # userinfo
+        "http://127.0.0.1.evil.example:9804/",
+        "http://127.1:9804/",  # what getaddrinfo would widen
+        "http://2130706433:9804/",
+        "http://::1:9804/",  # IPv6 without brackets
+        "http://[2001:db8::1]:9804/",
+        "http://localhost:9804/?next=https://evil.example/",
+        "http://localhost:9804/#x",
+        "http://localhost/",  # no port: the proxy's ports are explicit
+        "http://localhost:9804/\\@evil.example",
+        " http://localhost:9804/",
+    ],
+)
+def test_other_urls_are_refused_without_a_connection(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(requests, "Session", lambda: pytest.fail("a session was made"))
+    assert net.loopback_http_problem(url)
+    answer = net.http_get(url, {"DD-API-KEY": "k"}, 1.0, 1.0)
+    assert (answer.status, answer.problem) == (None, net.OTHER)
+    assert answer.detail.startswith("not requested: ")
+
+
+class LoopbackServer:
+    """A one-connection HTTP server on 127.0.0.1 that answers with ``reply``, then sends
+    ``then`` over and over (at most ``limit`` bytes) until the client goes away."""
+
+    def __init__(self, reply: bytes, then: bytes = b"", limit: int = 0) -> None:
+        self.reply, self.then, self.limit = reply, then, limit
+        self.requests: list[bytes] = []
+        self.sent = 0
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(4)
+        self.listener.settimeout(0.05)
+        self.port = self.listener.getsockname()[1]
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        deadline = time.monotonic() + 5
+        while not self.stop.is_set() and time.monotonic() < deadline:
+            try:
+                peer, _ = self.listener.accept()
+                break
+            except socket.timeout:
+                continue
+        else:
+            return  # no client came
+        with peer:
+            peer.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = peer.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            self.requests.append(data)
+            try:
+                peer.sendall(self.reply)
+                while self.then and self.sent < self.limit:
+                    self.sent += peer.send(self.then)
+            except OSError:  # the client closed: what the test is about
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(5)
+        self.listener.close()
+
+
+@pytest.fixture
+def servers() -> Iterator[list[LoopbackServer]]:
+    made: list[LoopbackServer] = []
+    yield made
+    for server in made:
+        server.close()
+
+
+@pytest.mark.loopback
+def test_the_body_is_never_read_nor_decoded(servers: list[LoopbackServer]) -> None:
+    # A chunked, deflate-encoded answer whose chunk-size line never ends: read, it
+    # would be buffered whole (urllib3's GHSA-vxq7-64xx-v4gw, before 2.8.0).
+    server = LoopbackServer(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: deflate\r\n\r\n",
+        then=b"f" * 65536,
+        limit=256 << 20,
+    )
+    servers.append(server)
+    start = time.monotonic()
+    answer = net.http_get(f"http://127.0.0.1:{server.port}/", {}, 2.0, 2.0)
+    assert (answer.status, answer.problem) == (200, "")
+    assert time.monotonic() - start < 2
+    server.thread.join(5)
+    assert server.sent < server.limit  # the client went away long before
+
+
+@pytest.mark.loopback
+def test_a_redirect_is_not_followed(servers: list[LoopbackServer]) -> None:
+    elsewhere = LoopbackServer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    server = LoopbackServer(
+        b"HTTP/1.1 302 Found\r\nLocation: http://127.0.0.1:%d/\r\nContent-Length: 0\r\n\r\n"
+        % elsewhere.port
+    )
+    servers.extend([elsewhere, server])
+    answer = net.http_get(f"http://127.0.0.1:{server.port}/", {}, 2.0, 2.0)
+    assert answer.status == 302
+    assert len(server.requests) == 1 and elsewhere.requests == []
+
+
+@pytest.mark.loopback
+def test_no_proxy_from_the_environment_is_used(
+    servers: list[LoopbackServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = LoopbackServer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+    server = LoopbackServer(b"HTTP/1.1 204 No Content\r\n\r\n")
+    servers.extend([proxy, server])
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{proxy.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    answer = net.http_get(f"http://127.0.0.1:{server.port}/x", {"DD-API-KEY": "k"}, 2.0, 2.0)
+    assert answer.status == 204
+    assert proxy.requests == []
+    [request] = server.requests
+    assert request.startswith(b"GET /x HTTP/1.1\r\n") and b"DD-API-KEY: k\r\n" in request

@@ -15,6 +15,19 @@ options:
       - The Agent's C(datadog.yaml) on the managed host.
     type: path
     default: /etc/datadog-agent/datadog.yaml
+  _toolkit_sha256:
+    description:
+      - Internal, set by the collection's action plugin on every task; do not set it in a task.
+      - The SHA-256 of the fips-setup toolkit the collection carries. The module runs the
+        toolkit only when the copy on the managed host has exactly this checksum.
+    type: str
+  _toolkit_src:
+    description:
+      - Internal, set by the collection's action plugin; do not set it in a task.
+      - Where on the managed host the action plugin has just put a copy of the toolkit, when the
+        host did not keep one with the checksum O(_toolkit_sha256). The module checks the copy
+        against that checksum before it keeps or runs it.
+    type: path
 requirements:
   - On the managed host, the Datadog Agent 7.45 or newer (its embedded Python runs the
     toolkit), or a Python 3.9 or newer; root (C(become=true)).
