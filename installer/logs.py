@@ -170,9 +170,9 @@ def _read_yaml(path: Path) -> tuple[bytes, Any, str]:
     try:
         text = decode_utf8(raw)
         doc = parse_yaml(text)
+        REDACTOR.register_from(doc.data)
     except DocumentError as exc:
         raise exc.in_file(path) from None
-    REDACTOR.register_from(doc.data)
     return raw, doc, text
 
 

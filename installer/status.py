@@ -16,6 +16,7 @@ from fipsconf.datadog_yaml import (
 )
 from fipsconf.envfiles import Override, as_bool
 from fipsconf.errors import FipsSetupError
+from fipsconf.proxy_releases import stale_package
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.agent import agent_overrides
@@ -84,7 +85,16 @@ def status(host: Host, config: Path) -> CommandResult:
     ]
     document["proxy_config"] = _proxy_config(host)
     summary = _summary(document, start)
-    return CommandResult(changed=False, msg=summary, details=document)
+    return CommandResult(changed=False, msg=summary, details=document, warnings=_warnings(document))
+
+
+def _warnings(document: dict[str, Any]) -> list[str]:
+    """What the operator should act on without it being a problem: an outdated proxy."""
+    proxy = document["packages"][PROXY_PACKAGE]
+    stale = (
+        stale_package(proxy) if proxy and document["agent_flavor"] != FIPS_AGENT_PACKAGE else None
+    )
+    return [f"{stale} (upgrade it from the Datadog repository)"] if stale else []
 
 
 def _supervision(supervision: AgentSupervision) -> dict[str, Any]:
@@ -150,10 +160,10 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
     problem = None
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
+        REDACTOR.register_from(doc.data)
     except FipsSetupError as exc:
         problem = str(exc)
     else:
-        REDACTOR.register_from(doc.data)
         data = doc.data if isinstance(doc.data, dict) else {}
     problems: list[str] = [problem] if problem else []
     site = data.get("site")

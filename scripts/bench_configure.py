@@ -178,6 +178,10 @@ def hostile_inputs(script: Path, folder: Path) -> None:
     makers.update({name: text_file(text) for name, (text, _line, _words) in HOSTILE.items()})
     makers["redaction-hostile lines"] = text_file(
         f"token x: {'a-' * 100000}b\nurl: {'a://' * 50000}\napi_key: x{' ' * 200000}y\n"
+        f"basic: Basic {'QUJD' * 50000}\nbearer: {'bearer ' * 30000}\n"
+        f"dual: additional_endpoints [{'a,' * 100000}]\n"
+        + "additional_endpoints:\n"
+        + "".join(f"  https://x{i}:\n  - k\n" for i in range(20000))
     )
     slowest = 0.0
     for name, make in sorted(makers.items()):

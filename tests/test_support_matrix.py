@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from fipsconf.proxy_releases import NEWEST
 from fipsconf.sites import GOVERNMENT_SITES
 from installer.agent import MIN_AGENT, NEW_DIAGNOSE
 from installer.fips_agent import MIN_FIPS_AGENT
@@ -25,6 +26,7 @@ def test_the_minimum_versions_are_the_codes() -> None:
     assert f"| {MIN_AGENT} or newer" in row("Agent, with the FIPS proxy")
     assert f"from {NEW_DIAGNOSE}" in row("Agent's connectivity check")
     assert f"| {MIN_FIPS_AGENT}.0 or newer" in row("FIPS Agent (`datadog-fips-agent`)")
+    assert f"newest seen: {NEWEST.tag} " in row("FIPS proxy image (`fips-proxy`)")
 
 
 def test_each_government_site_has_its_row() -> None:

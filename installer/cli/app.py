@@ -397,7 +397,10 @@ def _one_destination(in_place: bool, output: Optional[Path]) -> None:
 def helm(
     values: Annotated[
         Path,
-        typer.Argument(metavar="VALUES.yaml", help="A values file of the Datadog Helm chart."),
+        typer.Argument(
+            metavar="VALUES.yaml",
+            help="A values file of the Datadog Helm chart; - reads it from standard input.",
+        ),
     ],
     in_place: InPlaceOption = False,
     output: OutputOption = None,
@@ -412,9 +415,19 @@ def helm(
     image_tag: Annotated[
         Optional[str],
         typer.Option(
-            "--image-tag", metavar="TAG", help="fips.image.tag: the fips-proxy image version."
+            "--image-tag",
+            metavar="TAG",
+            help="fips.image.tag: the fips-proxy image version (not set: the chart's default).",
         ),
     ] = None,
+    all_ports: Annotated[
+        bool,
+        typer.Option(
+            "--all-ports",
+            help="Set fips.portRange: 16, so that the sidecar declares all the proxy's ports"
+            " (the chart's default, 15, leaves out NetFlow's 9818).",
+        ),
+    ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
     dry_run: DryRunOption = False,
@@ -430,6 +443,7 @@ def helm(
             port=port,
             local_address=local_address,
             image_tag=image_tag,
+            all_ports=all_ports,
             from_fips_agent=from_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,
@@ -445,7 +459,8 @@ def ecs(
         typer.Argument(
             metavar="TASKDEF.json",
             help="An ECS task definition, aws ecs describe-task-definition output, or a"
-            " list of container definitions (Terraform, CloudFormation).",
+            " list of container definitions (Terraform, CloudFormation); - reads it from"
+            " standard input.",
         ),
     ],
     in_place: InPlaceOption = False,
@@ -455,7 +470,8 @@ def ecs(
         typer.Option(
             "--image-tag",
             metavar="TAG",
-            help="datadog/fips-proxy version (new sidecar: 1.1.17; an existing one keeps its own).",
+            help="fips-proxy version (new sidecar: the newest fips-setup knows, from"
+            " public.ecr.aws/datadog for government sites; an existing one keeps its own).",
         ),
     ] = None,
     agent_container: Annotated[
@@ -474,6 +490,15 @@ def ecs(
             help="First of the proxy's 16 ports (default: the definition's own, else 9803).",
         ),
     ] = None,
+    allow_bridge: Annotated[
+        bool,
+        typer.Option(
+            "--allow-bridge",
+            help="Write a task definition whose networkMode is bridge or unset (refused"
+            " without it: its Agent cannot reach the sidecar) when awsvpc or host is set"
+            " where the file is used.",
+        ),
+    ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
     dry_run: DryRunOption = False,
@@ -489,6 +514,7 @@ def ecs(
             image_tag=image_tag,
             agent_container=agent_container,
             port_range_start=port_range_start,
+            allow_bridge=allow_bridge,
             from_fips_agent=from_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,

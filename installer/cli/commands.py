@@ -216,6 +216,7 @@ def helm_command(
     fips_agent: bool,
     dry_run: bool,
     as_json: bool,
+    all_ports: bool = False,
 ) -> int:
     """``fips-setup helm``."""
     from fipsconf.helm_values import HelmRequest, fips_agent_conflict
@@ -227,14 +228,30 @@ def helm_command(
         image_tag=image_tag,
         from_fips_agent=from_fips_agent,
         fips_agent=fips_agent,
+        all_ports=all_ports,
     )
     conflict = fips_agent_conflict(request.options_beside_fips_agent())
     if conflict:
         return usage_failure(conflict, as_json=as_json)
+    stdin_conflict = _standard_input_conflict(values, in_place)
+    if stdin_conflict:
+        return usage_failure(stdin_conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: helm_values(values, request, destination, dry_run=dry_run)
     )
+
+
+def _standard_input_conflict(source: Path, in_place: bool) -> Optional[str]:
+    """What to say when ``-`` (standard input) comes with ``--in-place``; None otherwise."""
+    from installer.containers import reads_standard_input
+
+    if in_place and reads_standard_input(source):
+        return (
+            f"{source} reads the file from standard input, which cannot be rewritten in place;"
+            " write the result with --output PATH (or to stdout)"
+        )
+    return None
 
 
 def ecs_command(
@@ -249,6 +266,7 @@ def ecs_command(
     fips_agent: bool,
     dry_run: bool,
     as_json: bool,
+    allow_bridge: bool = False,
 ) -> int:
     """``fips-setup ecs``."""
     from fipsconf.ecs_taskdef import EcsRequest
@@ -261,8 +279,11 @@ def ecs_command(
         port_range_start=port_range_start,
         from_fips_agent=from_fips_agent,
         fips_agent=fips_agent,
+        allow_bridge=allow_bridge,
     )
-    conflict = fips_agent_conflict(request.options_beside_fips_agent())
+    conflict = fips_agent_conflict(request.options_beside_fips_agent()) or (
+        _standard_input_conflict(taskdef, in_place)
+    )
     if conflict:
         return usage_failure(conflict, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)

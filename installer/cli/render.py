@@ -183,6 +183,8 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     for problem in doc.get("problems", []):
         table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
+    for warning in result.warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
     console.print(Text(REDACTOR.redact(result.msg)))
 
 

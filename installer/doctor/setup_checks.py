@@ -6,6 +6,7 @@ from typing import Optional
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.logs_config import has_proxy_source, logs_enabled
+from fipsconf.proxy_releases import newest_note, stale_package, version_of
 from installer.agent import MIN_AGENT
 from installer.doctor.facts import Facts
 from installer.doctor.model import (
@@ -73,6 +74,17 @@ def package_command(facts: Facts, package: str) -> str:
     if name == "zypper":
         return f"zypper refresh datadog && zypper install {package}"
     return f"{name} makecache && {name} install {package}"
+
+
+def upgrade_command(facts: Facts, package: str) -> str:
+    """How an operator upgrades the installed ``package`` from the Datadog repository here."""
+    packages = facts.packages()
+    name = packages.name if packages else "apt-get"
+    if name == "apt":
+        return f"apt-get update && apt-get install --only-upgrade {package}"
+    if name == "zypper":
+        return f"zypper refresh datadog && zypper update {package}"
+    return f"{name} makecache && {name} upgrade {package}"
 
 
 @check("root", CHECKS)
@@ -181,6 +193,22 @@ def _proxy_installed(facts: Facts) -> Outcome:
             "fips-setup enable (installs, configures and starts it, then points the Agent at it)",
         )
     return passed(f"{PROXY_PACKAGE} {version}")
+
+
+@check("proxy-version", CHECKS)
+def _proxy_version(facts: Facts) -> Outcome:
+    skip = proxy_irrelevant(facts)
+    if skip:
+        return skip
+    version = facts.version(PROXY_PACKAGE) or ""
+    stale = stale_package(version)
+    if stale:
+        return warned(stale, f"{upgrade_command(facts, PROXY_PACKAGE)}, then fips-setup doctor")
+    if version_of(version) is None:
+        return noted(f"{PROXY_PACKAGE} {version}: not a version fips-setup can compare")
+    return passed(
+        f"{PROXY_PACKAGE} {version}: the newest release fips-setup knows is {newest_note()}"
+    )
 
 
 @check("proxy-config", CHECKS)

@@ -64,6 +64,14 @@ def test_status_of_an_enabled_host(make_host: HostFactory, fs: FakeFilesystem) -
     assert result.msg.startswith("FIPS proxy mode is on")
     assert not result.changed
     assert host.system.changing_commands()[calls:] == []
+    # the proxy is 1.1.17: older than the newest release fips-setup knows
+    assert result.warnings == [
+        "datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11), the newest release"
+        " fips-setup knows: the proxy's releases carry its CVE fixes, about monthly (upgrade it"
+        " from the Datadog repository)"
+    ]
+    host.system.packages["datadog-fips-proxy"] = "1.1.30-1"
+    assert status(host, Path(CONFIG)).warnings == []
 
 
 def test_environment_overrides_win_over_the_file(

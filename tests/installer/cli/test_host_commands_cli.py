@@ -104,6 +104,7 @@ def test_human_enable_and_status(fake_host: FakeHost, capsys: pytest.CaptureFixt
     status, out, err = run(capsys, "status")
     assert status == 0
     assert "FIPS proxy mode is on" in out
+    assert "warning: datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11)" in out
     # Settings as datadog.yaml spells them, each with where it comes from.
     assert "fips.enabled" in out and "true (file)" in out
     assert "9803 (default)" in out

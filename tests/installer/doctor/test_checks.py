@@ -511,6 +511,44 @@ def test_no_init_system(healthy: FakeHost, fs: FakeFilesystem, run_doctor: Docto
     assert not doctor(healthy, DoctorOptions(Path(CONFIG), agent_check=False)).failed
 
 
+@pytest.mark.parametrize(
+    ("distro", "upgrade"),
+    [
+        ("ubuntu-22.04", "apt-get update && apt-get install --only-upgrade datadog-fips-proxy"),
+        ("rocky-9", "dnf makecache && dnf upgrade datadog-fips-proxy"),
+        ("sles-12", "zypper refresh datadog && zypper update datadog-fips-proxy"),
+    ],
+)
+def test_a_proxy_older_than_the_newest_release_is_a_warning_with_its_upgrade(
+    make_host: HostFactory, run_doctor: Doctor, distro: str, upgrade: str
+) -> None:
+    host = make_host(distro)
+    host.system.packages["datadog-fips-proxy"] = "1.1.17-1"
+    check = run_doctor(host, agent_check=False)["proxy-version"]
+    assert check.status == "warn"
+    assert check.finding.startswith(
+        "datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11), the newest release"
+        " fips-setup knows"
+    )
+    assert check.fix == f"{upgrade}, then fips-setup doctor"
+
+
+def test_the_proxys_version_when_current_odd_or_irrelevant(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    check = run_doctor(healthy, agent_check=False)["proxy-version"]
+    assert (check.status, check.fix) == ("pass", None)
+    assert check.finding == (
+        "datadog-fips-proxy 1.1.30-1: the newest release fips-setup knows is 1.1.30 (2026-08-11)"
+    )
+    healthy.system.packages["datadog-fips-proxy"] = "1:1.1.31-1"  # newer than the table: fine
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "pass"
+    healthy.system.packages["datadog-fips-proxy"] = "snapshot"
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "info"
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "skip"
+
+
 def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
     host = make_host(agent_version="", repository=False)
     fs.remove_object(str(CONFIG))
