@@ -3,9 +3,10 @@
 The one-step install reads the variables of Datadog's own install script
 (``DD_API_KEY``, ``DD_SITE``, ``DD_URL``, ``DD_HOSTNAME``, ``DD_ENV``,
 ``DD_TAGS`` or its older name ``DD_HOST_TAGS``, ``DD_APP_KEY``,
-``DD_FIPS_MODE``, ``DD_AGENT_FLAVOR``, ``DD_INSTALL_ONLY`` and the Cloud
-Security switches); this module checks them and turns them into validated
-assignments for the editor (never into ``sed`` expressions).
+``DD_FIPS_MODE``, ``DD_AGENT_FLAVOR``, ``DD_INSTALL_ONLY``, the Cloud
+Security switches, and since its 1.40/1.42 ``DD_LOGS_CONFIG_PROCESS_COLLECT_ALL``
+and ``DD_INFRASTRUCTURE_MODE``); this module checks them and turns them into
+validated assignments for the editor (never into ``sed`` expressions).
 """
 
 from __future__ import annotations
@@ -29,6 +30,17 @@ _APP_KEY = re.compile(r"[A-Za-z0-9]{40}\Z")
 _PRINTABLE_LINE = re.compile(r"[^\x00-\x1f\x7f]*\Z")
 _SITE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\Z")
 _URL = re.compile(r"https?://[^\s\x00-\x1f\x7f]+\Z")
+#: ``infrastructure_mode`` values the Agent knows (``DD_INFRASTRUCTURE_MODE``).
+INFRASTRUCTURE_MODES = ("full", "basic", "end_user_device", "none")
+#: What Datadog's script writes for ``DD_LOGS_CONFIG_PROCESS_COLLECT_ALL`` (its 1.40,
+#: ``update_logs_config_process_collect_all``): logs of every process, the Agent's own aside.
+PROCESS_LOGS_SETTINGS = (
+    (("logs_enabled",), True),
+    (("logs_config", "process_exclude_agent"), True),
+    (("logs_config", "auto_multi_line_detection"), True),
+    (("process_config", "process_collection", "use_wlm"), True),
+    (("extra_config_providers",), ["process_log"]),
+)
 
 
 def flag(
@@ -82,6 +94,8 @@ class NewHostSettings(NamedTuple):
     dd_url: Optional[str] = None
     flavor: str = AGENT_FLAVOR
     warnings: tuple[str, ...] = ()
+    infrastructure_mode: Optional[str] = None
+    process_logs: bool = False
 
     def assignments(self) -> list[Assignment]:
         """Assignments for the keys that have a value."""
@@ -92,6 +106,10 @@ class NewHostSettings(NamedTuple):
                 out.append(Assignment((key,), value))
         if self.tags:
             out.append(Assignment(("tags",), list(self.tags)))
+        if self.infrastructure_mode is not None:
+            out.append(Assignment(("infrastructure_mode",), self.infrastructure_mode))
+        if self.process_logs:
+            out += [Assignment(path, value) for path, value in PROCESS_LOGS_SETTINGS]
         return out
 
 
@@ -147,7 +165,22 @@ def settings_from_environment(
         dd_url=dd_url,
         flavor=flavor,
         warnings=tuple(warnings),
+        infrastructure_mode=_infrastructure_mode(environment.get("DD_INFRASTRUCTURE_MODE")),
+        process_logs=flag(
+            "DD_LOGS_CONFIG_PROCESS_COLLECT_ALL",
+            environment.get("DD_LOGS_CONFIG_PROCESS_COLLECT_ALL"),
+        ),
     )
+
+
+def _infrastructure_mode(value: Optional[str]) -> Optional[str]:
+    mode = (value or "").strip() or None
+    if mode is not None and mode not in INFRASTRUCTURE_MODES:
+        raise SettingError(
+            f"DD_INFRASTRUCTURE_MODE={mode!r} is not one of the Agent's modes:"
+            f" {', '.join(INFRASTRUCTURE_MODES)}"
+        )
+    return mode
 
 
 def _site(value: Optional[str], fips: bool, flavor: str) -> Optional[str]:
