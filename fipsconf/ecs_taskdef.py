@@ -64,6 +64,7 @@ from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_li
 from fipsconf.proxy_releases import NEWEST, default_image, stale_image
 from fipsconf.redact import secret_values
 from fipsconf.scalars import describe
+from fipsconf.sites import fips_agent_note, wrong_government_site
 
 SIDECAR_NAME = "fips-proxy"
 #: The tag of a new sidecar when ``--image-tag`` is not given (an existing one keeps its
@@ -226,11 +227,13 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
     sidecar_index = _find_sidecar(containers, ctx)
     agent_index = _find_agent(containers, request.agent_container, sidecar_index, ctx)
     agent = containers[agent_index]
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(agent)
     sidecar_image: Optional[str] = None
     start: Optional[int] = None
     if request.fips_agent:
         advice = _move_to_fips_agent(containers, agent_index, sidecar_index, ctx)
-        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with"))
+        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with", fips_agent=True))
     else:
         _check_network_mode(data, request, ctx)
         advice = _leave_fips_agent(agent, request, ctx)
@@ -925,6 +928,22 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[
     return advice
 
 
+def _refuse_wrong_site(agent: dict[str, Any]) -> None:
+    """Raise a DocumentError when the Agent container's DD_SITE is US2-FED (the sidecar)."""
+    site = None
+    for entry in agent.get("environment", []) or []:
+        if isinstance(entry, dict) and entry.get("name") == "DD_SITE":
+            site = entry.get("value")
+    wrong = wrong_government_site(site, "fips-setup ecs --fips-agent")
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set DD_SITE to")
+        error = DocumentError(
+            f"DD_SITE on the Agent container {agent.get('name')!r}: {wrong}; nothing was changed"
+        )
+        error.code = "precondition"
+        raise error
+
+
 def _image_advice(image: Any) -> list[Advice]:
     """A warning when the sidecar's image is an older proxy release than the newest known."""
     tag = image_tag(image) if isinstance(image, str) else None
@@ -934,8 +953,9 @@ def _image_advice(image: Any) -> list[Advice]:
     return [Advice("proxy-image-outdated", f"{outdated}; run again with --image-tag {NEWEST.tag}")]
 
 
-def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
-    """A warning when the Agent container's DD_SITE is not the US1-FED site.
+def _site_advice(agent: dict[str, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when the Agent container's DD_SITE is not the US1-FED site (for the FIPS
+    Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` ends the message: "the FIPS proxy only forwards to" (the site follows).
     """
@@ -955,6 +975,9 @@ def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
                 f" default is datadoghq.com); {rule} {FED_SITE}",
             )
         )
+    elif fips_agent and fips_agent_note(site) is not None:  # US2-FED: its own intake
+        note = f"DD_SITE on the Agent container {agent['name']!r}: {fips_agent_note(site)}"
+        advice.append(Advice("site-us2-fed", note))
     elif isinstance(site, str) and site.strip().lower() != FED_SITE:
         advice.append(
             Advice(

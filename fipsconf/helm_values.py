@@ -34,9 +34,10 @@ from fipsconf.datadog_yaml import (
     check_local_address,
     check_port_range_start,
 )
-from fipsconf.errors import FipsSetupError, SettingError
+from fipsconf.errors import DocumentError, FipsSetupError, SettingError
 from fipsconf.proxy_releases import NEWEST, stale_image
 from fipsconf.scalars import render_scalar
+from fipsconf.sites import fips_agent_note, wrong_government_site
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
 from fipsconf.yamlnodes import MappingNode, Node
@@ -177,6 +178,8 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     the FIPS Agent), and DocumentError (with its line) for a document that
     cannot be edited safely.
     """
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(doc)
     if request.fips_agent:
         conflict = fips_agent_conflict(request.options_beside_fips_agent())
         if conflict:
@@ -312,7 +315,7 @@ def fips_agent_advice(doc: YamlDocument) -> list[Advice]:
                     " digest",
                 )
             )
-    advice.extend(_site_advice(data, "the FIPS Agent is supported only on"))
+    advice.extend(_site_advice(data, "the FIPS Agent is supported only on", fips_agent=True))
     advice.extend(_fips_agent_key_spelling_advice(doc))
     return advice
 
@@ -378,13 +381,31 @@ def chart_advice(doc: YamlDocument) -> list[Advice]:
     return advice
 
 
-def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:
-    """A warning when ``datadog.site`` is not set, or set to another site than US1-FED.
+def _refuse_wrong_site(doc: YamlDocument) -> None:
+    """Raise a DocumentError (with its line) when ``datadog.site`` is US2-FED (the sidecar)."""
+    datadog = doc.data.get("datadog") if isinstance(doc.data, dict) else None
+    site = datadog.get("site") if isinstance(datadog, dict) else None
+    wrong = wrong_government_site(site, "fips-setup helm --fips-agent")
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set datadog.site:")
+        error = DocumentError(
+            f"datadog.{wrong}; nothing was changed", line=_line_at(doc.root, ("datadog", "site"))
+        )
+        error.code = "precondition"
+        raise error
+
+
+def _site_advice(data: dict[Any, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when ``datadog.site`` is not set, or set to another site than US1-FED (for
+    the FIPS Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` is the middle of the message: "the FIPS proxy only forwards to".
     """
     datadog = data.get("datadog")
     site = datadog.get("site") if isinstance(datadog, dict) else None
+    note = fips_agent_note(site) if fips_agent else None
+    if note is not None:  # US2-FED: the FIPS Agent sends to its own intake
+        return [Advice("site-us2-fed", f"datadog.{note}")]
     if site is None or (isinstance(site, str) and not site.strip()):
         return [
             Advice(

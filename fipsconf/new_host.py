@@ -16,6 +16,7 @@ from typing import Mapping, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE
 from fipsconf.errors import SettingError
+from fipsconf.sites import fips_agent_note, wrong_government_site
 from fipsconf.yamledit import Assignment
 
 AGENT_FLAVOR = "datadog-agent"
@@ -171,6 +172,9 @@ def settings_from_environment(
         )
     site = _site(environment.get("DD_SITE"), fips, flavor)
     warnings: list[str] = []
+    note = fips_agent_note(site) if flavor == FIPS_AGENT_FLAVOR else None
+    if note is not None:
+        warnings.append(f"DD_SITE: {note}")
     dd_url = _text(environment, "DD_URL")
     if dd_url is not None and fips:
         warnings.append(
@@ -217,7 +221,11 @@ def _site(value: Optional[str], fips: bool, flavor: str) -> Optional[str]:
         what = "DD_FIPS_MODE: the FIPS proxy" if fips else f"{FIPS_AGENT_FLAVOR}: the FIPS Agent"
         if site is None:
             return FED_SITE
-        if site != FED_SITE:
+        instead = f"DD_AGENT_FLAVOR={FIPS_AGENT_FLAVOR} in place of DD_FIPS_MODE"
+        wrong = wrong_government_site(site, instead) if fips else None
+        if wrong is not None:  # not "set site: ddog-gov.com": that is another site
+            raise SettingError(f"DD_SITE={site}: {wrong}")
+        if site != FED_SITE and fips_agent_note(site) is None:  # the FIPS Agent: US2-FED too
             raise SettingError(f"DD_SITE={site} with {what} only sends to {FED_SITE}")
     return site
 

@@ -107,11 +107,16 @@ class _Editor:
     """Walks the node tree and collects text edits and the values they set."""
 
     def __init__(
-        self, doc: YamlDocument, keys_match: KeyMatcher, top_level_slots: Mapping[str, int]
+        self,
+        doc: YamlDocument,
+        keys_match: KeyMatcher,
+        top_level_slots: Mapping[str, int],
+        nested_slots: Mapping[tuple[str, str], int],
     ) -> None:
         self.doc = doc
         self.keys_match = keys_match
         self.top_level_slots = top_level_slots
+        self.nested_slots = nested_slots
         self.edits: list[_TextEdit] = []
         self.applied: list[tuple[Path, Any, Value]] = []
         # a plain document has no anchor, so no mapping is shared
@@ -395,6 +400,8 @@ class _Editor:
             if slot is None:
                 rest[key] = sub
                 continue
+            if not isinstance(sub, _Leaf) and self.uncomment_block(key, sub, slot, column):
+                continue
             block_lines = _block_lines({key: sub}, column, self.indent_unit())
             self.edits.append(
                 _TextEdit(
@@ -403,6 +410,37 @@ class _Editor:
             )
         if rest:
             self.append_at_end(_block_lines(rest, column, self.indent_unit()))
+
+    def uncomment_block(self, key: str, tree: _Tree, slot: int, column: int) -> bool:
+        """Put ``key``'s new block where the template's commented lines are, if it has them.
+
+        The parent's ``# key:`` line becomes ``key:``; each leaf with a
+        commented line of its own in the template's block (``#   enabled: false``)
+        is written on that line; the other leaves follow the first one placed.
+        False (nothing done) when no leaf has such a line, or a child is a mapping.
+        """
+        leaves = {child: sub for child, sub in tree.items() if isinstance(sub, _Leaf)}
+        placed = {
+            child: self.nested_slots[(key, child)]
+            for child in leaves
+            if (key, child) in self.nested_slots
+        }
+        if len(leaves) != len(tree) or not placed:
+            return False
+        lines = self.doc.lines
+        indent = " " * (column + self.indent_unit())
+        self.edits.append(
+            _TextEdit(lines.starts[slot], lines.content_end(slot), f"{' ' * column}{key}:")
+        )
+        first = min(placed.values())
+        rest = [child for child in leaves if child not in placed]
+        for child, line in placed.items():
+            new = [child] + (rest if line == first else [])
+            text = lines.newline.join(
+                f"{indent}{name}: {render_scalar(leaves[name].assignment.value)}" for name in new
+            )
+            self.edits.append(_TextEdit(lines.starts[line], lines.content_end(line), text))
+        return True
 
     def append_at_end(self, new_lines: list[str]) -> None:
         """Add lines after the document's last entry (before a ``...`` end marker)."""
@@ -587,16 +625,20 @@ def set_values(
     *,
     keys_match: KeyMatcher = exact_keys,
     top_level_slots: Optional[Mapping[str, int]] = None,
+    nested_slots: Optional[Mapping[tuple[str, str], int]] = None,
 ) -> EditResult:
     """Apply ``assignments`` to ``doc`` by minimal text edits.
 
     ``top_level_slots`` maps a top-level key to a 0-based line (a comment
     line between top-level entries, like a template's ``# site: ...``) that
     the key replaces when it is new; other new top-level keys go at the end.
+    ``nested_slots`` maps ``(key, child)`` to the commented line of a child
+    in the template's block below such a slot (``#   enabled: false`` under
+    ``# fips:``): a new block is uncommented there, in place.
     Raises DocumentError when the document's shape does not allow the edit,
     or when the edited text would not parse back to exactly the intended data.
     """
-    editor = _Editor(doc, keys_match, top_level_slots or {})
+    editor = _Editor(doc, keys_match, top_level_slots or {}, nested_slots or {})
     tree = _build_tree(assignments)
     root = doc.root
     if root is None:

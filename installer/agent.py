@@ -6,7 +6,13 @@ from typing import Collection, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from fipsconf.envfiles import OVERRIDE_VARIABLES, Override, environment_file, systemd_unit
+from fipsconf.envfiles import (
+    OVERRIDE_VARIABLES,
+    Override,
+    environment_file,
+    procmgr_definition,
+    systemd_unit,
+)
 from installer.errors import AgentMissingError, PreconditionError
 from installer.files import read_text
 from installer.host import Host
@@ -25,7 +31,12 @@ _UNIT_FILES = (
     "/etc/systemd/system/datadog-agent.service",
     "/etc/systemd/system/datadog-agent.service.d",
     "/run/systemd/system/datadog-agent.service.d",
+    # 7.84+: dd-procmgrd's unit passes its environment to the payloads it supervises
+    "/etc/systemd/system/datadog-agent-procmgr.service",
+    "/etc/systemd/system/datadog-agent-procmgr.service.d",
+    "/run/systemd/system/datadog-agent-procmgr.service.d",
 )
+PROCESSES_DIR = "/opt/datadog-agent/processes.d"
 
 
 #: The one thing to do on a host without an Agent (enable, install, doctor, status say it).
@@ -108,6 +119,11 @@ def agent_environment(host: Host, names: Collection[str]) -> list[Override]:
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
             found += systemd_unit(read_text(unit), shown, names)
+    folder = host.path(PROCESSES_DIR)  # dd-procmgrd's payloads (7.84+): their own env:
+    if folder.is_dir() and not folder.is_symlink():
+        for definition in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            shown = f"{PROCESSES_DIR}/{definition.name}"
+            found += procmgr_definition(read_text(definition), shown, names)
     return found
 
 

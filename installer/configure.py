@@ -9,6 +9,8 @@ from fipsconf.datadog_yaml import (
     FipsRequest,
     edit_datadog_yaml,
     fips_settings,
+    refuse_wrong_site,
+    site_line,
 )
 from fipsconf.errors import DocumentError
 from fipsconf.redact import REDACTOR
@@ -96,6 +98,8 @@ def plan_datadog_yaml(
 def configure(path: Path, request: FipsRequest, *, dry_run: bool) -> CommandResult:
     """Set the ``fips`` settings in ``path``; with ``dry_run``, only say what would change."""
     change = plan_datadog_yaml(path, request)
+    if request.enabled:  # the proxy would carry a US2-FED host's payloads to US1-FED
+        refuse_wrong_site(change.advice, str(path), site_line(change.edit.result.document))
     plan = Plan()
     if change.changed:
         plan.add(change.write_step())

@@ -28,7 +28,12 @@ from installer.platform import detect_platform
 from installer.ports import listeners
 from installer.proxy import PROXY_CONFIG, proxy_ownership
 from installer.results import CommandResult
-from installer.services import AGENT_SERVICE, PROXY_SERVICE, service_manager_for
+from installer.services import (
+    AGENT_SERVICE,
+    PROXY_SERVICE,
+    AgentSupervision,
+    service_manager_for,
+)
 
 _CONVERT: dict[str, Callable[[str], Any]] = {
     "enabled": as_bool,
@@ -55,10 +60,12 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
+    supervision = services.agent_supervision(read_processes=True)
+    document["agent_supervision"] = _supervision(supervision)
     settings = agent_settings(host, config)
     file_settings, site, problem = settings.file, settings.site, settings.problem
     overrides, effective, sources = settings.overrides, settings.effective, settings.sources
-    problems = list(settings.problems)
+    problems = list(settings.problems) + supervision.problems()
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
         # Nothing is in effect from a file the Agent cannot read (it would not start):
@@ -95,6 +102,20 @@ def _warnings(document: dict[str, Any]) -> list[str]:
         stale_package(proxy) if proxy and document["agent_flavor"] != FIPS_AGENT_PACKAGE else None
     )
     return [f"{stale} (upgrade it from the Datadog repository)"] if stale else []
+
+
+def _supervision(supervision: AgentSupervision) -> dict[str, Any]:
+    """How the Agent's payloads run: systemd units, or dd-procmgrd (7.84+), and their states."""
+    processes = supervision.processes
+    return {
+        "manager": supervision.manager,
+        "summary": supervision.describe(),
+        "units": {name: state.describe() for name, state in supervision.units.items()},
+        "processes": None
+        if processes is None
+        else [{"name": p.name, "state": p.state, "pid": p.pid} for p in processes],
+        "processes_problem": supervision.problem,
+    }
 
 
 def _last_run(host: Host) -> tuple[Optional[dict[str, Any]], Optional[str]]:

@@ -50,6 +50,7 @@ umask 022
 
 readonly SCRIPT_NAME="install_script_agent7"
 readonly FED_SITE="ddog-gov.com"
+readonly US2_FED_SITE="us2.ddog-gov.com"  # the second government site: the FIPS Agent, not the proxy
 # Filled in by `make dist` with the release's version and the published zipapp's location
 # and checksum.
 # shellcheck disable=SC2034  # for people and tools: `grep ^FIPS_SETUP_VERSION= <script>`
@@ -222,11 +223,15 @@ read_settings() {
   fi
   if [ "$FIPS" = on ] || [ "$FLAVOR" = "$FIPS_AGENT_PACKAGE" ]; then
     SITE=${SITE:-$FED_SITE}
-    if [ "$SITE" != "$FED_SITE" ]; then
+    if [ "${SITE,,}" = "$US2_FED_SITE" ] && [ "$FIPS" = on ]; then
+      # Not only "use ddog-gov.com": for a US2-FED organization that is another site.
+      die 2 "DD_SITE=${SITE} (US2-FED) with DD_FIPS_MODE: the FIPS proxy forwards to US1-FED (${FED_SITE}) only, so its payloads would go to the wrong site; use the FIPS Agent, which sends to US2-FED's own intake (DD_AGENT_FLAVOR=${FIPS_AGENT_PACKAGE} in place of DD_FIPS_MODE), or, for a US1-FED organization, set DD_SITE=${FED_SITE}"
+    fi
+    if [ "$SITE" != "$FED_SITE" ] && [ "${SITE,,}" != "$US2_FED_SITE" ]; then
       if [ "$FIPS" = on ]; then
         die 2 "DD_SITE=${SITE} with DD_FIPS_MODE: the FIPS proxy only forwards to ${FED_SITE}"
       fi
-      die 2 "DD_SITE=${SITE} with ${FIPS_AGENT_PACKAGE}: the FIPS Agent is supported on ${FED_SITE} only"
+      die 2 "DD_SITE=${SITE} with ${FIPS_AGENT_PACKAGE}: the FIPS Agent is for the government sites, ${FED_SITE} (US1-FED) and ${US2_FED_SITE} (US2-FED)"
     fi
   fi
   UPGRADE=$(flag DD_UPGRADE_AGENT)

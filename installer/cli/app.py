@@ -144,7 +144,10 @@ def enable(
     ] = False,
     allow_other_site: Annotated[
         bool,
-        typer.Option("--allow-other-site", help="Enable even though site is not ddog-gov.com."),
+        typer.Option(
+            "--allow-other-site",
+            help="Enable even though site is not ddog-gov.com (US2-FED is refused regardless).",
+        ),
     ] = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,

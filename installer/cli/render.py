@@ -186,6 +186,12 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
         active = "active" if state["active"] else "inactive"
         boot = {True: "enabled at boot", False: "disabled at boot", None: "boot start unknown"}
         table.add_row(f"{name} service", f"{active}, {boot[state['enabled']]}")
+    supervision = doc.get("agent_supervision") or {}
+    if supervision.get("units"):  # per-payload units, or dd-procmgrd (Agent 7.84+)
+        table.add_row("Agent payloads", supervision["summary"])
+        for process in supervision.get("processes") or []:
+            pid = f" (pid {process['pid']})" if process["pid"] else ""
+            table.add_row("  dd-procmgrd", f"{process['name']}: {process['state']}{pid}")
     yaml_doc = doc["datadog_yaml"]
     table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
     site = yaml_doc["site"]

@@ -32,7 +32,13 @@ from installer.packages import (
 from installer.platform import Platform, detect_platform
 from installer.ports import Listener, listeners
 from installer.proxy import PROXY_CONFIG
-from installer.services import PROXY_SERVICE, ServiceManager, ServiceState, service_manager_for
+from installer.services import (
+    PROXY_SERVICE,
+    AgentSupervision,
+    ServiceManager,
+    ServiceState,
+    service_manager_for,
+)
 from installer.status import AgentSettings, agent_settings
 
 T = TypeVar("T")
@@ -162,6 +168,12 @@ class Facts:
     def service(self, name: str) -> ServiceState:
         """What the init system says of ``name``."""
         return self._once(f"service:{name}", lambda: self.services().state(name))
+
+    def supervision(self) -> AgentSupervision:
+        """How the Agent's payloads run (units, or dd-procmgrd asked as dd-agent when root)."""
+        return self._once(
+            "supervision", lambda: self.services().agent_supervision(read_processes=self.root)
+        )
 
     def journal(self, name: str) -> list[str]:
         """The service's last journal lines (oldest first)."""

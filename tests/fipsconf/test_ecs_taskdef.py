@@ -16,7 +16,7 @@ from fipsconf.ecs_taskdef import (
     is_fips_proxy_image,
     parse_task_definition,
 )
-from fipsconf.errors import SettingError
+from fipsconf.errors import DocumentError, SettingError
 from fipsconf.proxy_releases import NEWEST
 from fipsconf.redact import MASK, secret_values
 
@@ -195,3 +195,36 @@ def test_the_fips_agent_takes_none_of_the_proxy_options() -> None:
         with pytest.raises(SettingError, match=words):
             edit_task_definition(parse_task_definition(text), request)
     assert EcsRequest(image_tag="1.1.29").options_beside_fips_agent() == []
+
+
+US2_TASK = {
+    "family": "datadog-agent-task",
+    "networkMode": "awsvpc",
+    "containerDefinitions": [
+        {
+            "name": "datadog-agent",
+            "image": "public.ecr.aws/datadog/agent:7",
+            "environment": [{"name": "DD_SITE", "value": "us2.ddog-gov.com"}],
+        }
+    ],
+}
+
+
+def test_the_sidecar_for_a_us2_fed_agent_container_is_refused() -> None:
+    doc = parse_task_definition(json.dumps(US2_TASK, indent=2))
+    with pytest.raises(DocumentError) as caught:
+        edit_task_definition(doc, EcsRequest())
+    assert caught.value.code == "precondition"
+    message = str(caught.value)
+    assert message.startswith("DD_SITE on the Agent container 'datadog-agent': site is us2")
+    assert "use the FIPS Agent, which sends to US2-FED's own intake (fips-setup ecs" in message
+    assert "set DD_SITE to ddog-gov.com" in message
+
+
+def test_the_fips_agent_for_a_us2_fed_agent_container_comes_with_a_note() -> None:
+    doc = parse_task_definition(json.dumps(US2_TASK, indent=2))
+    edit = edit_task_definition(doc, EcsRequest(fips_agent=True))
+    assert "agent:7-fips" in edit.text
+    site = [a for a in edit.advice if a.code.startswith("site")]
+    assert [a.code for a in site] == ["site-us2-fed"]
+    assert "'datadog-agent': site is us2.ddog-gov.com (US2-FED): the FIPS Agent" in site[0].message

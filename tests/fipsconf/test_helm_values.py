@@ -7,7 +7,7 @@ from typing import Any, Callable
 
 import pytest
 
-from fipsconf.errors import SettingError
+from fipsconf.errors import DocumentError, SettingError
 from fipsconf.helm_values import (
     FipsAgentConflict,
     HelmRequest,
@@ -186,3 +186,31 @@ def test_secret_values_skip_keys_that_name_a_kubernetes_secret() -> None:
         "agents": {"containers": {"agent": {"env": [{"name": "X", "password": "pw12"}]}}},
     }
     assert secret_values(data) == {"k" * 32, "t" * 32, "pw12"}
+
+
+def test_the_sidecar_on_us2_fed_is_refused_with_its_line() -> None:
+    text = "datadog:\n  apiKeyExistingSecret: datadog\n  site: us2.ddog-gov.com\n"
+    with pytest.raises(DocumentError) as caught:
+        enable(text)
+    assert caught.value.line == 3
+    assert caught.value.code == "precondition"
+    message = str(caught.value)
+    assert message.startswith("datadog.site is us2.ddog-gov.com (US2-FED)")
+    assert "would go to the wrong site" in message
+    assert "use the FIPS Agent, which sends to US2-FED's own intake (fips-setup helm" in message
+    assert "set datadog.site: ddog-gov.com" in message
+
+
+def test_the_fips_agent_on_us2_fed_is_set_up_with_a_note() -> None:
+    text = "datadog:\n  apiKeyExistingSecret: datadog\n  site: us2.ddog-gov.com\n"
+    edit = edit_helm_values(parse_yaml(text), HelmRequest(fips_agent=True))
+    assert "\nuseFIPSAgent: true\n" in edit.result.text
+    assert "site: us2.ddog-gov.com" in edit.result.text
+    site = [a for a in edit.advice if a.code.startswith("site")]
+    assert [a.code for a in site] == ["site-us2-fed"]
+    assert site[0].message.startswith("datadog.site is us2.ddog-gov.com (US2-FED): the FIPS Agent")
+
+
+def test_a_commercial_site_stays_a_warning() -> None:
+    edit = edit_helm_values(parse_yaml("datadog:\n  site: datadoghq.com\n"), HelmRequest())
+    assert [a.code for a in edit.advice if a.code.startswith("site")] == ["site-not-fed"]

@@ -153,3 +153,22 @@ def test_a_missing_file_named_with_config_is_not_answered_with_use_config(
         f"{CONFIG_PATH}: cannot read: no such file; is the Agent installed? Use --config PATH"
         " for a configuration elsewhere"
     )
+
+
+def test_us2_fed_is_refused_and_the_file_is_left_unchanged(fs: FakeFilesystem) -> None:
+    # The proxy forwards to US1-FED only: enabling it here would send this host's
+    # payloads to the wrong site, and "set site: ddog-gov.com" is no advice for it.
+    text = "api_key: 0123456789abcdef0123456789abcdef\nsite: us2.ddog-gov.com\n"
+    fs.create_file(Path(CONFIG_PATH), contents=text)
+    before = snapshot(Path(CONFIG_PATH).parent)
+    with pytest.raises(FipsSetupError) as caught:
+        configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
+    assert caught.value.code == "precondition"
+    assert str(caught.value).startswith(f"{CONFIG_PATH}:2: site is us2.ddog-gov.com (US2-FED)")
+    way = (
+        "use the FIPS Agent, which sends to US2-FED's own intake (on this host: fips-setup migrate)"
+    )
+    assert way in str(caught.value)
+    assert snapshot(Path(CONFIG_PATH).parent) == before
+    # turning the proxy off is always allowed
+    assert not configure(Path(CONFIG_PATH), FipsRequest(enabled=False), dry_run=False).changed

@@ -10,7 +10,14 @@ from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.enable import EnableOptions, enable
 from installer.status import status
-from tests.installer.conftest import AGENT_GID, AGENT_UID, DATADOG_YAML, HostFactory
+from tests.installer.conftest import (
+    AGENT_GID,
+    AGENT_UID,
+    DATADOG_YAML,
+    PROCMGR_PROCESS,
+    HostFactory,
+    procmgr_path,
+)
 from tests.installer.test_enable import add_listener
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
@@ -157,3 +164,25 @@ def test_a_host_without_an_agent(make_host: HostFactory, fs: FakeFilesystem) -> 
     assert doc["agent_flavor"] is None
     assert doc["datadog_yaml"]["site"] is None
     assert doc["effective"]["enabled"] is None
+
+
+def test_status_says_how_the_agents_payloads_run(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    doc = status(host, Path(CONFIG)).details
+    assert doc["agent_supervision"]["manager"] == "systemd"
+    assert doc["agent_supervision"]["processes"] is None
+    procmgr_path(host, fs)
+    doc = status(host, Path(CONFIG)).details
+    assert doc["agent_supervision"] == {
+        "manager": "procmgr",
+        "summary": "dd-procmgrd (datadog-agent-procmgr) supervises: datadog-agent-process",
+        "units": {"datadog-agent": "active (running)", "datadog-agent-procmgr": "active (running)"},
+        "processes": [{"name": "datadog-agent-process", "state": "Running", "pid": 412}],
+        "processes_problem": None,
+    }
+    assert doc["problems"] == []
+    host.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    doc = status(host, Path(CONFIG)).details
+    assert doc["problems"] == ["datadog-agent-process Crashed under dd-procmgrd"]

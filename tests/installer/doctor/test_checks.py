@@ -18,7 +18,7 @@ from installer.doctor import DoctorOptions, doctor
 from installer.doctor import preload as real_preload  # before the fixtures stub it
 from installer.net import CONNECT_TIMEOUT, EMPTY, REFUSED, DnsAnswer, HttpAnswer
 from tests.fakes import WALL_START, FakeHost
-from tests.installer.conftest import DATADOG_YAML, HostFactory
+from tests.installer.conftest import DATADOG_YAML, PROCMGR_PROCESS, HostFactory, procmgr_path
 from tests.installer.doctor.conftest import (
     CONFIG,
     PROXY_CFG,
@@ -306,6 +306,75 @@ def test_another_site(healthy: FakeHost, run_doctor: Doctor) -> None:
     check = run_doctor(healthy, agent_check=False)["site"]
     assert check.status == "fail"
     assert check.finding.startswith("site is datadoghq.com (datadog.yaml): the FIPS proxy only")
+    assert check.fix is not None and check.fix.startswith("set site: ddog-gov.com")
+
+
+def test_the_site_is_named_with_its_support(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is ddog-gov.com (US1-FED) (datadog.yaml): Datadog supports the FIPS proxy and the"
+        " FIPS Agent on US1-FED"
+    )
+
+
+def test_us2_fed_behind_the_proxy_fails_as_the_wrong_site(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert check.finding.startswith("site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED")
+    assert check.finding.endswith("so this Agent's payloads go to the wrong site")
+    assert check.fix is not None and check.fix.startswith(
+        "move this host to the FIPS Agent, which sends to US2-FED's own intake: fips-setup migrate"
+    )
+
+
+def test_us2_fed_without_the_proxy_points_to_the_fips_agent_not_enable(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    Path(CONFIG).write_text(text.replace("  enabled: true\n", "  enabled: false\n"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert "wrong site" not in check.finding  # nothing goes to US1-FED: it sends directly
+    assert (
+        check.fix == "move this host to the FIPS Agent: fips-setup migrate (not fips-setup enable)"
+    )
+
+
+def test_the_fips_agent_on_us2_fed_passes_with_its_support_named(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    healthy.system.packages.pop("datadog-agent")
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED Datadog points to the"
+        " FIPS Agent, which sends to the site's own intake; the FIPS proxy forwards to US1-FED"
+        " (ddog-gov.com) only"
+    )
+
+
+def test_proxy_backends_outside_us1_fed_fail_the_site_check(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    cfg = Path(PROXY_CFG)
+    cfg.write_text(cfg.read_text().replace("haproxy-app.agent.ddog-gov.com", "intake.example.com"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert (
+        "but the proxy's backend intake-1 forwards to intake.example.com (datadog-fips-proxy.cfg:"
+        in check.finding
+    )
+    assert check.fix is not None and "--refresh-proxy-config" in check.fix
 
 
 def test_an_http_proxy_is_noted(healthy: FakeHost, run_doctor: Doctor) -> None:
@@ -740,3 +809,93 @@ def test_preload_imports_in_the_background() -> None:
     sys.modules.pop("fipsconf.dnswire", None)
     real_preload("fipsconf.dnswire").join(5)  # no fake file system here: a real thread
     assert "fipsconf.dnswire" in sys.modules
+
+
+def test_remote_configuration_left_alone_passes(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "pass"
+    assert "keeps it off unless remote_configuration.enabled is set" in check.finding
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1"])
+def test_remote_configuration_on_in_the_file_fails_with_the_fix(
+    healthy: FakeHost, run_doctor: Doctor, value: str
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text() + f"remote_configuration:\n  enabled: {value}\n"
+    )
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        f"Remote Configuration is on (remote_configuration.enabled in {CONFIG}) while"
+        " fips.enabled is true"
+    )
+    assert "outside the FIPS proxy" in check.finding
+    assert check.fix is not None
+    assert check.fix.startswith(f"set remote_configuration.enabled: false in {CONFIG}, then:")
+    assert "fips-setup migrate" in check.fix
+
+
+def test_the_variable_wins_over_the_file(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path(CONFIG).write_text(Path(CONFIG).read_text() + "remote_configuration:\n  enabled: false\n")
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=true\n")
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert "(DD_REMOTE_CONFIGURATION_ENABLED in /etc/datadog-agent/environment (line 1))" in (
+        check.finding
+    )
+    assert check.fix is not None
+    assert check.fix.startswith(
+        "remove DD_REMOTE_CONFIGURATION_ENABLED from /etc/datadog-agent/environment"
+    )
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=false\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "pass"
+
+
+def test_remote_configuration_matters_only_with_the_proxy(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("enabled: true", "enabled: false", 1)
+    Path(CONFIG).write_text(text + "remote_configuration:\n  enabled: true\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "skip"
+
+
+def test_the_payloads_units_are_checked(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert (check.status, check.finding) == ("pass", "one systemd unit per payload")
+    healthy.system.failed_units.add("datadog-agent-trace")
+    healthy.system.active["datadog-agent-trace"] = False
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("but datadog-agent-trace is failed (failed, exit-code)")
+
+
+def test_dd_procmgrd_and_what_it_supervises_are_checked(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "dd-procmgrd (datadog-agent-procmgr) supervises: datadog-agent-process; running:"
+        " datadog-agent-process Running (pid 412)"
+    )
+    healthy.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("; but datadog-agent-process Crashed under dd-procmgrd")
+    assert check.fix == (
+        "journalctl -u datadog-agent-procmgr --no-pager (why it stopped), then: systemctl"
+        " restart datadog-agent (dd-procmgrd restarts with it)"
+    )
+
+
+def test_a_payload_run_both_ways_is_a_mix(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    healthy.system.active["datadog-agent-process"] = True
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert "datadog-agent-process runs twice" in check.finding
+    assert check.fix is not None and "systemctl disable --now <unit>" in check.fix
