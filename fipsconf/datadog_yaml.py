@@ -10,6 +10,7 @@ import re
 from typing import Any, Iterator, NamedTuple, Optional
 
 from fipsconf.errors import DocumentError, SettingError
+from fipsconf.sites import US1_FED, US2_FED, site_support, wrong_government_site
 from fipsconf.yamldoc import (
     SourceLines,
     YamlDocument,
@@ -20,7 +21,7 @@ from fipsconf.yamldoc import (
 from fipsconf.yamledit import Assignment, EditResult, case_insensitive_keys, set_values
 from fipsconf.yamlnodes import MappingNode
 
-FED_SITE = "ddog-gov.com"
+FED_SITE = US1_FED
 DEFAULT_SITE = "datadoghq.com"
 DEFAULT_PORT_RANGE_START = 9803
 PORT_COUNT = 16
@@ -107,11 +108,13 @@ def edit_datadog_yaml(doc: YamlDocument, request: FipsRequest) -> DatadogYamlEdi
     if request.local_address is not None:
         check_local_address(request.local_address)
     _reject_ambiguous_fips_keys(doc)
+    slots = template_slots(doc, ["fips"])
     result = set_values(
         doc,
         request.assignments(),
         keys_match=case_insensitive_keys,
-        top_level_slots=template_slots(doc, ["fips"]),
+        top_level_slots=slots,
+        nested_slots=template_nested_slots(doc, slots),
     )
     advice = proxy_advice(result.document.data) if request.enabled else []
     return DatadogYamlEdit(result=result, advice=advice)
@@ -166,6 +169,39 @@ def template_slots(doc: YamlDocument, keys: list[str]) -> dict[str, int]:
     return slots
 
 
+#: A child's commented line in the 2026 template's block: ``#   enabled: false`` (the
+#: parent's ``# `` plus two spaces of indentation; one level only).
+_NESTED_KEY = re.compile(r"# {3}([A-Za-z0-9_]+):(?:[ \t].*)?\Z")
+
+
+def template_nested_slots(doc: YamlDocument, slots: dict[str, int]) -> dict[tuple[str, str], int]:
+    """The lines of the children's commented lines in each slot's commented block.
+
+    The Agent's 2026 examples (generated from its schema) comment a whole
+    block: ``# fips:``, then its children's documentation as ``#   # ...``
+    and their values as ``#   enabled: false``, blank lines between. Removing
+    the leading ``# `` of the block's lines is how a person uncomments it; the
+    editor writes each child on its own commented line, the way that person
+    would. The 2025 examples indent the children's comments (``  # enabled:``)
+    instead: there is no such block, and the new block goes on the slot line.
+    """
+    found: dict[tuple[str, str], int] = {}
+    lines = doc.lines
+    for key, slot in slots.items():
+        for number in range(slot + 1, len(lines)):
+            text = lines.contents[number]
+            if not text.strip():
+                continue
+            if not text.startswith("#") or text.startswith("##"):
+                break  # the block ends: a live line, or the next setting's documentation
+            if text != "#" and not text.startswith("#   "):
+                break  # "# other:" is another top-level setting's commented line
+            match = _NESTED_KEY.match(text)
+            if match:
+                found.setdefault((key, match.group(1)), number)
+    return found
+
+
 def _commented_key_lines(lines: SourceLines, key: str) -> Iterator[int]:
     """The lines that are ``#key:`` or ``# key: ...``, found by where ``key:`` is written."""
     pattern = re.compile(r"#[ \t]?" + re.escape(key) + r":(?:[ \t].*)?\Z")
@@ -217,8 +253,18 @@ def ignored_while_proxied(data: Any) -> list[str]:
     return found + _dd_url_paths(data, ())
 
 
+WRONG_SITE = "site-wrong-government-site"
+#: The way to the FIPS Agent on a host with an Agent (US2-FED's FIPS path).
+MIGRATE = "on this host: fips-setup migrate"
+
+
 def site_advice(site: Any, source: str = "") -> list[Advice]:
-    """A warning when ``site`` (from datadog.yaml, or ``source`` such as DD_SITE) is not US1-FED."""
+    """A warning when ``site`` (from datadog.yaml, or ``source`` such as DD_SITE) is not US1-FED.
+
+    US2-FED gets its own code (:data:`WRONG_SITE`): the proxy would carry its
+    payloads to US1-FED, so callers refuse it rather than warn (see
+    :func:`refuse_wrong_site`).
+    """
     where = f" ({source})" if source else ""
     if not _is_set(site):
         return [
@@ -228,7 +274,11 @@ def site_advice(site: Any, source: str = "") -> list[Advice]:
                 f" proxy only forwards to {FED_SITE}: set site: {FED_SITE}",
             )
         ]
-    if str(site).strip().lower() != FED_SITE:
+    wrong = wrong_government_site(site, MIGRATE)
+    if wrong is not None:
+        located = wrong.replace(f"site is {US2_FED}", f"site is {US2_FED}{where}", 1)
+        return [Advice(WRONG_SITE, located)]
+    if site_support(site).site != FED_SITE:
         return [
             Advice(
                 "site-not-fed",
@@ -237,6 +287,32 @@ def site_advice(site: Any, source: str = "") -> list[Advice]:
             )
         ]
     return []
+
+
+def refuse_wrong_site(
+    advice: list[Advice], path: Optional[str] = None, line: Optional[int] = None
+) -> None:
+    """Raise a DocumentError (code ``precondition``) when ``advice`` says US2-FED.
+
+    ``path`` and ``line``: the file and line that set the site, named first in
+    the message (None when the message names its source, as for DD_SITE).
+    The caller raises before any change.
+    """
+    for item in advice:
+        if item.code == WRONG_SITE:
+            error = DocumentError(item.message + "; nothing was changed", line=line)
+            error.code = "precondition"
+            raise error.in_file(path) if path is not None else error
+
+
+def site_line(doc: YamlDocument) -> Optional[int]:
+    """The 1-based line of the top-level ``site`` key (any case), or None."""
+    if not isinstance(doc.root, MappingNode):
+        return None
+    for key_node, _ in doc.root.value:
+        if (scalar_key(key_node) or "").lower() == "site":
+            return int(key_node.start_mark.line) + 1
+    return None
 
 
 def _dd_url_paths(data: Any, prefix: tuple[str, ...]) -> list[str]:

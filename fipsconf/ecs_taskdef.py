@@ -61,15 +61,17 @@ from fipsconf.ecs_keys import is_cloudformation, to_api_spelling, to_cloudformat
 from fipsconf.errors import DocumentError, SettingError
 from fipsconf.helm_values import check_image_tag, fips_agent_conflict
 from fipsconf.jsonlayout import JsonDocument, mask_secrets, parse_json, write_like
-from fipsconf.redact import is_secret_key
+from fipsconf.proxy_releases import NEWEST, default_image, stale_image
+from fipsconf.redact import secret_values
 from fipsconf.scalars import describe
+from fipsconf.sites import fips_agent_note, wrong_government_site
 
-#: The sidecar's image repository and name, as in the vendor documentation.
-FIPS_PROXY_REPOSITORY = "datadog/fips-proxy"
 SIDECAR_NAME = "fips-proxy"
-#: The proxy image tag of the vendor documentation's ECS example; used for a
-#: new sidecar when ``--image-tag`` is not given (an existing one keeps its own).
-DEFAULT_FIPS_PROXY_TAG = "1.1.17"
+#: The tag of a new sidecar when ``--image-tag`` is not given (an existing one keeps its
+#: own): the newest release fips-setup knows (the vendor's ECS example still says 1.1.17).
+DEFAULT_FIPS_PROXY_TAG = NEWEST.tag
+#: What networkMode is where the task's containers do not share 127.0.0.1.
+_SEPARATE_NETWORK_MODES = ("bridge", "none")
 #: Memory (MiB) reserved for a new sidecar when the task sets no task-level
 #: memory: ECS then requires a container-level value on every container.
 SIDECAR_MEMORY_RESERVATION = 64
@@ -104,7 +106,9 @@ class EcsRequest(NamedTuple):
 
     ``fips_agent`` asks for the FIPS Agent instead of the proxy (and takes
     none of the proxy's options); ``from_fips_agent`` allows moving an Agent
-    on a FIPS Agent image back to the standard image and the proxy.
+    on a FIPS Agent image back to the standard image and the proxy;
+    ``allow_bridge`` writes a task definition whose networkMode keeps the
+    Agent from the sidecar (the operator sets it where the file is used).
     """
 
     image_tag: Optional[str] = None
@@ -112,6 +116,7 @@ class EcsRequest(NamedTuple):
     port_range_start: Optional[int] = None
     from_fips_agent: bool = False
     fips_agent: bool = False
+    allow_bridge: bool = False
 
     def options_beside_fips_agent(self) -> list[str]:
         """The proxy's options given with ``fips_agent``, as the command line spells them."""
@@ -119,6 +124,7 @@ class EcsRequest(NamedTuple):
             ("--image-tag", self.image_tag),
             ("--port-range-start", self.port_range_start),
             ("--from-fips-agent", self.from_fips_agent or None),
+            ("--allow-bridge", self.allow_bridge or None),
         )
         return [option for option, value in given if value is not None] if self.fips_agent else []
 
@@ -207,7 +213,9 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
 
     Raises SettingError for an unacceptable request, EcsRefusal when the
     definition does not allow the edit as it stands (a FIPS Agent image
-    without ``from_fips_agent``, an image pinned by digest...), and
+    without ``from_fips_agent``, an image pinned by digest, a task
+    definition whose networkMode keeps the Agent from the proxy without
+    ``allow_bridge``...), and
     DocumentError for a definition that cannot be changed safely (with the
     line where known).
     """
@@ -219,15 +227,19 @@ def edit_task_definition(doc: TaskDefinitionDocument, request: EcsRequest) -> Ec
     sidecar_index = _find_sidecar(containers, ctx)
     agent_index = _find_agent(containers, request.agent_container, sidecar_index, ctx)
     agent = containers[agent_index]
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(agent)
     sidecar_image: Optional[str] = None
     start: Optional[int] = None
     if request.fips_agent:
         advice = _move_to_fips_agent(containers, agent_index, sidecar_index, ctx)
-        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with"))
+        advice.extend(_site_advice(agent, "the FIPS Agent is supported only with", fips_agent=True))
     else:
+        _check_network_mode(data, request, ctx)
         advice = _leave_fips_agent(agent, request, ctx)
         sidecar_image, start = _add_proxy(data, containers, sidecar_index, agent, request, ctx)
         advice.extend(task_advice(data, agent, form))
+        advice.extend(_image_advice(sidecar_image))
     output = _written(data, form)
     text = doc.text
     if ctx.changes:
@@ -299,10 +311,14 @@ def _add_proxy(
     _check_port_conflicts(containers, sidecar_index, start, ctx)
     task_memory = data.get("memory") not in (None, "")
     if sidecar is None:
-        sidecar = _new_sidecar(request.image_tag or DEFAULT_FIPS_PROXY_TAG, start, task_memory)
+        image, why = default_image(_env_text(agent, "DD_SITE"))
+        if request.image_tag is not None:
+            image = with_tag(image, request.image_tag)
+            why = f"{image}, the tag asked for"
+        sidecar = _new_sidecar(image, start, task_memory)
         containers.append(sidecar)
         ctx.changes.append(
-            f"added container {SIDECAR_NAME} ({sidecar['image']}, essential, TCP ports"
+            f"added container {SIDECAR_NAME} ({why}; essential, TCP ports"
             f" {start}-{start + PORT_COUNT - 1})"
         )
     else:
@@ -409,13 +425,12 @@ def _switch_image(agent: dict[str, Any], *, to_fips: bool, ctx: _Context) -> lis
                 container=name,
             )
         if older_than(tag, FIPS_AGENT_MIN_VERSION):
-            advice.append(
-                Advice(
-                    "fips-agent-version",
-                    f"the Agent container {name!r} runs version {tag}: the FIPS Agent is"
-                    f" supported from {shown_version(FIPS_AGENT_MIN_VERSION)}; choose a newer"
-                    " version",
-                )
+            first = shown_version(FIPS_AGENT_MIN_VERSION)
+            raise ctx.refusal(
+                f"the Agent container {name!r} runs {image}: there is no FIPS Agent image"
+                f" before {first} ({with_tag(image, new_tag)} does not exist, so the task could"
+                f" not start); set its image to version {first} or newer and run again",
+                container=name,
             )
     new = with_tag(image, new_tag)
     agent["image"] = new
@@ -648,6 +663,39 @@ def _env_value(container: Optional[dict[str, Any]], name: str, ctx: _Context) ->
     return None
 
 
+def _env_text(container: dict[str, Any], name: str) -> Optional[str]:
+    """A variable's value in the container's environment list, when it is text."""
+    env = container.get("environment")
+    for entry in env if isinstance(env, list) else []:
+        if isinstance(entry, dict) and entry.get("name") == name:
+            value = entry.get("value")
+            return value if isinstance(value, str) else None
+    return None
+
+
+def _check_network_mode(data: dict[str, Any], request: EcsRequest, ctx: _Context) -> None:
+    """Refuse a task definition whose containers do not share 127.0.0.1 (unless allowed)."""
+    mode = data.get("networkMode")
+    if ctx.form != FORM_TASK_DEFINITION or request.allow_bridge:
+        return
+    if mode is not None and mode not in _SEPARATE_NETWORK_MODES:
+        return
+    shown = "not set, so ECS uses bridge on EC2" if mode is None else f"{mode!r}"
+    raise EcsRefusal(
+        f"networkMode is {shown}: the containers of the task do not share 127.0.0.1, so the"
+        " Agent could not reach the fips-proxy sidecar and every payload would fail; set"
+        ' "networkMode": "awsvpc" (or "host") in the task definition and run again, or pass'
+        " --allow-bridge when networkMode is set where this file is used",
+        line=_line_of_key(ctx.body, "networkMode"),
+    )
+
+
+def _line_of_key(body: str, key: str) -> Optional[int]:
+    """The line of ``"key":`` when it appears exactly once."""
+    matches = list(re.finditer(re.escape(json.dumps(key)) + r"\s*:", body))
+    return body.count("\n", 0, matches[0].start()) + 1 if len(matches) == 1 else None
+
+
 def _port_range_start(
     request: EcsRequest,
     agent: dict[str, Any],
@@ -729,10 +777,10 @@ def _check_port_conflicts(
                     )
 
 
-def _new_sidecar(tag: str, start: int, task_memory: bool) -> dict[str, Any]:
+def _new_sidecar(image: str, start: int, task_memory: bool) -> dict[str, Any]:
     sidecar: dict[str, Any] = {
         "name": SIDECAR_NAME,
-        "image": f"{FIPS_PROXY_REPOSITORY}:{tag}",
+        "image": image,
         "portMappings": [
             {"containerPort": port, "protocol": "tcp"} for port in range(start, start + PORT_COUNT)
         ],
@@ -849,7 +897,7 @@ def _set_environment(
         ctx.changes.append(f"{container['name']}: set {', '.join(done)}")
 
 
-# -- advice and secrets ---------------------------------------------------
+# -- advice ---------------------------------------------------
 
 
 def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[Advice]:
@@ -866,21 +914,48 @@ def task_advice(data: dict[str, Any], agent: dict[str, Any], form: str) -> list[
                 " 127.0.0.1 and the Agent reaches the proxy",
             )
         )
-    elif mode in (None, "bridge", "none"):
+    elif mode is None or mode in _SEPARATE_NETWORK_MODES:  # allowed (--allow-bridge)
         shown = "not set (bridge on EC2)" if mode is None else mode
         advice.append(
             Advice(
                 "network-mode",
                 f"networkMode is {shown}: the containers of the task do not share"
-                " 127.0.0.1, so the Agent cannot reach the proxy; use awsvpc or host",
+                " 127.0.0.1, so the Agent cannot reach the proxy; set awsvpc or host where"
+                " this file is used (--allow-bridge)",
             )
         )
     advice.extend(_site_advice(agent, "the FIPS proxy only forwards to"))
     return advice
 
 
-def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
-    """A warning when the Agent container's DD_SITE is not the US1-FED site.
+def _refuse_wrong_site(agent: dict[str, Any]) -> None:
+    """Raise a DocumentError when the Agent container's DD_SITE is US2-FED (the sidecar)."""
+    site = None
+    for entry in agent.get("environment", []) or []:
+        if isinstance(entry, dict) and entry.get("name") == "DD_SITE":
+            site = entry.get("value")
+    wrong = wrong_government_site(site, "fips-setup ecs --fips-agent")
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set DD_SITE to")
+        error = DocumentError(
+            f"DD_SITE on the Agent container {agent.get('name')!r}: {wrong}; nothing was changed"
+        )
+        error.code = "precondition"
+        raise error
+
+
+def _image_advice(image: Any) -> list[Advice]:
+    """A warning when the sidecar's image is an older proxy release than the newest known."""
+    tag = image_tag(image) if isinstance(image, str) else None
+    outdated = stale_image(f"the {SIDECAR_NAME} container's image tag", tag) if tag else None
+    if outdated is None:
+        return []
+    return [Advice("proxy-image-outdated", f"{outdated}; run again with --image-tag {NEWEST.tag}")]
+
+
+def _site_advice(agent: dict[str, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when the Agent container's DD_SITE is not the US1-FED site (for the FIPS
+    Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` ends the message: "the FIPS proxy only forwards to" (the site follows).
     """
@@ -900,6 +975,9 @@ def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
                 f" default is datadoghq.com); {rule} {FED_SITE}",
             )
         )
+    elif fips_agent and fips_agent_note(site) is not None:  # US2-FED: its own intake
+        note = f"DD_SITE on the Agent container {agent['name']!r}: {fips_agent_note(site)}"
+        advice.append(Advice("site-us2-fed", note))
     elif isinstance(site, str) and site.strip().lower() != FED_SITE:
         advice.append(
             Advice(
@@ -908,25 +986,3 @@ def _site_advice(agent: dict[str, Any], rule: str) -> list[Advice]:
             )
         )
     return advice
-
-
-def secret_values(data: Any) -> set[str]:
-    """Secret values anywhere in a definition.
-
-    The ``value`` of ``{"name", "value"}`` entries with a secret name
-    (``DD_API_KEY``, ``DB_PASSWORD``...), and the value of any secret-named key.
-    """
-    found: set[str] = set()
-    if isinstance(data, dict):
-        name, value = data.get("name"), data.get("value")
-        if isinstance(name, str) and is_secret_key(name) and isinstance(value, str) and value:
-            found.add(value)
-        for key, item in data.items():
-            if isinstance(item, (dict, list)):
-                found |= secret_values(item)
-            elif is_secret_key(key) and isinstance(item, (str, int)) and str(item):
-                found.add(str(item))
-    elif isinstance(data, list):
-        for item in data:
-            found |= secret_values(item)
-    return found

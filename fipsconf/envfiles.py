@@ -78,6 +78,39 @@ def systemd_unit(
     return found
 
 
+def procmgr_definition(
+    text: str, source: str, names: Collection[str] = tuple(OVERRIDE_VARIABLES)
+) -> list[Override]:
+    """``names`` set in the ``env:`` mapping of a dd-procmgrd process definition (7.84+).
+
+    ``/opt/datadog-agent/processes.d/<name>.yaml`` gives its payload these
+    variables on top of dd-procmgrd's own environment. A definition that is
+    not YAML, or has no ``env:`` mapping, sets nothing here.
+    """
+    from fipsconf.errors import DocumentError
+    from fipsconf.yamldoc import parse_yaml, scalar_key
+    from fipsconf.yamlnodes import MappingNode
+
+    try:
+        doc = parse_yaml(text)
+    except DocumentError:
+        return []
+    env = doc.data.get("env") if isinstance(doc.data, dict) else None
+    if not isinstance(env, dict) or not isinstance(doc.root, MappingNode):
+        return []
+    lines: dict[str, int] = {}
+    for key_node, value_node in doc.root.value:
+        if scalar_key(key_node) == "env" and isinstance(value_node, MappingNode):
+            for name_node, _ in value_node.value:
+                lines[scalar_key(name_node) or ""] = int(name_node.start_mark.line) + 1
+    found = []
+    for name, value in env.items():
+        if name in names and value is not None:
+            shown = str(value).lower() if isinstance(value, bool) else str(value)
+            found.append(Override(name, shown, source, lines.get(name, 0)))
+    return found
+
+
 def _unquote(value: str) -> str:
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
         return value[1:-1]

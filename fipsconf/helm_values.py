@@ -20,6 +20,7 @@ from typing import Any, NamedTuple, Optional
 
 from fipsconf.agent_images import (
     FIPS_AGENT_MIN_VERSION,
+    fips_tag,
     is_fips_tag,
     older_than,
     shown_version,
@@ -33,9 +34,10 @@ from fipsconf.datadog_yaml import (
     check_local_address,
     check_port_range_start,
 )
-from fipsconf.errors import FipsSetupError, SettingError
-from fipsconf.redact import is_secret_key
+from fipsconf.errors import DocumentError, FipsSetupError, SettingError
+from fipsconf.proxy_releases import NEWEST, stale_image
 from fipsconf.scalars import render_scalar
+from fipsconf.sites import fips_agent_note, wrong_government_site
 from fipsconf.yamldoc import YamlDocument, scalar_key
 from fipsconf.yamledit import Assignment, EditResult, exact_keys, set_values
 from fipsconf.yamlnodes import MappingNode, Node
@@ -78,7 +80,8 @@ class HelmRequest(NamedTuple):
 
     ``fips_agent`` asks for the FIPS Agent instead of the proxy sidecar (and
     takes none of the sidecar's options); ``from_fips_agent`` allows moving
-    a chart on the FIPS Agent back to the sidecar.
+    a chart on the FIPS Agent back to the sidecar; ``all_ports`` sets
+    ``fips.portRange: 16`` where fewer ports are declared.
     """
 
     port: Optional[int] = None
@@ -86,6 +89,7 @@ class HelmRequest(NamedTuple):
     image_tag: Optional[str] = None
     from_fips_agent: bool = False
     fips_agent: bool = False
+    all_ports: bool = False
 
     def options_beside_fips_agent(self) -> list[str]:
         """The sidecar's options given with ``fips_agent``, as the command line spells them."""
@@ -93,6 +97,7 @@ class HelmRequest(NamedTuple):
             ("--port", self.port),
             ("--local-address", self.local_address),
             ("--image-tag", self.image_tag),
+            ("--all-ports", self.all_ports or None),
             ("--from-fips-agent", self.from_fips_agent or None),
         )
         return [option for option, value in given if value is not None] if self.fips_agent else []
@@ -173,6 +178,8 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
     the FIPS Agent), and DocumentError (with its line) for a document that
     cannot be edited safely.
     """
+    if not request.fips_agent:  # the FIPS Agent sends to US2-FED's own intake
+        _refuse_wrong_site(doc)
     if request.fips_agent:
         conflict = fips_agent_conflict(request.options_beside_fips_agent())
         if conflict:
@@ -208,13 +215,31 @@ def edit_helm_values(doc: YamlDocument, request: HelmRequest) -> HelmEdit:
                 " the FIPS Agent instead (fips-setup helm --fips-agent)",
             )
         )
+    if request.all_ports and _declared_ports(doc.data) < PORT_COUNT:
+        assignments.append(Assignment(("fips", "portRange"), PORT_COUNT))
     result = set_values(doc, assignments, keys_match=exact_keys)
     advice.extend(chart_advice(result.document))
     return HelmEdit(result=result, advice=advice)
 
 
+def _declared_ports(data: Any) -> int:
+    """How many ports the chart declares for the sidecar (0 for a value it cannot use)."""
+    fips = data.get("fips") if isinstance(data, dict) else None
+    value = fips.get("portRange") if isinstance(fips, dict) else None
+    if value is None:
+        return CHART_DEFAULT_PORT_RANGE
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 def fips_agent_conflict(options: list[str]) -> Optional[str]:
     """What to say when proxy options (as spelled) come with ``--fips-agent``; None if none do."""
+    if "--from-fips-agent" in options:
+        return (
+            "--from-fips-agent and --fips-agent ask for opposite moves (from the FIPS Agent back"
+            " to the proxy sidecar, and to the FIPS Agent); give the one you want"
+        )
     if not options:
         return None
     return f"{', '.join(options)} cannot be used with --fips-agent: the FIPS Agent needs no proxy"
@@ -246,7 +271,21 @@ def _component_image(data: Any, component: str) -> dict[Any, Any]:
 
 
 def _refuse_fips_tags(doc: YamlDocument) -> None:
-    """Refuse an image tag that is a FIPS tag already: the chart would append -fips again."""
+    """Refuse an image tag the chart cannot make a FIPS Agent image of.
+
+    A FIPS tag already (the chart would append -fips again), or an Agent
+    version before the FIPS Agent's first (``7.60.1-fips`` does not exist).
+    """
+    tag = _component_image(doc.data, "agents").get("tag")
+    if isinstance(tag, str) and not is_fips_tag(tag) and older_than(tag, FIPS_AGENT_MIN_VERSION):
+        first = shown_version(FIPS_AGENT_MIN_VERSION)
+        raise FipsAgentConflict(
+            f"agents.image.tag is {tag}: there is no FIPS Agent image before {first}"
+            f" ({fips_tag(tag)} does not exist, so the pods could not start); set"
+            f" agents.image.tag to {first} or newer (or remove it for the chart's default) and"
+            " run again",
+            line=_line_at(doc.root, ("agents", "image", "tag")) or 1,
+        )
     for component in _IMAGE_COMPONENTS:
         tag = _component_image(doc.data, component).get("tag")
         if isinstance(tag, str) and is_fips_tag(tag):
@@ -276,16 +315,7 @@ def fips_agent_advice(doc: YamlDocument) -> list[Advice]:
                     " digest",
                 )
             )
-    tag = _component_image(data, "agents").get("tag")
-    if isinstance(tag, str) and older_than(tag, FIPS_AGENT_MIN_VERSION):
-        advice.append(
-            Advice(
-                "fips-agent-version",
-                f"agents.image.tag is {tag}: the FIPS Agent is supported from"
-                f" {shown_version(FIPS_AGENT_MIN_VERSION)}; choose a newer version",
-            )
-        )
-    advice.extend(_site_advice(data, "the FIPS Agent is supported only on"))
+    advice.extend(_site_advice(data, "the FIPS Agent is supported only on", fips_agent=True))
     advice.extend(_fips_agent_key_spelling_advice(doc))
     return advice
 
@@ -345,18 +375,46 @@ def chart_advice(doc: YamlDocument) -> list[Advice]:
             )
         )
     advice.extend(_site_advice(data, "the FIPS proxy only forwards to"))
+    advice.extend(_image_advice(fips))
     advice.extend(_key_spelling_advice(doc))
     advice.extend(_fips_agent_key_spelling_advice(doc))
     return advice
 
 
-def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:
-    """A warning when ``datadog.site`` is set to another site than US1-FED.
+def _refuse_wrong_site(doc: YamlDocument) -> None:
+    """Raise a DocumentError (with its line) when ``datadog.site`` is US2-FED (the sidecar)."""
+    datadog = doc.data.get("datadog") if isinstance(doc.data, dict) else None
+    site = datadog.get("site") if isinstance(datadog, dict) else None
+    wrong = wrong_government_site(site, "fips-setup helm --fips-agent")
+    if wrong is not None:
+        wrong = wrong.replace(" set site:", " set datadog.site:")
+        error = DocumentError(
+            f"datadog.{wrong}; nothing was changed", line=_line_at(doc.root, ("datadog", "site"))
+        )
+        error.code = "precondition"
+        raise error
+
+
+def _site_advice(data: dict[Any, Any], rule: str, fips_agent: bool = False) -> list[Advice]:
+    """A warning when ``datadog.site`` is not set, or set to another site than US1-FED (for
+    the FIPS Agent, US2-FED gets :func:`fips_agent_note` instead).
 
     ``rule`` is the middle of the message: "the FIPS proxy only forwards to".
     """
     datadog = data.get("datadog")
     site = datadog.get("site") if isinstance(datadog, dict) else None
+    note = fips_agent_note(site) if fips_agent else None
+    if note is not None:  # US2-FED: the FIPS Agent sends to its own intake
+        return [Advice("site-us2-fed", f"datadog.{note}")]
+    if site is None or (isinstance(site, str) and not site.strip()):
+        return [
+            Advice(
+                "site-not-fed",
+                f"datadog.site is not set, so the chart's default, datadoghq.com, applies (and"
+                f" its images come from gcr.io); {rule} {FED_SITE}: set datadog.site:"
+                f" {FED_SITE} (the chart then pulls from public.ecr.aws/datadog)",
+            )
+        ]
     if isinstance(site, str) and site.strip() and site.strip().lower() != FED_SITE:
         return [
             Advice(
@@ -365,6 +423,22 @@ def _site_advice(data: dict[Any, Any], rule: str) -> list[Advice]:
             )
         ]
     return []
+
+
+def _image_advice(fips: dict[Any, Any]) -> list[Advice]:
+    """A warning when ``fips.image.tag`` pins an older proxy release than the newest known."""
+    image = fips.get("image")
+    tag = image.get("tag") if isinstance(image, dict) else None
+    outdated = stale_image("fips.image.tag", str(tag)) if isinstance(tag, (str, float)) else None
+    if outdated is None:
+        return []
+    return [
+        Advice(
+            "proxy-image-outdated",
+            f"{outdated}; run again with --image-tag {NEWEST.tag}, or remove fips.image.tag to"
+            " follow the chart's default",
+        )
+    ]
 
 
 def _fips_agent_key_spelling_advice(doc: YamlDocument) -> list[Advice]:
@@ -420,8 +494,8 @@ def _port_range_advice(fips: dict[Any, Any]) -> list[Advice]:
             return [
                 Advice(
                     "port-range-short",
-                    f"fips.portRange is {value!r}, not a number of ports; set"
-                    f" fips.portRange: {PORT_COUNT}",
+                    f"fips.portRange is {value!r}, not a number of ports; run again with"
+                    f" --all-ports to set fips.portRange: {PORT_COUNT}",
                 )
             ]
         count, how = value, f"is {value}"
@@ -437,8 +511,8 @@ def _port_range_advice(fips: dict[Any, Any]) -> list[Advice]:
         Advice(
             "port-range-short",
             f"fips.portRange {how}: the fips-proxy sidecar {declared} and not"
-            f" {missing_ports} ({products}); the proxy uses {PORT_COUNT} ports."
-            f" Set fips.portRange: {PORT_COUNT} to declare them all",
+            f" {missing_ports} ({products}); the proxy uses {PORT_COUNT} ports. Run again with"
+            f" --all-ports to set fips.portRange: {PORT_COUNT} and declare them all",
         )
     ]
 
@@ -485,36 +559,6 @@ def _key_spelling_advice(doc: YamlDocument) -> list[Advice]:
                 )
             )
     return advice
-
-
-#: Chart keys that end like a secret's but hold the *name* of a Kubernetes
-#: Secret (``apiKeyExistingSecret: datadog-secret``): masking that name
-#: everywhere would hide ordinary words such as ``datadog``.
-_SECRET_NAME_KEYS = re.compile(r"(?:ExistingSecret|SecretName)\Z")
-
-
-def secret_values(data: Any) -> set[str]:
-    """Values of the secret settings in parsed chart values (``datadog.apiKey``...).
-
-    Like :meth:`fipsconf.redact.Redactor.register_from`, but a key that names
-    a Kubernetes Secret (``*ExistingSecret``, ``*SecretName``) is not a secret.
-    """
-    found: set[str] = set()
-    if isinstance(data, dict):
-        for key, value in data.items():
-            if isinstance(value, (dict, list)):
-                found |= secret_values(value)
-            elif (
-                isinstance(key, str)
-                and is_secret_key(key)
-                and not _SECRET_NAME_KEYS.search(key)
-                and value is not None
-            ):
-                found.add(str(value))
-    elif isinstance(data, list):
-        for item in data:
-            found |= secret_values(item)
-    return found
 
 
 def fips_values(data: Any) -> dict[str, Any]:

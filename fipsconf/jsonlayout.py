@@ -21,6 +21,8 @@ from fipsconf.scalars import strict_equal
 from fipsconf.yamldoc import BOM
 
 _STRING_LITERAL = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+#: An object of scalars with two members or more, on one line.
+_FLAT_ONE_LINE = re.compile(r"\{[^{}\[\]\n]*,[^{}\[\]\n]*\}")
 
 Indent = Union[int, str, None]
 
@@ -33,6 +35,8 @@ class JsonStyle(NamedTuple):
     final_newline: bool
     ensure_ascii: bool
     compact: bool
+    #: a multi-line file that writes flat objects on one line (``{"name": "X", "value": "y"}``)
+    flat_inline: bool = False
 
     @classmethod
     def detect(cls, text: str) -> JsonStyle:
@@ -54,6 +58,7 @@ class JsonStyle(NamedTuple):
             final_newline=text.endswith("\n"),
             ensure_ascii=text.isascii(),
             compact=indent is None and re.search(r'"\s*:\s', body) is None,
+            flat_inline=indent is not None and _FLAT_ONE_LINE.search(body) is not None,
         )
 
 
@@ -191,6 +196,7 @@ class _Span(NamedTuple):
     value: Any
     members: Optional[dict[str, _Span]] = None
     items: Optional[list[_Span]] = None
+    key_start: int = -1  # where its key starts, for a member of an object
 
 
 _WHITESPACE = re.compile(r"[ \t\n\r]*")
@@ -216,9 +222,11 @@ def _spans(body: str) -> _Span:
         at = skip(pos + 1)
         while body[at] != closing:
             if opening == "{":
+                key_start = at
                 key, at = decoder.raw_decode(body, at)
                 at = skip(at) + 1  # the colon
-                members[key] = child = parse(at, depth + 1)
+                child = parse(at, depth + 1)._replace(key_start=key_start)
+                members[key] = child
             else:
                 child = parse(at, depth + 1)
                 items.append(child)
@@ -274,6 +282,9 @@ class _JsonWriter:
             return self.moved(self.body[span.start : span.end], depth - span.depth)
         if isinstance(value, dict) and span is not None and span.members is not None:
             inline = inline or self.is_inline(span)
+            patched = self.patched(value, span, depth, inline)
+            if patched is not None:
+                return patched
             parts = [
                 (self.key(key), self.emit(item, span.members.get(key), depth + 1, inline))
                 for key, item in value.items()
@@ -310,13 +321,88 @@ class _JsonWriter:
         joined = ("," + inner).join(f"{key}: {text}" if key else text for key, text in parts)
         return opening + inner + joined + self.newline + self.unit * depth + closing
 
+    def patched(
+        self, value: dict[str, Any], span: _Span, depth: int, inline: bool
+    ) -> Optional[str]:
+        """The object's own text with only its changed members replaced, removed or added.
+
+        Keeps the layout of an object however it is laid out (several members to a
+        line, a hand-made alignment). None when the edit reorders its keys, empties
+        it, or moves it to another depth: it is then written anew in the file's style.
+        """
+        members = span.members or {}
+        old_keys = list(members)
+        kept = [key for key in old_keys if key in value]
+        added = [key for key in value if key not in members]
+        if depth != span.depth or not kept or list(value)[: len(kept)] != kept:
+            return None
+        last = members[kept[-1]]
+        cuts: list[tuple[int, int, str]] = []  # (start, end, new text) in the input
+        first_kept = old_keys.index(kept[0])
+        for index, key in enumerate(old_keys):
+            child = members[key]
+            if key not in value:
+                if index > first_kept:  # from the end of the member before, with its comma
+                    cuts.append((members[old_keys[index - 1]].end, child.end, ""))
+                else:  # before every kept member: up to the next member's key
+                    cuts.append((child.key_start, members[old_keys[index + 1]].key_start, ""))
+            elif not strict_equal(value[key], child.value):
+                one_line = inline or self.is_single_line(child)
+                cuts.append(
+                    (child.start, child.end, self.emit(value[key], child, depth + 1, one_line))
+                )
+        if added:
+            comma, colon = self.inline_separators if inline else (",", ": ")
+            separator = comma if inline else self.separator(span, kept)
+            cuts.append(
+                (
+                    last.end,
+                    last.end,
+                    "".join(
+                        f"{separator}{self.key(key)}{colon}"
+                        + self.emit(value[key], None, depth + 1, inline)
+                        for key in added
+                    ),
+                )
+            )
+        out, done = [], span.start
+        for start, end, text in sorted(cuts, key=lambda cut: (cut[0], cut[1])):
+            start = max(start, done)
+            out.append(self.body[done:start] + text)
+            done = max(done, end)
+        out.append(self.body[done : span.end])
+        return "".join(out)
+
+    def separator(self, span: _Span, kept: list[str]) -> str:
+        """What goes between two members of a multi-line object: the input's own, or a new line."""
+        members = span.members or {}
+        keys = list(members)
+        for before, after in zip(reversed(keys[:-1]), reversed(keys[1:])):
+            gap = self.body[members[before].end : members[after].key_start]
+            if gap.strip() == ",":
+                return gap
+        first = members[kept[0]]
+        line_start = self.body.rfind("\n", 0, first.key_start) + 1
+        lead = self.body[line_start : first.key_start]
+        return "," + (self.newline + lead if not lead.strip() else " ")
+
     def fresh(self, value: Any, depth: int, inline: bool) -> str:
-        if inline or not self.multiline or not isinstance(value, (dict, list)):
+        flat_inline = self.style.flat_inline and _is_flat(value)
+        if inline or flat_inline or not self.multiline or not isinstance(value, (dict, list)):
             return json.dumps(
                 value, ensure_ascii=self.style.ensure_ascii, separators=self.inline_separators
             )
-        text = json.dumps(value, indent=self.style.indent, ensure_ascii=self.style.ensure_ascii)
-        return text.replace("\n", self.newline + self.unit * depth)
+        if isinstance(value, dict):
+            parts = [(self.key(k), self.fresh(v, depth + 1, False)) for k, v in value.items()]
+        else:
+            parts = [("", self.fresh(item, depth + 1, False)) for item in value]
+        return self.container(
+            "{" if isinstance(value, dict) else "[",
+            "}" if isinstance(value, dict) else "]",
+            parts,
+            depth,
+            False,
+        )
 
     def key(self, key: str) -> str:
         return json.dumps(key, ensure_ascii=self.style.ensure_ascii)

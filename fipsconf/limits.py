@@ -27,6 +27,10 @@ SLOW_READ_LIMIT = 128 * 1024
 #: value (flow collections look ahead for keys), so 128 KiB of ``[a, b, c]`` took
 #: seconds; the unusual parts of a configuration hold a few hundred.
 SLOW_READ_VALUES = 5_000
+#: Different secret values (API keys, passwords, dual-shipping keys) in one document:
+#: each is looked for in everything shown, so their number bounds that time (a
+#: configuration holds a handful; a task definition of many containers, a few dozen).
+MAX_SECRET_VALUES = 256
 
 
 class StructureError(DocumentError):
@@ -90,4 +94,14 @@ def too_many_slow_values(line: int) -> StructureError:
         f" flow collections, multi-line or block values): more than {SLOW_READ_VALUES:,}"
         " values of it; write it in plain block style",
         line=line,
+    )
+
+
+def too_many_secrets(count: int) -> StructureError:
+    """The error for a document holding more than :data:`MAX_SECRET_VALUES` secret values."""
+    return StructureError(
+        f"holds {count:,} different secret values (API keys, passwords, dual-shipping keys),"
+        f" more than the {MAX_SECRET_VALUES} fips-setup masks in what it shows; it does not"
+        " read such documents",
+        line=None,
     )

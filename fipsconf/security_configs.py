@@ -1,14 +1,18 @@
-"""``system-probe.yaml`` and ``security-agent.yaml`` for Cloud Security, from their examples.
+"""``system-probe.yaml`` and ``security-agent.yaml`` from their examples, as the install asks.
 
 Datadog's install script creates these from the Agent package's ``.example``
 files when ``DD_SYSTEM_PROBE_ENSURE_CONFIG``, ``DD_RUNTIME_SECURITY_CONFIG_ENABLED``
 or ``DD_COMPLIANCE_CONFIG_ENABLED`` asks, and turns on
 ``runtime_security_config`` (in both files) and ``compliance_config`` (in
-``security-agent.yaml``); a file that exists is kept. The same settings are
-made here with the careful editor: where the example documents a section
-(its commented ``# runtime_security_config:``), the live block goes there.
-Cloud Security's payloads are among those the FIPS proxy carries (ports
-9816 and 9817).
+``security-agent.yaml``); a file that exists is kept. Since its 1.37 it also
+turns on system-probe modules: ``discovery`` (``DD_DISCOVERY_ENABLED``),
+``privileged_logs`` (``DD_PRIVILEGED_LOGS_ENABLED``, Agent 7.72 and later) and
+``service_monitoring_config`` (``DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED``).
+The same settings are made here with the careful editor: where the example
+documents a section (its commented ``# runtime_security_config:``), the live
+block goes there. Cloud Security's payloads are among those the FIPS proxy
+carries (ports 9816 and 9817); the modules' data is sent by the Agent's own
+processes and logs senders, which it carries too.
 """
 
 from __future__ import annotations
@@ -24,6 +28,9 @@ SYSTEM_PROBE_YAML = "/etc/datadog-agent/system-probe.yaml"
 SECURITY_AGENT_YAML = "/etc/datadog-agent/security-agent.yaml"
 RUNTIME_SECURITY = "runtime_security_config"
 COMPLIANCE = "compliance_config"
+DISCOVERY = "discovery"
+PRIVILEGED_LOGS = "privileged_logs"
+SERVICE_MONITORING = "service_monitoring_config"
 
 
 class SecurityRequest(NamedTuple):
@@ -32,6 +39,9 @@ class SecurityRequest(NamedTuple):
     system_probe: bool = False
     runtime_security: bool = False
     compliance: bool = False
+    discovery: bool = False
+    privileged_logs: bool = False
+    service_monitoring: bool = False
 
     def files(self) -> dict[str, tuple[str, ...]]:
         """Each file to create, with the sections to turn on in it (in the vendor's order)."""
@@ -45,13 +55,23 @@ class SecurityRequest(NamedTuple):
                 )
                 if on
             )
-        if self.runtime_security or self.system_probe:
-            wanted[SYSTEM_PROBE_YAML] = (RUNTIME_SECURITY,) if self.runtime_security else ()
+        probe_sections = tuple(
+            section
+            for section, on in (
+                (RUNTIME_SECURITY, self.runtime_security),
+                (DISCOVERY, self.discovery),
+                (PRIVILEGED_LOGS, self.privileged_logs),
+                (SERVICE_MONITORING, self.service_monitoring),
+            )
+            if on
+        )
+        if probe_sections or self.system_probe:
+            wanted[SYSTEM_PROBE_YAML] = probe_sections
         return wanted
 
 
 def security_request(environment: Mapping[str, str]) -> SecurityRequest:
-    """The Cloud Security variables. Raises SettingError for a value that is not yes or no."""
+    """The Cloud Security and system-probe variables. Raises SettingError for a value not yes/no."""
     return SecurityRequest(
         system_probe=flag(
             "DD_SYSTEM_PROBE_ENSURE_CONFIG", environment.get("DD_SYSTEM_PROBE_ENSURE_CONFIG")
@@ -62,6 +82,14 @@ def security_request(environment: Mapping[str, str]) -> SecurityRequest:
         ),
         compliance=flag(
             "DD_COMPLIANCE_CONFIG_ENABLED", environment.get("DD_COMPLIANCE_CONFIG_ENABLED")
+        ),
+        discovery=flag("DD_DISCOVERY_ENABLED", environment.get("DD_DISCOVERY_ENABLED")),
+        privileged_logs=flag(
+            "DD_PRIVILEGED_LOGS_ENABLED", environment.get("DD_PRIVILEGED_LOGS_ENABLED")
+        ),
+        service_monitoring=flag(
+            "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED",
+            environment.get("DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED"),
         ),
     )
 

@@ -22,7 +22,7 @@ from fipsconf.yamldoc import (
     scalar_key,
     shared_mappings,
 )
-from fipsconf.yamlnodes import MappingNode, Node, ScalarNode
+from fipsconf.yamlnodes import MappingNode, Node, ScalarNode, SequenceNode
 
 Path = tuple[str, ...]
 _DOCUMENT_END = re.compile(r"\.\.\.(?:[ \t]|\Z)")
@@ -50,11 +50,17 @@ class Assignment(NamedTuple):
     With ``absent_ok``, a missing key already counts as set: for a value that
     equals the program's default (``fips.enabled: false``), adding it would
     change the file without changing what it means.
+
+    With ``merge`` (a list value, like ``tags``), the items are added to the
+    list already there rather than replacing it: those it lacks, in order,
+    after its own (which stay as written); a string there is read as
+    space-separated items, as the Agent reads it, and becomes such a list.
     """
 
     path: Path
     value: Value
     absent_ok: bool = False
+    merge: bool = False
 
 
 class Change(NamedTuple):
@@ -101,11 +107,16 @@ class _Editor:
     """Walks the node tree and collects text edits and the values they set."""
 
     def __init__(
-        self, doc: YamlDocument, keys_match: KeyMatcher, top_level_slots: Mapping[str, int]
+        self,
+        doc: YamlDocument,
+        keys_match: KeyMatcher,
+        top_level_slots: Mapping[str, int],
+        nested_slots: Mapping[tuple[str, str], int],
     ) -> None:
         self.doc = doc
         self.keys_match = keys_match
         self.top_level_slots = top_level_slots
+        self.nested_slots = nested_slots
         self.edits: list[_TextEdit] = []
         self.applied: list[tuple[Path, Any, Value]] = []
         # a plain document has no anchor, so no mapping is shared
@@ -156,7 +167,10 @@ class _Editor:
             key_node, value_node = found
             path = (*parent, scalar_key(key_node) or key)
             if isinstance(wanted, _Leaf):
-                self.set_scalar(key_node, value_node, path, wanted.assignment)
+                if wanted.assignment.merge:
+                    self.merge_list(mapping, key_node, value_node, path, wanted.assignment)
+                else:
+                    self.set_scalar(key_node, value_node, path, wanted.assignment)
                 continue
             self.reject_alias(key_node, value_node, path)
             if isinstance(value_node, MappingNode):
@@ -215,6 +229,111 @@ class _Editor:
             style = value_node.style if value_node.style in ("'", '"') else None
             self.edits.append(_TextEdit(start, end, render_scalar(wanted.value, quote=style)))
         self.applied.append((path, current, wanted.value))
+
+    def merge_list(
+        self,
+        mapping: MappingNode,
+        key_node: Node,
+        value_node: Node,
+        path: Path,
+        wanted: Assignment,
+    ) -> None:
+        """Add the items of ``wanted`` that the list at ``path`` lacks (see Assignment.merge)."""
+        line = key_node.start_mark.line + 1
+        name = ".".join(path)
+        self.reject_alias(key_node, value_node, path)
+        current = self.data_at(path)
+        items = list(wanted.value) if isinstance(wanted.value, list) else [wanted.value]
+        if isinstance(value_node, SequenceNode) and isinstance(current, list):
+            if getattr(value_node, "anchor", None):
+                raise DocumentError(
+                    f"{name!r} carries an anchor (&{value_node.anchor}), so other settings may"
+                    " share it; remove the anchor and run again",
+                    line=line,
+                )
+            have = {str(item) for item in current if isinstance(item, (str, int, float))}
+            missing = _unique([item for item in items if str(item) not in have])
+            if missing:
+                self.append_items(key_node, value_node, missing)
+                self.applied.append((path, current, [*current, *missing]))
+            return
+        if not isinstance(value_node, ScalarNode) or not (
+            current is None or isinstance(current, str)
+        ):
+            raise DocumentError(
+                f"{name!r} is {describe(current)}, not a list; make it a list (one '- item' a"
+                " line) and run again",
+                line=line,
+            )
+        existing = current.split() if isinstance(current, str) else []
+        merged = _unique([*existing, *items])
+        if merged == existing:
+            return  # a string that already names every item: the Agent reads them all
+        self.replace_with_list(mapping, key_node, value_node, path, merged)
+        self.applied.append((path, current, merged))
+
+    def append_items(self, key_node: Node, sequence: SequenceNode, items: list[str]) -> None:
+        """Add ``items`` at the end of a block or flow sequence, in its own style."""
+        lines = self.doc.lines
+        if sequence.flow_style:
+            close = lines.offset(sequence.end_mark.line, sequence.end_mark.column) - 1
+            if lines.text[close] != "]":
+                raise DocumentError(
+                    "cannot find the closing bracket of this list",
+                    line=sequence.start_mark.line + 1,
+                )
+            before = lines.text[
+                lines.offset(sequence.start_mark.line, sequence.start_mark.column) + 1 : close
+            ]
+            separator = "" if not before.strip() or before.rstrip().endswith(",") else ", "
+            added = ", ".join(render_scalar(item) for item in items)
+            self.edits.append(_TextEdit(close, close, separator + added))
+            return
+        dash = " " * sequence.start_mark.column
+        self.insert_lines_after(
+            entry_end_line(key_node, sequence), [f"{dash}- {render_scalar(item)}" for item in items]
+        )
+
+    def replace_with_list(
+        self,
+        mapping: MappingNode,
+        key_node: Node,
+        value_node: ScalarNode,
+        path: Path,
+        items: list[str],
+    ) -> None:
+        """Put a list of ``items`` where an empty value or a one-line string is."""
+        lines = self.doc.lines
+        name = ".".join(path)
+        line = key_node.start_mark.line
+        if value_node.end_mark.line != value_node.start_mark.line:
+            raise DocumentError(
+                f"{name!r} spans several lines; make it one line and run again", line=line + 1
+            )
+        if value_node.value == "" and value_node.style is None:  # "key:" with nothing after
+            start = end = (
+                lines.text.index(
+                    ":", lines.offset(key_node.end_mark.line, key_node.end_mark.column)
+                )
+                + 1
+            )
+        else:
+            start = lines.offset(value_node.start_mark.line, value_node.start_mark.column)
+            end = lines.offset(value_node.end_mark.line, value_node.end_mark.column)
+            if lines.text[start] in "!&":
+                raise DocumentError(
+                    f"{name!r} carries a tag or an anchor; remove it and run again", line=line + 1
+                )
+        if mapping.flow_style:
+            self.edits.append(
+                _TextEdit(start, end, (" " if start == end else "") + render_scalar(items))
+            )
+            return
+        while start > lines.starts[line] and lines.text[start - 1] in " \t":
+            start -= 1
+        self.edits.append(_TextEdit(start, end, ""))
+        indent = " " * (key_node.start_mark.column + self.indent_unit())
+        self.insert_lines_after(line, [f"{indent}- {render_scalar(item)}" for item in items])
 
     def fill_null(
         self, parent: MappingNode, key_node: Node, value_node: Node, path: Path, tree: _Tree
@@ -281,6 +400,8 @@ class _Editor:
             if slot is None:
                 rest[key] = sub
                 continue
+            if not isinstance(sub, _Leaf) and self.uncomment_block(key, sub, slot, column):
+                continue
             block_lines = _block_lines({key: sub}, column, self.indent_unit())
             self.edits.append(
                 _TextEdit(
@@ -289,6 +410,37 @@ class _Editor:
             )
         if rest:
             self.append_at_end(_block_lines(rest, column, self.indent_unit()))
+
+    def uncomment_block(self, key: str, tree: _Tree, slot: int, column: int) -> bool:
+        """Put ``key``'s new block where the template's commented lines are, if it has them.
+
+        The parent's ``# key:`` line becomes ``key:``; each leaf with a
+        commented line of its own in the template's block (``#   enabled: false``)
+        is written on that line; the other leaves follow the first one placed.
+        False (nothing done) when no leaf has such a line, or a child is a mapping.
+        """
+        leaves = {child: sub for child, sub in tree.items() if isinstance(sub, _Leaf)}
+        placed = {
+            child: self.nested_slots[(key, child)]
+            for child in leaves
+            if (key, child) in self.nested_slots
+        }
+        if len(leaves) != len(tree) or not placed:
+            return False
+        lines = self.doc.lines
+        indent = " " * (column + self.indent_unit())
+        self.edits.append(
+            _TextEdit(lines.starts[slot], lines.content_end(slot), f"{' ' * column}{key}:")
+        )
+        first = min(placed.values())
+        rest = [child for child in leaves if child not in placed]
+        for child, line in placed.items():
+            new = [child] + (rest if line == first else [])
+            text = lines.newline.join(
+                f"{indent}{name}: {render_scalar(leaves[name].assignment.value)}" for name in new
+            )
+            self.edits.append(_TextEdit(lines.starts[line], lines.content_end(line), text))
+        return True
 
     def append_at_end(self, new_lines: list[str]) -> None:
         """Add lines after the document's last entry (before a ``...`` end marker)."""
@@ -388,10 +540,24 @@ def _prune_absent_ok(wanted: Any) -> Any:
     return {key: _prune_absent_ok(sub) for key, sub in wanted.items() if not _all_absent_ok(sub)}
 
 
+def _unique(items: list[Any]) -> list[Any]:
+    """``items`` without repeats, in the order each first appears."""
+    return list(dict.fromkeys(items))
+
+
 def _block_lines(tree: _Tree, indent: int, unit: int) -> list[str]:
     out: list[str] = []
     for key, sub in tree.items():
-        if isinstance(sub, _Leaf):
+        if (
+            isinstance(sub, _Leaf)
+            and isinstance(sub.assignment.value, list)
+            and sub.assignment.value
+        ):
+            # a block sequence, as the example documents lists (the fast reader reads it)
+            out.append(f"{' ' * indent}{key}:")
+            pad = " " * (indent + unit)
+            out.extend(f"{pad}- {render_scalar(item)}" for item in sub.assignment.value)
+        elif isinstance(sub, _Leaf):
             out.append(f"{' ' * indent}{key}: {render_scalar(sub.assignment.value)}")
         else:
             out.append(f"{' ' * indent}{key}:")
@@ -459,16 +625,20 @@ def set_values(
     *,
     keys_match: KeyMatcher = exact_keys,
     top_level_slots: Optional[Mapping[str, int]] = None,
+    nested_slots: Optional[Mapping[tuple[str, str], int]] = None,
 ) -> EditResult:
     """Apply ``assignments`` to ``doc`` by minimal text edits.
 
     ``top_level_slots`` maps a top-level key to a 0-based line (a comment
     line between top-level entries, like a template's ``# site: ...``) that
     the key replaces when it is new; other new top-level keys go at the end.
+    ``nested_slots`` maps ``(key, child)`` to the commented line of a child
+    in the template's block below such a slot (``#   enabled: false`` under
+    ``# fips:``): a new block is uncommented there, in place.
     Raises DocumentError when the document's shape does not allow the edit,
     or when the edited text would not parse back to exactly the intended data.
     """
-    editor = _Editor(doc, keys_match, top_level_slots or {})
+    editor = _Editor(doc, keys_match, top_level_slots or {}, nested_slots or {})
     tree = _build_tree(assignments)
     root = doc.root
     if root is None:

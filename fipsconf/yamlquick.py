@@ -469,7 +469,9 @@ class _Reader:
                 piece_ends[len(origin)] = stop
             stop = self.numbers[end] if end < self.count else len(lines.contents)
             text_stop = lines.starts[stop] if end < self.count else len(lines.text)
-            pieces.append(lines.text[lines.starts[first] : text_stop])
+            pieces.append(
+                self._without_comment_text(first, self.numbers[end - 1] + 1, stop, text_stop)
+            )
             origin.extend(range(first, stop))
         origin.append(stop)  # the end of the pieces: the line after the last in the text
         text = "".join(pieces)
@@ -508,6 +510,33 @@ class _Reader:
                 else:
                     mark.line = origin[mark.line]
         return built
+
+    def _without_comment_text(self, first: int, after: int, stop: int, text_stop: int) -> str:
+        """The text of lines ``first`` to ``stop``, the comments after its content cut short.
+
+        From the first comment at column 0 after the entry's last content line
+        (``after`` on), each comment line is reduced to its ``#``: ruamel then
+        reads the entry, not the rest of the vendor's 166 KiB of documentation
+        after a flow list. Such a line ends every value of a top-level entry (a
+        block scalar's content is indented; a quoted value left open there fails
+        to read either way, and the whole text goes to ruamel); the lines keep
+        their number and line breaks, so every mark stays where it was. The last
+        line of the text is kept whole: the end of the stream is after it.
+        """
+        lines = self.lines
+        contents = lines.contents
+        cut = next((n for n in range(after, stop) if contents[n][:1] == "#"), None)
+        if cut is None:
+            return lines.text[lines.starts[first] : text_stop]
+        kept = [lines.text[lines.starts[first] : lines.starts[cut]]]
+        for number in range(cut, stop):
+            start, end = lines.starts[number], lines.content_end(number)
+            is_last = number == len(contents) - 1
+            if is_last or not contents[number].lstrip(" ").startswith("#"):
+                kept.append(lines.text[start : min(lines.next_start(number), text_stop)])
+            else:
+                kept.append("#" + lines.text[end : lines.next_start(number)])
+        return "".join(kept)
 
     # -- blocks -----------------------------------------------------------
 

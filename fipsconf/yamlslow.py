@@ -247,16 +247,87 @@ def _copy(node: RuamelNode, memo: dict[int, Node]) -> Node:
 
 
 def _document_error(exc: YAMLError) -> DocumentError:
-    """A one-line error from a ruamel error, without quoting document text."""
+    """A one-line error from a ruamel error: what is wrong, in words, and what to do.
+
+    It never quotes the document's text (a secret may be on that line).
+    """
     if isinstance(exc, MarkedYAMLError):
         problem = exc.problem or exc.context or "invalid YAML"
         if exc.context and problem.startswith("but "):  # "expected one document, but..."
             problem = f"{exc.context}, {problem}"
         mark = exc.problem_mark or exc.context_mark
+        opened = exc.context_mark.line + 1 if exc.context_mark is not None else None
+        said = _in_words(problem, opened)
         if mark is not None:
             return DocumentError(
-                f"invalid YAML, {problem} (column {mark.column + 1})", line=mark.line + 1
+                f"invalid YAML (column {mark.column + 1}): {said}", line=mark.line + 1
             )
-        return DocumentError(f"invalid YAML, {problem}")
+        return DocumentError(f"invalid YAML: {said}")
     reason = getattr(exc, "reason", None) or type(exc).__name__
-    return DocumentError(f"invalid YAML, {reason}")
+    return DocumentError(f"invalid YAML: {reason}")
+
+
+#: ruamel's words for a problem -> what it means and what to do (``{opened}``: the
+#: line where the collection or quoted value that is not closed begins).
+_EXPLAINED = (
+    (
+        "found character '\\t' that cannot start any token",
+        "a tab where YAML allows only spaces (indentation is spaces only); replace the tab"
+        " with spaces",
+    ),
+    (
+        "that cannot start any token",
+        "a value cannot start with this character in YAML; put the value in quotes",
+    ),
+    (
+        "expected a single document in the stream",
+        "a second YAML document starts here (a '---' line); the file must hold one: remove"
+        " the '---' line, or merge the two",
+    ),
+    (
+        "expected ',' or ']'",
+        "the list opened with '[' on line {opened} is not closed, or two of its items have no"
+        " comma between them; close it with ']'",
+    ),
+    (
+        "expected ',' or '}'",
+        "the mapping opened with '{{' on line {opened} is not closed, or two of its entries"
+        " have no comma between them; close it with '}}'",
+    ),
+    (
+        "expected the node content, but found '<stream end>'",
+        "the file ends inside a '[' list or a '{{' mapping; close it",
+    ),
+    (
+        "expected <block end>",
+        "this line is not indented like the lines above it: the keys of one mapping start in"
+        " the same column, and a value's lines are indented more than its key",
+    ),
+    (
+        "mapping values are not allowed here",
+        "a ': ' where this value cannot have one; put the value in quotes, or write the"
+        " mapping one key a line",
+    ),
+    (
+        "could not find expected ':'",
+        "a line in a mapping that is not 'key: value' (from line {opened} on); add ': ' after"
+        " the key, or indent the line under the key it continues",
+    ),
+    (
+        "found unexpected end of stream",
+        "the quoted value that starts on line {opened} is not closed; add the closing quote",
+    ),
+    (
+        "found unknown escape character",
+        "a backslash sequence YAML does not know in a double-quoted value; double the"
+        " backslash, or use single quotes",
+    ),
+    ("found undefined alias", "an alias (*name) with no anchor (&name) before it"),
+)
+
+
+def _in_words(problem: str, opened: Optional[int]) -> str:
+    for found, said in _EXPLAINED:
+        if found in problem:
+            return said.format(opened=opened if opened is not None else "?")
+    return f"{problem}; correct that line"

@@ -6,8 +6,14 @@ from typing import Collection, Optional
 
 from packaging.version import InvalidVersion, Version
 
-from fipsconf.envfiles import OVERRIDE_VARIABLES, Override, environment_file, systemd_unit
-from installer.errors import PreconditionError
+from fipsconf.envfiles import (
+    OVERRIDE_VARIABLES,
+    Override,
+    environment_file,
+    procmgr_definition,
+    systemd_unit,
+)
+from installer.errors import AgentMissingError, PreconditionError
 from installer.files import read_text
 from installer.host import Host
 from installer.packages import (
@@ -25,7 +31,34 @@ _UNIT_FILES = (
     "/etc/systemd/system/datadog-agent.service",
     "/etc/systemd/system/datadog-agent.service.d",
     "/run/systemd/system/datadog-agent.service.d",
+    # 7.84+: dd-procmgrd's unit passes its environment to the payloads it supervises
+    "/etc/systemd/system/datadog-agent-procmgr.service",
+    "/etc/systemd/system/datadog-agent-procmgr.service.d",
+    "/run/systemd/system/datadog-agent-procmgr.service.d",
 )
+PROCESSES_DIR = "/opt/datadog-agent/processes.d"
+
+
+#: The one thing to do on a host without an Agent (enable, install, doctor, status say it).
+NEW_HOST_ADVICE = (
+    "on a new host, run the one-step install script with DD_FIPS_MODE=1 (it installs the Agent"
+    " and the FIPS proxy and wires them together), or with"
+    f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE} for the FIPS Agent, which the vendor recommends"
+    " (no proxy)"
+)
+NO_AGENT = f"no Datadog Agent is installed (neither {AGENT_PACKAGE} nor {FIPS_AGENT_PACKAGE})"
+
+
+def agent_missing(why: str = "", advice: str = NEW_HOST_ADVICE) -> AgentMissingError:
+    """The error for a host without an Agent; ``why``: what the command needed it for."""
+    return AgentMissingError(
+        f"{NO_AGENT}{why}{': ' + advice if advice else ''}; nothing was changed"
+    )
+
+
+def agent_installed(packages: PackageManager) -> bool:
+    """True when the Agent or the FIPS Agent is installed (the package database says)."""
+    return any(packages.installed_version(name) for name in (AGENT_PACKAGE, FIPS_AGENT_PACKAGE))
 
 
 def agent_version(packages: PackageManager) -> Optional[Version]:
@@ -60,10 +93,7 @@ def check_agent(packages: PackageManager) -> Version:
         )
     version = agent_version(packages)
     if version is None:
-        raise PreconditionError(
-            f"the Datadog Agent ({AGENT_PACKAGE}) is not installed; install it first, or use"
-            " 'fips-setup install' on a new host"
-        )
+        raise agent_missing(", and enable adds the FIPS proxy to an installed Agent")
     if version < MIN_AGENT:
         raise PreconditionError(
             f"the Datadog Agent is version {version}; the FIPS proxy needs {MIN_AGENT} or"
@@ -89,6 +119,11 @@ def agent_environment(host: Host, names: Collection[str]) -> list[Override]:
         for unit in files:
             shown = f"{location}/{unit.name}" if path.is_dir() else location
             found += systemd_unit(read_text(unit), shown, names)
+    folder = host.path(PROCESSES_DIR)  # dd-procmgrd's payloads (7.84+): their own env:
+    if folder.is_dir() and not folder.is_symlink():
+        for definition in sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml")):
+            shown = f"{PROCESSES_DIR}/{definition.name}"
+            found += procmgr_definition(read_text(definition), shown, names)
     return found
 
 

@@ -9,6 +9,8 @@ from fipsconf.datadog_yaml import (
     FipsRequest,
     edit_datadog_yaml,
     fips_settings,
+    refuse_wrong_site,
+    site_line,
 )
 from fipsconf.errors import DocumentError
 from fipsconf.redact import REDACTOR
@@ -76,10 +78,12 @@ def plan_datadog_yaml(
     FileAccessError, DocumentError (naming the file and line) or SettingError.
     """
     if contents is None and not path.exists() and not path.is_symlink():
-        raise FileAccessError(
-            f"{path}: cannot read: no such file; is the Agent installed? Use --config PATH"
-            " for a configuration elsewhere"
+        hint = (
+            "; is the Agent installed? Use --config PATH for a configuration elsewhere"
+            if str(path) == str(DEFAULT_CONFIG)
+            else ""  # --config named it: the operator knows where it should be
         )
+        raise FileAccessError(f"{path}: cannot read: no such file{hint}")
     before = read_bytes(path) if contents is None else contents
     try:
         doc = parse_yaml(decode_utf8(before))
@@ -94,6 +98,8 @@ def plan_datadog_yaml(
 def configure(path: Path, request: FipsRequest, *, dry_run: bool) -> CommandResult:
     """Set the ``fips`` settings in ``path``; with ``dry_run``, only say what would change."""
     change = plan_datadog_yaml(path, request)
+    if request.enabled:  # the proxy would carry a US2-FED host's payloads to US1-FED
+        refuse_wrong_site(change.advice, str(path), site_line(change.edit.result.document))
     plan = Plan()
     if change.changed:
         plan.add(change.write_step())
@@ -123,5 +129,13 @@ def _message(change: DatadogYamlChange, request: FipsRequest, dry_run: bool) -> 
         return f"{change.path}: would set {settings} (dry run: nothing was changed)"
     return (
         f"{change.path}: set {settings}; restart the Agent for it to take effect"
-        " (systemctl restart datadog-agent)"
+        f" ({_restart_command()})"
     )
+
+
+def _restart_command() -> str:
+    """How the operator restarts the Agent on this host (``systemctl``, ``service``...)."""
+    from installer.host import Host  # a real change only: a dry run needs neither
+    from installer.services import AGENT_SERVICE, service_manager_for
+
+    return service_manager_for(Host()).command_line("restart", AGENT_SERVICE)

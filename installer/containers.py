@@ -10,13 +10,14 @@ for stdout, whether the result differs from the input.
 The ``diff`` shows what fips-setup changed in the document: the input
 before, the result after, under the name of the file written. Secrets are
 kept in the files and masked in everything shown; the new text goes to
-stdout only when it holds no secret, since masking it would make it unusable.
+stdout (with ``--json``: in the JSON document, as ``document``) only when it
+holds no secret, since masking it would make it unusable.
 """
 
 from __future__ import annotations
 
 import os
-import re
+import sys
 from pathlib import Path
 from typing import Any, Callable, NamedTuple, Optional
 
@@ -37,12 +38,12 @@ from fipsconf.helm_values import (
     HelmRequest,
     edit_helm_values,
     fips_values,
-    secret_values,
 )
-from fipsconf.redact import REDACTOR
+from fipsconf.redact import REDACTOR, holds_secret, secret_values
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import (
+    MAX_READ,
     FileIdentity,
     Ownership,
     ownership_of,
@@ -53,8 +54,10 @@ from installer.plan import Plan, Step
 from installer.results import CommandResult, FileDiff
 from installer.undo import file_undo
 
-#: ``scheme://user:password@``: a password the redactor masks wherever it is shown.
-_URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.-]*://[^/\s:@]*:[^@\s/]+@", re.IGNORECASE)
+#: Warnings about what the edit leaves as it is, which a run that changes nothing
+#: would only repeat: said once, when the change is made (the chart's declared port
+#: range, the network mode of the task a list of containers goes into).
+_SAID_WHEN_CHANGED = ("port-range-short", "network-mode")
 
 
 class Destination(NamedTuple):
@@ -148,7 +151,37 @@ class _FilePlan(NamedTuple):
         )
 
 
+#: The names that read the file from standard input (``helm get values R | fips-setup helm -``).
+STANDARD_INPUT_NAMES = ("-", "/dev/stdin")
+
+
+def reads_standard_input(path: Path) -> bool:
+    """True when ``path`` names standard input rather than a file."""
+    return str(path) in STANDARD_INPUT_NAMES
+
+
+def _read_standard_input(path: Path, what: str) -> bytes:
+    """Standard input, whole (at most MAX_READ bytes); refused when it is a terminal."""
+    stream = sys.stdin
+    if stream is None or stream.isatty():
+        raise FileAccessError(
+            f"{path}: standard input is a terminal, not the {what}: pipe it in"
+            f" (helm get values RELEASE -o yaml | fips-setup helm - --output new.yaml)"
+        )
+    buffer = getattr(stream, "buffer", None)
+    data = buffer.read(MAX_READ + 1) if buffer is not None else stream.read(MAX_READ + 1).encode()
+    if len(data) > MAX_READ:
+        raise FileAccessError(
+            f"{path}: standard input holds more than {MAX_READ // (1024 * 1024)} MiB, more"
+            f" than a {what} does; fips-setup does not read it"
+        )
+    return bytes(data)
+
+
 def _read_source(path: Path, what: str) -> tuple[bytes, int]:
+    """The file's bytes and mode (a file made from standard input: 644, or 600 with a secret)."""
+    if reads_standard_input(path):
+        return _read_standard_input(path, what), 0o644
     if not path.exists() and not path.is_symlink():
         raise FileAccessError(f"{path}: cannot read: no such file; give the path of the {what}")
     data = read_bytes(path)
@@ -312,8 +345,9 @@ def _finish(
         plan.add(plan_file.write_step(f"write {target}"))
     before_text, after_text = before.decode("utf-8"), after.decode("utf-8")
     document: Optional[bytes] = None
-    if target is None and destination.print_document and not dry_run:
-        if _holds_secret(after_text, edited.secrets):
+    to_stdout = target is None and not dry_run
+    if to_stdout:  # printed as it is, or carried in the JSON document ("document")
+        if secret:
             raise PreconditionError(
                 f"{source} holds secrets (such as an API key), which fips-setup never"
                 " prints: write the result to a file with --output PATH or --in-place,"
@@ -331,9 +365,15 @@ def _finish(
     return ContainerResult(
         document=document,
         changed=changed,
-        msg=_message(source, target, edited, changed, dry_run, apply_hint, noun),
+        msg=_message(
+            source, target, edited, changed, dry_run, apply_hint, noun, destination.print_document
+        ),
         diff=diff,
-        warnings=[advice.message for advice in edited.advice],
+        warnings=[
+            advice.message
+            for advice in edited.advice
+            if edited.changes or advice.code not in _SAID_WHEN_CHANGED
+        ],
         actions=plan.records(),
         details={
             "path": str(source),
@@ -341,14 +381,18 @@ def _finish(
             "destination": destination.name,
             "changes": list(edited.changes),
             **edited.details,
+            **({"document": after_text} if to_stdout and not destination.print_document else {}),
         },
         dry_run=dry_run,
     )
 
 
 def _holds_secret(text: str, secrets: frozenset[str]) -> bool:
-    """True when printing ``text`` would print a secret value or a password in a URL."""
-    return any(secret in text for secret in secrets) or _URL_PASSWORD.search(text) is not None
+    """True when printing ``text`` would print a secret: a value found in it, or one by its shape.
+
+    (The same list of what is a secret as every output path: :mod:`fipsconf.redact`.)
+    """
+    return holds_secret(text, set(secrets))
 
 
 def _message(
@@ -359,6 +403,7 @@ def _message(
     dry_run: bool,
     apply_hint: str,
     noun: str,
+    printed: bool,
 ) -> str:
     what = "; ".join(edited.changes)
     if not edited.changes:
@@ -371,7 +416,13 @@ def _message(
             return f"{state}; would copy it to {target} (dry run: nothing was changed)"
         return f"{state}; copied it to {target}"
     if target is None:
-        where = "dry run: nothing was printed" if dry_run else "the new file is on stdout"
+        where = (
+            "dry run: nothing was printed"
+            if dry_run
+            else "the new file is on stdout"
+            if printed
+            else 'the new file is the JSON document\'s "document"'
+        )
         return f"{source}: {what} ({where})"
     if not changed:
         return f"{target} already holds {source} with these changes ({what}); nothing to write"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FipsRequest, fips_settings
-from installer.agent import fips_overrides
+from installer.agent import agent_installed, agent_missing, fips_overrides
 from installer.configure import plan_datadog_yaml
 from installer.enable import agent_steps, check_overrides, open_host, require_root
 from installer.host import Host
@@ -100,7 +100,10 @@ def _disable(
     platform, packages, services = open_host(
         host, dry_run=options.dry_run, no_restart=options.no_restart
     )
-    yaml_change = plan_datadog_yaml(options.config, FipsRequest(enabled=False))
+    config = options.config
+    if not (config.exists() or config.is_symlink()) and not agent_installed(packages):
+        raise agent_missing(f" and {config} does not exist: there is nothing to disable", "")
+    yaml_change = plan_datadog_yaml(config, FipsRequest(enabled=False))
     settings = fips_settings(yaml_change.edit.result.document.data)
     check_overrides(fips_overrides(host), settings, enabling=False)
 

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, Optional
 
 from fipsconf import proxy_cfg
 from fipsconf.errors import DocumentError, SettingError
+from installer.agent import agent_missing
 from installer.doctor.facts import Facts
 from installer.doctor.setup_checks import HAPROXY
 from installer.enable import require_root, wait_for_proxy
@@ -40,6 +41,8 @@ class DnsSetOptions(NamedTuple):
 def _read_config(host: Host) -> tuple[Path, bytes, str]:
     path = host.path(PROXY_CONFIG)
     if not path.exists():
+        if host.account_ids(PROXY_USER) is None:  # every Agent package makes it
+            raise agent_missing(f" (no {PROXY_USER!r} account), nor the FIPS proxy")
         raise PreconditionError(
             f"{PROXY_CONFIG} does not exist: set the proxy up first (fips-setup enable)"
         )

@@ -12,11 +12,14 @@ from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import (
+    WRONG_SITE,
     FipsRequest,
     check_fips_settings,
     fips_settings,
+    refuse_wrong_site,
     setting_problem,
     site_advice,
+    site_line,
 )
 from fipsconf.envfiles import Override, as_bool, is_bool
 from installer.agent import agent_overrides, check_agent
@@ -116,9 +119,17 @@ def inspect_host(host: Host, options: EnableOptions) -> HostState:
     settings = check_fips_settings(yaml_change.edit.result.document, str(options.config))
     overrides = agent_overrides(host)
     site_overrides = [o for o in overrides if o.setting == "site"]
-    advice = [a for a in yaml_change.advice if not (site_overrides and a.code == "site-not-fed")]
+    site_codes = ("site-not-fed", WRONG_SITE)
+    advice = [a for a in yaml_change.advice if not (site_overrides and a.code in site_codes)]
     for override in site_overrides:  # the Agent reads DD_SITE before datadog.yaml
         advice += site_advice(override.value, f"{override.variable} in {override.source}")
+    # never routed to the wrong site, --allow-other-site or not
+    document = yaml_change.edit.result.document
+    refuse_wrong_site(
+        advice,
+        None if site_overrides else str(options.config),
+        None if site_overrides else site_line(document),
+    )
     warnings = [a.message for a in advice]
     not_fed = [a.message for a in advice if a.code == "site-not-fed"]
     if not_fed and not options.allow_other_site:
@@ -426,6 +437,9 @@ def restart_and_confirm(host: Host, services: ServiceManager, service: str) -> N
     and ``status``/``doctor`` show a service that fails later.
     """
     services.restart(service)
+    if service == AGENT_SERVICE:  # dd-procmgrd (7.84+) follows it: both must run again
+        services.wait_for_agent(AGENT_WAIT_SECONDS, after=" after its restart")
+        return
     if not host.wait_for(lambda: services.is_active(service), AGENT_WAIT_SECONDS, interval=0.1):
         lines = services.journal(service, 5)
         detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""

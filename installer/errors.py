@@ -5,6 +5,7 @@ from __future__ import annotations
 from fipsconf.errors import DocumentError, FipsSetupError, SettingError
 
 __all__ = [
+    "AgentMissingError",
     "DocumentError",
     "FileAccessError",
     "FipsSetupError",
@@ -23,3 +24,9 @@ class PreconditionError(FipsSetupError):
     """The host or the request does not allow the command to start; nothing was changed."""
 
     code = "precondition"
+
+
+class AgentMissingError(PreconditionError):
+    """No Datadog Agent is installed: the same code from every command that needs one."""
+
+    code = "no-agent"

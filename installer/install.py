@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Mapping, NamedTuple, Optional
 
 from fipsconf.datadog_yaml import template_slots
-from fipsconf.errors import DocumentError, SettingError
+from fipsconf.errors import DocumentError, FipsSetupError, SettingError
 from fipsconf.new_host import FIPS_AGENT_FLAVOR, NewHostSettings, flag, settings_from_environment
 from fipsconf.redact import REDACTOR
 from fipsconf.security_configs import security_request
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from fipsconf.yamledit import case_insensitive_keys, set_values
+from installer.agent import agent_installed, agent_missing
 from installer.enable import EnableOptions, enable, require_root, restart_and_confirm
 from installer.errors import FileAccessError, PreconditionError
 from installer.files import atomic_write, read_bytes, read_text
@@ -28,7 +29,9 @@ from installer.host import Host
 from installer.interrupts import Interrupted
 from installer.journal import Journal, locked_run
 from installer.new_host_files import INSTALLED_BY, plan_install_info, plan_security_files
+from installer.packages import package_manager_for
 from installer.plan import Plan, PlanFailed, PlanInterrupted, Progress, Step
+from installer.platform import detect_platform
 from installer.proxy import proxy_ownership
 from installer.results import CommandResult, FileDiff, Template
 from installer.services import AGENT_SERVICE, NoInit, service_manager_for
@@ -87,27 +90,31 @@ def install(
     Raises FipsSetupError; a failure undoes what this run created. A real run
     holds the run lock and journals every step, its own and enable's.
     """
+    # The variables first: a wrong value is the operator's to fix, whatever the host.
+    settings = read_settings(options.environment)
+    security_request(options.environment)
+    flag("DD_INSTALL_ONLY", options.environment.get("DD_INSTALL_ONLY"))
     require_root(host, options.dry_run)
     if options.dry_run:
-        return _install(host, options, progress, None)
+        return _install(host, options, settings, progress, None)
     with locked_run(host, "install") as journal:
-        return _install(host, options, progress, journal)
+        return _install(host, options, settings, progress, journal)
 
 
 def _install(
     host: Host,
     options: InstallOptions,
+    settings: NewHostSettings,
     progress: Optional[Progress],
     journal: Optional[Journal],
 ) -> CommandResult:
-    settings = read_settings(options.environment)
     install_only = flag("DD_INSTALL_ONLY", options.environment.get("DD_INSTALL_ONLY"))
     config = options.config or host.path(DATADOG_YAML)
     plan = Plan(UndoContext(host))
     created: Optional[bytes] = None
     diff: list[FileDiff] = []
     if not config.exists():
-        new_contents, template = _new_file_contents(config, settings)
+        new_contents, template = _new_file_contents(host, config, settings)
         created = new_contents
         diff.append(FileDiff(str(config), "", created.decode("utf-8"), template))
         ownership = proxy_ownership(host)  # dd-agent:dd-agent, 640, like the proxy's file
@@ -220,6 +227,15 @@ def _direct_message(
     return f"{', '.join(done)} ({mode})"
 
 
+def _no_agent(host: Host) -> bool:
+    """True when the package database says that no Agent is installed (False: it cannot tell)."""
+    try:
+        packages = package_manager_for(host, detect_platform(host))
+        return not agent_installed(packages)
+    except FipsSetupError:
+        return False
+
+
 def _undo_own(plan: Plan, journal: Optional[Journal]) -> str:
     """Undo install's own steps after enable failed: how that ends the message."""
     done = [step.description for step in plan.steps if step.status == "done" and step.changes]
@@ -240,12 +256,19 @@ def _merged(first: list[FileDiff], then: list[FileDiff]) -> list[FileDiff]:
     return list(merged.values())
 
 
-def _new_file_contents(config: Path, settings: NewHostSettings) -> tuple[bytes, Template]:
+def _new_file_contents(
+    host: Host, config: Path, settings: NewHostSettings
+) -> tuple[bytes, Template]:
     """The new datadog.yaml, and the example it is made from."""
     example = config.with_name(config.name + ".example")
     if not example.is_file():
+        if _no_agent(host):
+            raise agent_missing(
+                ": fips-setup install configures the Agent the one-step install script has just"
+                " installed, from its datadog.yaml.example"
+            )
         raise PreconditionError(
-            f"{config} does not exist and neither does {example}: is the Agent package installed?"
+            f"{config} does not exist and neither does {example}: is the Agent package complete?"
         )
     if not settings.api_key:
         raise SettingError(

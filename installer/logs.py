@@ -36,6 +36,7 @@ from fipsconf.logs_config import (
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
 from fipsconf.yamledit import Assignment, case_insensitive_keys, set_values
+from installer.agent import agent_missing
 from installer.enable import require_root, restart_and_confirm
 from installer.errors import PreconditionError
 from installer.files import Ownership, atomic_write, make_folder, ownership_of, read_bytes, remove
@@ -133,14 +134,14 @@ def load_record(host: Host) -> Optional[Record]:
 
 def _open(host: Host, dry_run: bool) -> ServiceManager:
     require_root(host, dry_run)
+    if host.account_ids(PROXY_USER) is None:  # every Agent package makes it
+        raise agent_missing(f" (no {PROXY_USER!r} account), and the Agent ships the logs")
     services = service_manager_for(host)
     if not isinstance(services, Systemd):
         raise PreconditionError(
             f"the proxy logs to journald, which needs systemd; this host's init system is"
             f" {services.name}: nothing was changed"
         )
-    if host.account_ids(PROXY_USER) is None:
-        raise PreconditionError(f"user {PROXY_USER!r} does not exist: is the Agent installed?")
     if host.in_group(PROXY_USER, JOURNAL_GROUP) is None:
         raise PreconditionError(f"group {JOURNAL_GROUP!r} does not exist: is journald installed?")
     return services
@@ -165,14 +166,16 @@ class _YamlChange(NamedTuple):
 
 def _read_yaml(path: Path) -> tuple[bytes, Any, str]:
     if not path.exists():
-        raise PreconditionError(f"{path} does not exist: is the Agent installed? (--config PATH)")
+        default = str(path) == "/etc/datadog-agent/datadog.yaml"
+        hint = ": is the Agent installed? (--config PATH)" if default else ""
+        raise PreconditionError(f"{path} does not exist{hint}")
     raw = read_bytes(path)
     try:
         text = decode_utf8(raw)
         doc = parse_yaml(text)
+        REDACTOR.register_from(doc.data)
     except DocumentError as exc:
         raise exc.in_file(path) from None
-    REDACTOR.register_from(doc.data)
     return raw, doc, text
 
 

@@ -26,7 +26,13 @@ from typing import NamedTuple, Optional
 
 from fipsconf.datadog_yaml import FED_SITE, FipsRequest, agent_setting, ignored_while_proxied
 from fipsconf.errors import FipsSetupError
-from installer.agent import ENVIRONMENT_FILE, agent_environment, agent_overrides
+from fipsconf.sites import fips_agent_note
+from installer.agent import (
+    ENVIRONMENT_FILE,
+    agent_environment,
+    agent_missing,
+    agent_overrides,
+)
 from installer.configure import DatadogYamlChange, plan_datadog_yaml
 from installer.disable import proxy_off_steps
 from installer.doctor.model import ChecksResult
@@ -66,7 +72,6 @@ from installer.results import CommandResult
 from installer.services import (
     AGENT_SERVICE,
     NoInit,
-    ServiceError,
     ServiceManager,
     service_manager_for,
 )
@@ -170,8 +175,7 @@ def inspect_host(host: Host, options: MigrateOptions) -> HostState:
     )
     _check_agents(packages, agent, fips)
     yaml_change = plan_datadog_yaml(options.config, FipsRequest(enabled=False))
-    _check_site(host, options.config, yaml_change)
-    warnings: list[str] = []
+    warnings = _check_site(host, options.config, yaml_change)
     target = agent_back = proxy_back = None
     if agent is not None:
         if options.package_file is None and not options.dry_run:
@@ -225,26 +229,29 @@ def _check_agents(packages: PackageManager, agent: Optional[str], fips: Optional
                 f" {packages.name} first; nothing was changed"
             )
     if agent is None and fips is None:
-        raise PreconditionError(
-            f"no Datadog Agent is installed (neither {AGENT_PACKAGE} nor {FIPS_AGENT_PACKAGE}):"
-            " on a new host, install the FIPS Agent with the one-step script and"
-            f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE}; nothing was changed"
+        raise agent_missing(
+            advice="on a new host, install the FIPS Agent with the one-step install script and"
+            f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE}"
         )
 
 
-def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> None:
-    """The FIPS Agent supports US1-FED only; ``DD_SITE`` wins over the file, as in the Agent."""
+def _check_site(host: Host, config: Path, change: DatadogYamlChange) -> list[str]:
+    """The FIPS Agent is for the government sites (US2-FED with a note, returned as a
+    warning); ``DD_SITE`` wins over the file, as in the Agent."""
     site = agent_setting(change.edit.result.document.data, "site")
     where = str(config)
     for override in agent_overrides(host):
         if override.setting == "site":
             site, where = override.value, f"DD_SITE in {override.source}:{override.line}"
     if site is not None and str(site).strip().lower() == FED_SITE:
-        return
+        return []
+    note = fips_agent_note(site)
+    if note is not None:  # US2-FED: the FIPS Agent sends to the site's own intake
+        return [f"{where}: {note}"]
     shown = f"site is {site}" if site else "site is not set (the Agent's default is datadoghq.com)"
     raise PreconditionError(
-        f"{where}: {shown}: the FIPS Agent is supported on {FED_SITE} (US1-FED) only;"
-        " nothing was changed"
+        f"{where}: {shown}: the FIPS Agent is for the government sites, US1-FED ({FED_SITE})"
+        " and US2-FED; nothing was changed"
     )
 
 
@@ -376,7 +383,7 @@ def _swap_steps(
 
     def stop() -> None:
         record.stopped = host.clock.monotonic()
-        services.stop(AGENT_SERVICE)
+        services.stop_agent()
 
     def stop_undo() -> list[UndoAction]:
         # applied last first: the files are put back before the Agent starts again
@@ -427,13 +434,7 @@ def _start_step(
     def start() -> None:
         if not services.is_active(AGENT_SERVICE):
             services.start(AGENT_SERVICE)
-        running = host.wait_for(
-            lambda: services.is_active(AGENT_SERVICE), AGENT_WAIT_SECONDS, interval=0.1
-        )
-        if not running:
-            lines = services.journal(AGENT_SERVICE, 5)
-            detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
-            raise ServiceError(f"{AGENT_SERVICE} is not running{detail}")
+        services.wait_for_agent(AGENT_WAIT_SECONDS)  # dd-procmgrd too, on its path
         record.started = host.clock.monotonic()
         if enabled and services.is_enabled(AGENT_SERVICE) is False:
             services.enable(AGENT_SERVICE)

@@ -572,8 +572,9 @@ class Zypper(_Rpm):
 #: zypper's exit status when a search finds nothing (ZYPPER_EXIT_INF_CAP_NOT_FOUND).
 _ZYPPER_NOTHING_FOUND = 104
 
-#: An rpm repository serving the Agent: ``.../<channel>/7/<arch>/`` (SUSE: ``/suse/stable/7/``).
-_AGENT_RPM_PATH = re.compile(r"/[^/\s]+/7/(?:[^/\s]+/?)?\s*$")
+#: An rpm repository serving the Agent: ``.../<channel>/7/<arch>/`` (SUSE: ``/suse/stable/7/``),
+#: zypper's options after it included (``?credentials=datadog``, a mirror's user and password).
+_AGENT_RPM_PATH = re.compile(r"/[^/\s]+/7/(?:[^/\s?]+/?)?(?:\?[^\s]*)?\s*$")
 
 
 def _is_agent_channel(suite: str, components: list[str]) -> bool:

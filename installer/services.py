@@ -1,11 +1,21 @@
 """Service managers: systemd, Upstart (Ubuntu 14.04), SysV ``service``, or none.
 
-The one place that starts, stops, restarts and inspects services.
+The one place that starts, stops, restarts and inspects services, the
+Agent's process manager included. From Agent 7.84 a systemd host runs the
+Agent's payloads one of two ways, never both (the vendor's installer,
+``pkg/fleet/installer/packages/datadog_agent_linux.go``): per-payload units
+(``datadog-agent-trace``, ``-process``, ...) or ``dd-procmgrd``, hosted by
+``datadog-agent-procmgr.service`` (``BindsTo=datadog-agent.service``), which
+supervises the payloads declared in ``/opt/datadog-agent/processes.d``. On
+both, the Agent restarts as ``datadog-agent`` (the vendor restarts that unit;
+its bound units follow). :class:`AgentSupervision` tells the paths apart and
+says what runs; ``docs/support-matrix.md`` has the sources.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+import json
+from typing import Any, NamedTuple, Optional
 
 from fipsconf.errors import FipsSetupError
 from installer.host import Host
@@ -13,6 +23,31 @@ from installer.runner import CommandError
 
 AGENT_SERVICE = "datadog-agent"
 PROXY_SERVICE = "datadog-fips-proxy"
+#: The unit hosting dd-procmgrd (7.84+, the process manager path).
+PROCMGR_SERVICE = "datadog-agent-procmgr"
+#: Its name before the rename; the Agent's installer retires it, a leftover runs twice.
+LEGACY_PROCMGR_SERVICE = "datadog-agent-procmgrd"
+#: The payload units of the Agent's installer catalog (either path keeps some of them).
+AGENT_PAYLOAD_SERVICES = (
+    "datadog-agent-installer",
+    "datadog-agent-trace",
+    "datadog-agent-process",
+    "datadog-agent-sysprobe",
+    "datadog-agent-security",
+    "datadog-agent-data-plane",
+    "datadog-agent-action",
+    "datadog-agent-ddot",
+)
+#: The payloads dd-procmgrd supervises, one YAML file each (the stem is the name).
+PROCESSES_DIR = "/opt/datadog-agent/processes.d"
+#: dd-procmgrd's command-line client. It is dd-agent's (the package chowns
+#: /opt/datadog-agent), so it runs as dd-agent, never as root; the vendor's own tests
+#: run it so too (``sudo -u dd-agent dd-procmgr list --json``).
+PROCMGR_CLI = "/opt/datadog-agent/embedded/bin/dd-procmgr"
+AGENT_USER = "dd-agent"
+PROCMGR_TIMEOUT = 5.0
+#: dd-procmgr's process states that mean the payload is not running as it should.
+BROKEN_STATES = ("Crashed", "Failed", "Exited")
 
 
 class ServiceError(FipsSetupError):
@@ -55,6 +90,85 @@ class ServiceState(NamedTuple):
         """``failed (failed, exit-code)``, ``active (running)``, ``inactive (dead)``..."""
         parts = [part for part in (self.sub, self.result) if part and part != "success"]
         return f"{self.state} ({', '.join(parts)})" if parts else self.state
+
+
+class SupervisedProcess(NamedTuple):
+    """A payload dd-procmgrd supervises, as ``dd-procmgr list --json`` reports it."""
+
+    name: str
+    state: str  # Running, Starting, Stopped, Crashed, Exited, Failed, Created...
+    pid: Optional[int]
+
+    def describe(self) -> str:
+        """``datadog-agent-process Running (pid 412)``."""
+        return f"{self.name} {self.state}" + (f" (pid {self.pid})" if self.pid else "")
+
+
+class AgentSupervision(NamedTuple):
+    """How the Agent and its payloads are run, and what the init system says of each.
+
+    ``manager``: ``procmgr`` (dd-procmgrd supervises payloads, 7.84+),
+    ``systemd`` (one unit per payload), or the init system's name. ``units``:
+    the Agent's units the init system knows, its main unit first.
+    ``definitions``: the names declared in ``processes.d``; ``processes``: what
+    dd-procmgrd reports (None when not asked, or not readable: ``problem``).
+    """
+
+    manager: str
+    units: dict[str, ServiceState]
+    definitions: tuple[str, ...] = ()
+    processes: Optional[tuple[SupervisedProcess, ...]] = None
+    problem: Optional[str] = None
+
+    @property
+    def procmgr(self) -> bool:
+        """True on the process manager path."""
+        return self.manager == "procmgr"
+
+    def companions(self) -> list[str]:
+        """Units that run beside the Agent's and follow its restarts (dd-procmgrd's)."""
+        return [PROCMGR_SERVICE] if self.procmgr else []
+
+    def describe(self) -> str:
+        """What runs the Agent's payloads, in a few words."""
+        if self.procmgr:
+            supervised = ", ".join(self.definitions) or "nothing declared yet"
+            return f"dd-procmgrd ({PROCMGR_SERVICE}) supervises: {supervised}"
+        if self.manager == "systemd":
+            units = ", ".join(name for name in self.units if name != AGENT_SERVICE)
+            return "one systemd unit per payload" + (f" ({units})" if units else "")
+        return f"{self.manager} runs {AGENT_SERVICE}"
+
+    def problems(self) -> list[str]:
+        """What is wrong with how the payloads run (empty: nothing)."""
+        found: list[str] = []
+        agent = self.units.get(AGENT_SERVICE)
+        procmgr = self.units.get(PROCMGR_SERVICE)
+        if self.procmgr and agent is not None and agent.active and procmgr and not procmgr.active:
+            found.append(
+                f"{AGENT_SERVICE} runs but {PROCMGR_SERVICE} is {procmgr.describe()}: the"
+                f" payloads dd-procmgrd supervises ({', '.join(self.definitions) or 'none'})"
+                " do not run"
+            )
+        legacy = self.units.get(LEGACY_PROCMGR_SERVICE)
+        if self.procmgr and legacy is not None and legacy.active:
+            found.append(
+                f"{LEGACY_PROCMGR_SERVICE} (dd-procmgrd's old unit) runs beside"
+                f" {PROCMGR_SERVICE}: two process managers"
+            )
+        for name in self.definitions:  # "a host runs either ... never a mix"
+            unit = self.units.get(name)
+            if unit is not None and unit.active:
+                found.append(
+                    f"{name} runs twice: declared to dd-procmgrd and active as a systemd unit"
+                )
+        for name, state in self.units.items():
+            if name != AGENT_SERVICE and state.state == "failed":
+                found.append(f"{name} is {state.describe()}")
+        for process in self.processes or ():
+            if process.state in BROKEN_STATES:
+                found.append(f"{process.describe()} under dd-procmgrd")
+        return found
 
 
 class ServiceManager:
@@ -120,6 +234,33 @@ class ServiceManager:
     def command_line(self, verb: str, service: str) -> str:
         """What an operator types to ``verb`` the service: ``systemctl start datadog-agent``."""
         return " ".join(self._command(verb, service))
+
+    def agent_supervision(self, read_processes: bool = False) -> AgentSupervision:
+        """How the Agent runs here (see :class:`AgentSupervision`); never raises."""
+        state = self.state(AGENT_SERVICE)
+        return AgentSupervision(self.name, {AGENT_SERVICE: state} if state.known else {})
+
+    def wait_for_agent(self, timeout: float, after: str = "") -> None:
+        """Wait until the Agent's unit, and on the process manager path dd-procmgrd's, run.
+
+        Raises ServiceError naming the unit that does not (``after``: what it
+        follows, as " after its restart"), with its last log lines.
+        """
+        names = [AGENT_SERVICE, *self.agent_supervision().companions()]
+        if self.host.wait_for(lambda: all(self.is_active(n) for n in names), timeout, 0.1):
+            return
+        down = next((n for n in names if not self.is_active(n)), AGENT_SERVICE)
+        lines = self.journal(down, 5)
+        detail = f"; its last log lines: {' | '.join(lines)}" if lines else ""
+        raise ServiceError(f"{down} is not running{after}{detail}")
+
+    def stop_agent(self) -> None:
+        """Stop the Agent: its unit, and dd-procmgrd's if binding did not stop it. Raises."""
+        companions = self.agent_supervision().companions()
+        self.stop(AGENT_SERVICE)
+        for name in companions:  # BindsTo= stops it; make sure nothing it runs sends on
+            if self.is_active(name):
+                self.stop(name)
 
     def _command(self, verb: str, service: str) -> list[str]:
         raise NotImplementedError
@@ -213,6 +354,60 @@ class Systemd(ServiceManager):
     def _command(self, verb: str, service: str) -> list[str]:
         return ["systemctl", verb, service]
 
+    def agent_supervision(self, read_processes: bool = False) -> AgentSupervision:
+        """One ``systemctl show`` of the Agent's units; dd-procmgrd's view when asked.
+
+        The process manager path is the one whose unit systemd knows: the
+        vendor's installer writes ``datadog-agent-procmgr.service`` only there
+        (and removes the other path's units when it switches).
+        """
+        names = (AGENT_SERVICE, PROCMGR_SERVICE, LEGACY_PROCMGR_SERVICE, *AGENT_PAYLOAD_SERVICES)
+        units = {name: state for name, state in self.states(names).items() if state.known}
+        if PROCMGR_SERVICE not in units:
+            return AgentSupervision("systemd", units)
+        definitions = procmgr_definitions(self.host)
+        for name in definitions:  # a payload named like no catalogued unit
+            if name not in units and name not in names:
+                state = self.state(name)
+                if state.known:
+                    units[name] = state
+        processes: Optional[tuple[SupervisedProcess, ...]] = None
+        problem = None
+        if read_processes:
+            processes, problem = read_procmgr(self.host, units[PROCMGR_SERVICE])
+        return AgentSupervision("procmgr", units, definitions, processes, problem)
+
+    def states(self, names: tuple[str, ...]) -> dict[str, ServiceState]:
+        """The state of several units from one ``systemctl show``."""
+        properties = "Id,LoadState,ActiveState,SubState,Result,NRestarts"
+        result = self.host.runner.run(
+            ["systemctl", "show", *names, f"--property={properties}"], check=False
+        )
+        blocks: dict[str, dict[str, str]] = {}
+        current: dict[str, str] = {}
+        for line in [*result.stdout.splitlines(), ""]:
+            if not line.strip():
+                if current:
+                    blocks[current.get("Id", "").removesuffix(".service")] = current
+                current = {}
+                continue
+            key, _, value = line.partition("=")
+            current[key] = value
+        out: dict[str, ServiceState] = {}
+        for name in names:
+            shown = blocks.get(name, {})
+            if shown.get("LoadState") != "loaded":
+                out[name] = ServiceState("unknown")
+                continue
+            restarts = shown.get("NRestarts", "")
+            out[name] = ServiceState(
+                shown.get("ActiveState", "unknown") or "unknown",
+                shown.get("SubState", ""),
+                shown.get("Result", ""),
+                int(restarts) if restarts.isdigit() else None,
+            )
+        return out
+
     def _act(self, verb: str, service: str) -> None:
         try:
             super()._act(verb, service)
@@ -300,6 +495,65 @@ class NoInit(ServiceManager):
 
     def command_line(self, verb: str, service: str) -> str:
         return f"{verb} {service} with whatever runs it here (no init system found)"
+
+
+def procmgr_definitions(host: Host) -> tuple[str, ...]:
+    """The payloads declared to dd-procmgrd: the names of ``processes.d``'s YAML files.
+
+    Only the names are read (the folder is dd-agent's: nothing in it is run or trusted).
+    """
+    folder = host.path(PROCESSES_DIR)
+    try:
+        entries = sorted(folder.iterdir()) if folder.is_dir() and not folder.is_symlink() else []
+    except OSError:
+        return ()
+    return tuple(
+        entry.stem for entry in entries if entry.suffix in (".yaml", ".yml") and entry.is_file()
+    )
+
+
+def read_procmgr(
+    host: Host, unit: ServiceState
+) -> tuple[Optional[tuple[SupervisedProcess, ...]], Optional[str]]:
+    """What dd-procmgrd reports of its processes, or None and why not.
+
+    ``dd-procmgr --json list`` as dd-agent (its owner), bounded in time; root
+    only (switching to dd-agent needs it).
+    """
+    if not unit.active:
+        return None, f"{PROCMGR_SERVICE} is {unit.describe()}"
+    if not host.is_root():
+        return None, "needs root to ask dd-procmgrd as dd-agent"
+    shown = f"sudo -u {AGENT_USER} {PROCMGR_CLI} --json list"
+    try:
+        result = host.runner.run(
+            [PROCMGR_CLI, "--json", "list"],
+            check=False,
+            timeout=PROCMGR_TIMEOUT,
+            user=AGENT_USER,
+        )
+    except CommandError as exc:
+        return None, f"{shown}: {exc}"
+    if not result.ok:
+        return None, f"{shown} failed: {result.tail() or f'exit status {result.returncode}'}"
+    try:
+        listed: Any = json.loads(result.stdout)
+    except ValueError:
+        return None, f"{shown} printed no JSON list"
+    if not isinstance(listed, list):
+        return None, f"{shown} printed no JSON list"
+    processes = []
+    for item in listed:
+        if isinstance(item, dict) and isinstance(item.get("name"), str):
+            pid = item.get("pid")
+            processes.append(
+                SupervisedProcess(
+                    item["name"],
+                    str(item.get("state", "Unknown")),
+                    pid if isinstance(pid, int) and pid > 0 else None,
+                )
+            )
+    return tuple(processes), None
 
 
 def service_manager_for(host: Host) -> ServiceManager:

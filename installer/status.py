@@ -15,10 +15,11 @@ from fipsconf.datadog_yaml import (
     setting_problem,
 )
 from fipsconf.envfiles import Override, as_bool
-from fipsconf.errors import FipsSetupError
+from fipsconf.errors import DocumentError, FipsSetupError
+from fipsconf.proxy_releases import stale_package
 from fipsconf.redact import REDACTOR
 from fipsconf.yamldoc import decode_utf8, parse_yaml
-from installer.agent import agent_overrides
+from installer.agent import NEW_HOST_ADVICE, NO_AGENT, agent_overrides
 from installer.files import ownership_of, read_bytes
 from installer.host import Host
 from installer.journal import RunLock, load_checkpoint, state_dir
@@ -27,7 +28,12 @@ from installer.platform import detect_platform
 from installer.ports import listeners
 from installer.proxy import PROXY_CONFIG, proxy_ownership
 from installer.results import CommandResult
-from installer.services import AGENT_SERVICE, PROXY_SERVICE, service_manager_for
+from installer.services import (
+    AGENT_SERVICE,
+    PROXY_SERVICE,
+    AgentSupervision,
+    service_manager_for,
+)
 
 _CONVERT: dict[str, Callable[[str], Any]] = {
     "enabled": as_bool,
@@ -54,16 +60,25 @@ def status(host: Host, config: Path) -> CommandResult:
         name: {"active": services.is_active(name), "enabled": services.is_enabled(name)}
         for name in (AGENT_SERVICE, PROXY_SERVICE)
     }
+    supervision = services.agent_supervision(read_processes=True)
+    document["agent_supervision"] = _supervision(supervision)
     settings = agent_settings(host, config)
     file_settings, site, problem = settings.file, settings.site, settings.problem
     overrides, effective, sources = settings.overrides, settings.effective, settings.sources
-    problems = list(settings.problems)
+    problems = list(settings.problems) + supervision.problems()
     document["datadog_yaml"] = {"path": str(config), "site": site, "fips": file_settings}
     if problem:
+        # Nothing is in effect from a file the Agent cannot read (it would not start):
+        # only what an override sets is known.
         document["datadog_yaml"]["error"] = problem
+        document["datadog_yaml"]["fips"] = None
+        unknown = [key for key, source in sources.items() if source in ("file", "default")]
+        effective = {**effective, **dict.fromkeys(unknown)}
+        document["sources"] = {key: None if key in unknown else sources[key] for key in sources}
+    else:
+        document["sources"] = sources
     document["overrides"] = [o._asdict() for o in overrides]
     document["effective"] = effective
-    document["sources"] = sources
     start = port_number(effective["port_range_start"])
     if start is None or setting_problem("port_range_start", start):
         start = DEFAULT_PORT_RANGE_START  # shown as a problem above; look where the default is
@@ -77,7 +92,30 @@ def status(host: Host, config: Path) -> CommandResult:
     ]
     document["proxy_config"] = _proxy_config(host)
     summary = _summary(document, start)
-    return CommandResult(changed=False, msg=summary, details=document)
+    return CommandResult(changed=False, msg=summary, details=document, warnings=_warnings(document))
+
+
+def _warnings(document: dict[str, Any]) -> list[str]:
+    """What the operator should act on without it being a problem: an outdated proxy."""
+    proxy = document["packages"][PROXY_PACKAGE]
+    stale = (
+        stale_package(proxy) if proxy and document["agent_flavor"] != FIPS_AGENT_PACKAGE else None
+    )
+    return [f"{stale} (upgrade it from the Datadog repository)"] if stale else []
+
+
+def _supervision(supervision: AgentSupervision) -> dict[str, Any]:
+    """How the Agent's payloads run: systemd units, or dd-procmgrd (7.84+), and their states."""
+    processes = supervision.processes
+    return {
+        "manager": supervision.manager,
+        "summary": supervision.describe(),
+        "units": {name: state.describe() for name, state in supervision.units.items()},
+        "processes": None
+        if processes is None
+        else [{"name": p.name, "state": p.state, "pid": p.pid} for p in processes],
+        "processes_problem": supervision.problem,
+    }
 
 
 def _last_run(host: Host) -> tuple[Optional[dict[str, Any]], Optional[str]]:
@@ -114,6 +152,8 @@ class AgentSettings(NamedTuple):
     effective: dict[str, Any]
     sources: dict[str, str]  # "file", "default" or "DD_FIPS_X in /path"
     problems: list[str]  # the file's problem, unreadable overrides, unusable values
+    problem_line: Optional[int] = None  # the line the file's problem is on, when it has one
+    missing: bool = False  # the file does not exist
 
     def source_of(self, setting: str) -> Optional[Override]:
         """The override that sets ``setting``, if one does."""
@@ -127,12 +167,16 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
     """
     data: dict[str, Any] = {}
     problem = None
+    problem_line = None
+    missing = _missing(config)
     try:
         doc = parse_yaml(decode_utf8(read_bytes(config)))
+        REDACTOR.register_from(doc.data)
+    except DocumentError as exc:
+        problem, problem_line = exc.located(str(config)), exc.line
     except FipsSetupError as exc:
         problem = str(exc)
     else:
-        REDACTOR.register_from(doc.data)
         data = doc.data if isinstance(doc.data, dict) else {}
     problems: list[str] = [problem] if problem else []
     site = data.get("site")
@@ -168,7 +212,20 @@ def agent_settings(host: Host, config: Path) -> AgentSettings:
         effective,
         sources,
         problems,
+        problem_line,
+        missing,
     )
+
+
+def _missing(path: Path) -> bool:
+    """True when ``path`` does not exist (a folder on the way missing too; not when unreadable)."""
+    try:
+        path.lstat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _proxy_config(host: Host) -> dict[str, Any]:
@@ -199,6 +256,17 @@ def _summary(document: dict[str, Any], start: int) -> str:
     proxy_active = document["services"][PROXY_SERVICE]["active"]
     agent_active = document["services"][AGENT_SERVICE]["active"]
     site = document["datadog_yaml"]["site"]
+    if document["agent_flavor"] is None:
+        state = f"{NO_AGENT}: {NEW_HOST_ADVICE}"
+        if document["packages"][PROXY_PACKAGE]:
+            state += f"; {PROXY_PACKAGE} is installed, with no Agent to serve"
+        return state
+    error = document["datadog_yaml"].get("error")
+    if error:
+        return (
+            f"the Agent cannot read {document['datadog_yaml']['path']}, so it would not start"
+            " (see the problem above): fix the file, fips-setup doctor names what to do"
+        )
     if document["agent_flavor"] == FIPS_AGENT_PACKAGE:
         state = (
             f"the FIPS Agent ({FIPS_AGENT_PACKAGE}) encrypts with its own FIPS module and sends"
@@ -221,4 +289,6 @@ def _summary(document: dict[str, Any], start: int) -> str:
         return (
             "FIPS proxy mode is on in the configuration, but the proxy or the Agent is not running"
         )
+    if not agent_active:
+        return "FIPS proxy mode is off, and the Agent is not running"
     return "FIPS proxy mode is off: the Agent sends directly to Datadog"

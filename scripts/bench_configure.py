@@ -5,7 +5,7 @@ Runs the installed console script (pass its path), each time as a new process,
 and prints wall and CPU (user + system) time: on a loaded machine the wall
 time of one run says little, its CPU time more.
 
-1. on the 3,685-line vendor datadog.yaml.example (../shared/fixtures, else
+1. on the 3,685-line vendor datadog.yaml.example ($FIPS_SETUP_SHARED/fixtures, else
    docs/examples/datadog.yaml), beside a bare `python -c pass` of the same
    interpreter. Target (DESIGN section 8): at most 100 ms.
 2. on generated large files up to the 16 MiB read limit (plain settings, the
@@ -178,6 +178,10 @@ def hostile_inputs(script: Path, folder: Path) -> None:
     makers.update({name: text_file(text) for name, (text, _line, _words) in HOSTILE.items()})
     makers["redaction-hostile lines"] = text_file(
         f"token x: {'a-' * 100000}b\nurl: {'a://' * 50000}\napi_key: x{' ' * 200000}y\n"
+        f"basic: Basic {'QUJD' * 50000}\nbearer: {'bearer ' * 30000}\n"
+        f"dual: additional_endpoints [{'a,' * 100000}]\n"
+        + "additional_endpoints:\n"
+        + "".join(f"  https://x{i}:\n  - k\n" for i in range(20000))
     )
     slowest = 0.0
     for name, make in sorted(makers.items()):

@@ -17,21 +17,30 @@
 #   DD_AGENT_DIST_CHANNEL      stable (default) or beta
 #   DD_INSTALL_ONLY            install and configure, start nothing
 #   DD_NO_AGENT_INSTALL        leave the Agent package alone (add the proxy to the one installed)
+#   DD_DRY_RUN                 1/true/yes: print what would be installed, configured and run;
+#                              change nothing on the host
 #   DD_MIRROR_URL              a mirror (https:// or file://) laid out as apt/, rpm/<channel>/7/<arch>/
 #                              and keys/; DD_REPO_URL takes such a URL too, or Datadog's form
-#                              (a domain: apt.<domain>, yum.<domain>)
+#                              (a domain: apt.<domain>, yum.<domain>). A user and password in it
+#                              (https://user:token@mirror/...) go to root-only files, never into
+#                              a command line or a message
 #   DD_REPO_KEY_FINGERPRINTS   extra signing-key fingerprints to trust (a mirror's own key)
 #   DD_RPM_REPO_GPGCHECK       repo_gpgcheck for yum/dnf/zypper
-#   DD_HOSTNAME, DD_ENV, DD_TAGS (or DD_HOST_TAGS), DD_URL, DD_APP_KEY   written to a new datadog.yaml
-#   DD_SYSTEM_PROBE_ENSURE_CONFIG, DD_RUNTIME_SECURITY_CONFIG_ENABLED, DD_COMPLIANCE_CONFIG_ENABLED
+#   DD_HOSTNAME, DD_ENV, DD_TAGS (or DD_HOST_TAGS), DD_URL, DD_APP_KEY, DD_INFRASTRUCTURE_MODE,
+#   DD_LOGS_CONFIG_PROCESS_COLLECT_ALL   written to a new datadog.yaml
+#   DD_SYSTEM_PROBE_ENSURE_CONFIG, DD_RUNTIME_SECURITY_CONFIG_ENABLED, DD_COMPLIANCE_CONFIG_ENABLED,
+#   DD_DISCOVERY_ENABLED, DD_PRIVILEGED_LOGS_ENABLED, DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED
+#                              system-probe.yaml / security-agent.yaml, as Datadog's script
 #   http_proxy, https_proxy, no_proxy   used by curl and the package managers
 #   FIPS_SETUP_PYZ             a local fips-setup zipapp; else it is downloaded from
 #                              FIPS_SETUP_PYZ_URL (default: next to this script) and checked
 #                              against the SHA-256 this script carries
 #
-# Nothing secret goes on a command line. Everything is fetched and checked (signing keys
-# against pinned fingerprints, the zipapp against its checksum, the Agent version against the
-# repository) before the host is changed.
+# Nothing secret goes on a command line or into a message. Everything is fetched and checked
+# (signing keys against pinned fingerprints, the zipapp against its checksum, the Agent version
+# against the repository) before the host is changed; the only earlier change is gpg and curl,
+# when missing, from the distribution's own repositories, as Datadog's script does. Datadog's
+# packages come from Datadog's repository (or the mirror) only.
 #
 # Exit status: 0 success; 1 a step failed or the host does not allow it (the message says
 # which); 2 a variable is wrong; 3 this platform is not supported; 4 not root and no sudo.
@@ -41,6 +50,7 @@ umask 022
 
 readonly SCRIPT_NAME="install_script_agent7"
 readonly FED_SITE="ddog-gov.com"
+readonly US2_FED_SITE="us2.ddog-gov.com"  # the second government site: the FIPS Agent, not the proxy
 # Filled in by `make dist` with the release's version and the published zipapp's location
 # and checksum.
 # shellcheck disable=SC2034  # for people and tools: `grep ^FIPS_SETUP_VERSION= <script>`
@@ -69,18 +79,53 @@ readonly RPM_FINGERPRINTS="2416A37757B1BB0268B3634B52AFC5994F09D16B 7408BFD56BC5
 readonly APT_KEYRING="/usr/share/keyrings/datadog-archive-keyring.gpg"
 readonly APT_OLD_KEYRING="/etc/apt/trusted.gpg.d/datadog-archive-keyring.gpg"
 readonly APT_SOURCE="/etc/apt/sources.list.d/datadog.list"
+# A mirror's user and password, for apt (read by apt as root since apt 1.5; mode 600).
+readonly APT_AUTH="/etc/apt/auth.conf.d/datadog.conf"
 readonly RPM_KEY_DIR="/etc/pki/rpm-gpg"
+readonly YUM_REPO="/etc/yum.repos.d/datadog.repo"
+readonly ZYPP_REPO="/etc/zypp/repos.d/datadog.repo"
+# zypper reads a mirror's user and password from here (baseurl ...?credentials=datadog).
+readonly ZYPP_CREDENTIALS="/etc/zypp/credentials.d/datadog"
 # Datadog's script reads these too; this one does not do what they ask (a warning names
 # each one that is set). docs/install-script.md says why for each.
-readonly UNSUPPORTED_VARIABLES="DD_UPGRADE DD_INSTALLER DD_INSTALLER_REGISTRY_URL DD_INSTALLER_REGISTRY_AUTH DD_REMOTE_UPDATES DD_APM_INSTRUMENTATION_ENABLED DD_APM_INSTRUMENTATION_LIBRARIES DD_APM_INSTRUMENTATION_LANGUAGES DD_APM_INSTRUMENTATION_NO_CONFIG_CHANGE DD_APM_INSTRUMENTATION_PIPELINE_ID DD_APM_ERROR_TRACKING_STANDALONE DD_APPSEC_ENABLED DD_IAST_ENABLED DD_APPSEC_SCA_ENABLED DD_PROFILING_ENABLED DD_DISCOVERY_ENABLED DD_PRIVILEGED_LOGS_ENABLED DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED DD_OTELCOLLECTOR_ENABLED DD_DDOT_DIST_CHANNEL DD_LOGS_CONFIG_PROCESS_COLLECT_ALL DD_INFRASTRUCTURE_MODE DD_PRIVATE_ACTION_RUNNER_ENABLED DD_PRIVATE_ACTION_RUNNER_ACTIONS_ALLOWLIST DD_PRIVATE_ACTION_RUNNER_API_KEY_ONLY_ENROLLMENT DD_SBOM_CONTAINER_IMAGE_ENABLED DD_SBOM_HOST_ENABLED DD_INSTRUMENTATION_TELEMETRY_ENABLED TESTING_KEYS_URL TESTING_YUM_URL TESTING_APT_URL TESTING_YUM_VERSION_PATH TESTING_APT_REPO_VERSION TESTING_REPORT_URL"
+readonly UNSUPPORTED_VARIABLES="DD_UPGRADE DD_INSTALLER DD_INSTALLER_REGISTRY_URL DD_INSTALLER_REGISTRY_AUTH DD_REMOTE_UPDATES DD_APM_INSTRUMENTATION_ENABLED DD_APM_INSTRUMENTATION_LIBRARIES DD_APM_INSTRUMENTATION_LANGUAGES DD_APM_INSTRUMENTATION_NO_CONFIG_CHANGE DD_APM_INSTRUMENTATION_PIPELINE_ID DD_APM_ERROR_TRACKING_STANDALONE DD_APPSEC_ENABLED DD_IAST_ENABLED DD_APPSEC_SCA_ENABLED DD_PROFILING_ENABLED DD_OTELCOLLECTOR_ENABLED DD_DDOT_DIST_CHANNEL DD_PRIVATE_ACTION_RUNNER_ENABLED DD_PRIVATE_ACTION_RUNNER_ACTIONS_ALLOWLIST DD_PRIVATE_ACTION_RUNNER_API_KEY_ONLY_ENROLLMENT DD_SBOM_CONTAINER_IMAGE_ENABLED DD_SBOM_HOST_ENABLED DD_INSTRUMENTATION_TELEMETRY_ENABLED TESTING_KEYS_URL TESTING_YUM_URL TESTING_APT_URL TESTING_YUM_VERSION_PATH TESTING_APT_REPO_VERSION TESTING_REPORT_URL"
+# Datadog's script's yes/no switches this one honours: fips-setup install writes what each
+# asks for (datadog.yaml, system-probe.yaml, security-agent.yaml); checked here first.
+readonly HONOURED_SWITCHES="DD_SYSTEM_PROBE_ENSURE_CONFIG DD_RUNTIME_SECURITY_CONFIG_ENABLED DD_COMPLIANCE_CONFIG_ENABLED DD_DISCOVERY_ENABLED DD_PRIVILEGED_LOGS_ENABLED DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED DD_LOGS_CONFIG_PROCESS_COLLECT_ALL"
+# infrastructure_mode values the Agent knows (DD_INFRASTRUCTURE_MODE).
+readonly INFRASTRUCTURE_MODES="full basic end_user_device none"
 # Where the script looks; tests point these at their own files.
 OS_RELEASE="${OS_RELEASE:-/etc/os-release}"
 DATADOG_YAML="${DATADOG_YAML:-/etc/datadog-agent/datadog.yaml}"
 WORK=""
+DRY_RUN=off
+MIRROR="" MIRROR_AUTHORITY="" MIRROR_USER="" MIRROR_PASSWORD="" MIRROR_VARIABLE=""
+# Values never printed (a mirror's password); URL credentials are masked as well.
+SECRETS=()
+# What a message about a stop says about the host (changed once gpg or curl was installed).
+UNCHANGED="nothing was changed"
 
-say() { printf '%s\n' "fips-setup install: $*" >&2; }
+# redact TEXT: TEXT with every known secret and every user:password@ of a URL masked.
+redact() {
+  local text=$1 secret
+  for secret in ${SECRETS[@]+"${SECRETS[@]}"}; do
+    [ -z "$secret" ] || text=${text//"$secret"/********}
+  done
+  # user[:password]@ after a scheme, masked from the last one back (bash only: no program
+  # gets the text, which may hold what is being masked).
+  local pattern='^(.*[A-Za-z][A-Za-z0-9+.-]*://)[^/@[:space:]]+@(.*)$' masked=""
+  while [[ "$text" =~ $pattern ]]; do
+    masked="********@${BASH_REMATCH[2]}${masked}"
+    text=${BASH_REMATCH[1]}
+  done
+  printf '%s\n' "${text}${masked}"
+}
+
+say() { redact "${SCRIPT_NAME}: $*" >&2; }
 warn() { say "warning: $*"; }
 die() { local status=$1; shift; say "error: $*"; exit "$status"; }
+# plan TEXT: one step a DD_DRY_RUN run would take (standard output).
+plan() { redact "  - $*"; }
 
 # --- root ----------------------------------------------------------------------------
 
@@ -152,6 +197,7 @@ read_settings() {
   API_KEY=${DD_API_KEY:-}
   APP_KEY=${DD_APP_KEY:-}
   unset DD_API_KEY DD_APP_KEY
+  read_repository_settings  # first: it takes a mirror's password out of the environment
   FIPS=$(flag DD_FIPS_MODE)
   FLAVOR=${DD_AGENT_FLAVOR:-$AGENT_PACKAGE}
   case "$FLAVOR" in
@@ -177,20 +223,29 @@ read_settings() {
   fi
   if [ "$FIPS" = on ] || [ "$FLAVOR" = "$FIPS_AGENT_PACKAGE" ]; then
     SITE=${SITE:-$FED_SITE}
-    if [ "$SITE" != "$FED_SITE" ]; then
+    if [ "${SITE,,}" = "$US2_FED_SITE" ] && [ "$FIPS" = on ]; then
+      # Not only "use ddog-gov.com": for a US2-FED organization that is another site.
+      die 2 "DD_SITE=${SITE} (US2-FED) with DD_FIPS_MODE: the FIPS proxy forwards to US1-FED (${FED_SITE}) only, so its payloads would go to the wrong site; use the FIPS Agent, which sends to US2-FED's own intake (DD_AGENT_FLAVOR=${FIPS_AGENT_PACKAGE} in place of DD_FIPS_MODE), or, for a US1-FED organization, set DD_SITE=${FED_SITE}"
+    fi
+    if [ "$SITE" != "$FED_SITE" ] && [ "${SITE,,}" != "$US2_FED_SITE" ]; then
       if [ "$FIPS" = on ]; then
         die 2 "DD_SITE=${SITE} with DD_FIPS_MODE: the FIPS proxy only forwards to ${FED_SITE}"
       fi
-      die 2 "DD_SITE=${SITE} with ${FIPS_AGENT_PACKAGE}: the FIPS Agent is supported on ${FED_SITE} only"
+      die 2 "DD_SITE=${SITE} with ${FIPS_AGENT_PACKAGE}: the FIPS Agent is for the government sites, ${FED_SITE} (US1-FED) and ${US2_FED_SITE} (US2-FED)"
     fi
   fi
   UPGRADE=$(flag DD_UPGRADE_AGENT)
   INSTALL_ONLY=$(flag DD_INSTALL_ONLY)
   NO_AGENT_INSTALL=$(flag DD_NO_AGENT_INSTALL)
+  DRY_RUN=$(flag DD_DRY_RUN)
   local name
-  for name in DD_SYSTEM_PROBE_ENSURE_CONFIG DD_RUNTIME_SECURITY_CONFIG_ENABLED DD_COMPLIANCE_CONFIG_ENABLED; do
+  for name in $HONOURED_SWITCHES; do
     flag "$name" >/dev/null  # read by fips-setup install; checked here, before any change
   done
+  if [ -n "${DD_INFRASTRUCTURE_MODE:-}" ] && [[ " $INFRASTRUCTURE_MODES " != *" ${DD_INFRASTRUCTURE_MODE} "* ]]; then
+    die 2 "DD_INFRASTRUCTURE_MODE=${DD_INFRASTRUCTURE_MODE} is not one of the Agent's modes: ${INFRASTRUCTURE_MODES// /, }"
+  fi
+  refuse_outside_fips
   single_line DD_HOSTNAME DD_ENV DD_TAGS DD_HOST_TAGS DD_URL DD_API_KEY_FILE
   if [ -n "$API_KEY" ] && ! [[ "$API_KEY" =~ ^[A-Za-z0-9]{32}$ ]]; then
     die 2 "DD_API_KEY does not look like a Datadog API key (32 letters and digits)"
@@ -198,7 +253,6 @@ read_settings() {
   if [ -n "$APP_KEY" ] && ! [[ "$APP_KEY" =~ ^[A-Za-z0-9]{40}$ ]]; then
     die 2 "DD_APP_KEY does not look like a Datadog application key (40 letters and digits)"
   fi
-  read_repository_settings
 }
 
 # check_minimum STATUS MINOR WHAT [ADVICE]: the FIPS proxy and the FIPS Agent each need a
@@ -213,41 +267,57 @@ check_minimum() {
   fi
 }
 
+# Vendor features whose traffic the FIPS setup does not carry: with DD_FIPS_MODE (or the FIPS
+# Agent) they would send data outside it, so they stop the script (exit 2), before any change.
+refuse_outside_fips() {
+  local fips_agent=off
+  [ "$FLAVOR" != "$FIPS_AGENT_PACKAGE" ] || fips_agent=on
+  if [ -n "${DD_OTELCOLLECTOR_ENABLED:-}" ] && [ "$(flag DD_OTELCOLLECTOR_ENABLED)" = on ]; then
+    if [ "$FIPS" = on ]; then
+      die 2 "DD_OTELCOLLECTOR_ENABLED with DD_FIPS_MODE: the DDOT Collector exports to Datadog itself and the FIPS proxy has no port for it, so its data would leave the host outside the proxy; unset DD_OTELCOLLECTOR_ENABLED"
+    fi
+    if [ "$fips_agent" = on ]; then
+      die 2 "DD_OTELCOLLECTOR_ENABLED with ${FIPS_AGENT_PACKAGE}: Datadog lists the DDOT Collector as not supported by the FIPS Agent; unset DD_OTELCOLLECTOR_ENABLED"
+    fi
+  fi
+  if [ -n "${DD_PRIVATE_ACTION_RUNNER_ENABLED:-}" ] && [ "$(flag DD_PRIVATE_ACTION_RUNNER_ENABLED)" = on ] && [ "$FIPS" = on ]; then
+    die 2 "DD_PRIVATE_ACTION_RUNNER_ENABLED with DD_FIPS_MODE: the Private Action Runner talks to Datadog itself and the FIPS proxy has no port for it, so its traffic would leave the host outside the proxy; unset DD_PRIVATE_ACTION_RUNNER_ENABLED"
+  fi
+}
+
 # Where packages come from: Datadog's repositories, Datadog's other domains (DD_REPO_URL
 # in its script's meaning, e.g. datad0g.com), or a mirror (DD_MIRROR_URL, or a full URL in
 # DD_REPO_URL).
 read_repository_settings() {
-  local repo=${DD_REPO_URL:-}
+  local repo=${DD_REPO_URL:-} repo_variable=DD_REPO_URL
   if [ -z "$repo" ] && [ -n "${REPO_URL:-}" ]; then
     warn "REPO_URL is deprecated (as in Datadog's script): use DD_REPO_URL"
-    repo=$REPO_URL
+    repo=$REPO_URL repo_variable=REPO_URL
   fi
-  MIRROR=${DD_MIRROR_URL:-}
+  local mirror=${DD_MIRROR_URL:-}
+  MIRROR_VARIABLE=DD_MIRROR_URL
   REPO_DOMAIN=""
   case "$repo" in
     "") ;;
-    https://*|file://*)
-      if [ -n "$MIRROR" ] && [ "$MIRROR" != "$repo" ]; then
-        die 2 "DD_REPO_URL and DD_MIRROR_URL name two different mirrors; set one"
+    *://*)
+      if [ -n "$mirror" ] && [ "$mirror" != "$repo" ]; then
+        die 2 "${repo_variable} and DD_MIRROR_URL name two different mirrors; set one"
       fi
-      MIRROR=$repo ;;
-    *://*) die 2 "DD_REPO_URL=${repo}: a mirror is an https:// or file:// URL (nothing is fetched over plain HTTP)" ;;
+      mirror=$repo MIRROR_VARIABLE=$repo_variable ;;
     *)
       if ! [[ "$repo" =~ ^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$ ]]; then
-        die 2 "DD_REPO_URL=${repo} is neither a domain like datadoghq.com (Datadog's meaning: apt.<domain>, yum.<domain>) nor an https:// or file:// mirror"
+        die 2 "${repo_variable} is neither a domain like datadoghq.com (Datadog's meaning: apt.<domain>, yum.<domain>) nor an https:// or file:// mirror"
       fi
       REPO_DOMAIN=$repo ;;
   esac
-  if [ -n "$MIRROR" ]; then
-    case "$MIRROR" in
-      https://*|file://*) ;;
-      *) die 2 "DD_MIRROR_URL must start with https:// or file:// (nothing is fetched over plain HTTP)" ;;
-    esac
-    if [[ "$MIRROR" =~ [[:space:][:cntrl:]\"\'\\\`] ]]; then
-      die 2 "the mirror URL must not contain spaces, quotes, backslashes or control characters"
-    fi
-    [ -z "$REPO_DOMAIN" ] || die 2 "DD_REPO_URL=${REPO_DOMAIN} and DD_MIRROR_URL: set one"
+  MIRROR="" MIRROR_AUTHORITY="" MIRROR_USER="" MIRROR_PASSWORD=""
+  if [ -n "$mirror" ]; then
+    [ -z "$REPO_DOMAIN" ] || die 2 "${repo_variable}=${REPO_DOMAIN} and DD_MIRROR_URL: set one"
+    parse_mirror "$mirror" "$MIRROR_VARIABLE"
   fi
+  # Like the keys, a mirror's password stays in this shell: no program started from here on
+  # gets these in its environment (fips-setup does not read them).
+  unset DD_REPO_URL DD_MIRROR_URL REPO_URL
   CHANNEL=${DD_AGENT_DIST_CHANNEL:-stable}
   case "$CHANNEL" in
     stable|beta) ;;
@@ -260,6 +330,64 @@ read_repository_settings() {
     if [ "$GPGCHECK" = on ]; then GPGCHECK=1; else GPGCHECK=0; fi
   fi
   EXTRA_FINGERPRINTS=$(fingerprint_list "${DD_REPO_KEY_FINGERPRINTS:-}")
+}
+
+# parse_mirror URL VARIABLE: sets MIRROR (the URL without its credentials), MIRROR_AUTHORITY
+# (host[:port]), MIRROR_USER and MIRROR_PASSWORD (percent-decoded); the password is added to
+# SECRETS at once. Messages name VARIABLE and never show the URL's credentials.
+parse_mirror() {
+  local url=$1 variable=$2
+  case "$url" in
+    https://*|file://*) ;;
+    *://*) die 2 "${variable} must start with https:// or file:// (nothing is fetched over plain HTTP); it starts with ${url%%://*}://" ;;
+    *) die 2 "${variable} must start with https:// or file://" ;;
+  esac
+  local scheme=${url%%://*} rest=${url#*://}
+  local authority=${rest%%/*}
+  local path=${rest:${#authority}} userinfo=""
+  if [[ "$authority" == *@* ]]; then
+    userinfo=${authority%@*} authority=${authority##*@}
+    SECRETS+=("${userinfo#*:}")  # as written (percent-encoded), before any check can print it
+  fi
+  if [[ "$url" =~ [[:space:][:cntrl:]\"\'\\\`] ]]; then
+    die 2 "${variable} must not contain spaces, quotes, backslashes or control characters"
+  fi
+  if [[ "$url" == *[?#]* ]]; then
+    die 2 "${variable} must not contain ? or # (a user or password holding them is written %3F, %23)"
+  fi
+  if [ "$scheme" = file ]; then
+    [ -z "$userinfo" ] || die 2 "${variable}: a file:// URL takes no user name or password"
+    [ -z "$authority" ] || [ "$authority" = localhost ] \
+      || die 2 "${variable}: a file:// URL names a folder on this host (file:///path)"
+    authority=""
+  elif ! [[ "$authority" =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$ ]]; then
+    die 2 "${variable}: '${authority}' is not a host name (with an optional :port)"
+  fi
+  MIRROR="${scheme}://${authority}${path}"
+  MIRROR_AUTHORITY=$authority
+  if [ -n "$userinfo" ]; then
+    [[ "$userinfo" == *:* ]] || die 2 "${variable}: give both a user and a password (https://user:password@host/...)"
+    MIRROR_USER=$(percent_decode "${userinfo%%:*}" "${variable}'s user")
+    MIRROR_PASSWORD=$(percent_decode "${userinfo#*:}" "${variable}'s password")
+    SECRETS+=("$MIRROR_PASSWORD")
+    if [ -z "$MIRROR_USER" ] || [ -z "$MIRROR_PASSWORD" ]; then
+      die 2 "${variable}: give both a user and a password (https://user:password@host/...)"
+    fi
+  fi
+}
+
+# percent_decode TEXT WHAT: TEXT with %XX decoded; a result the credential files cannot hold
+# (space, quote, backslash, control character, a leading #) stops the script (exit 2).
+percent_decode() {
+  local text=$1 what=$2 decoded
+  if [[ "$text" =~ %([^0-9A-Fa-f]|.[^0-9A-Fa-f]|.?$) ]] || [[ "$text" == *%00* ]]; then
+    die 2 "${what} has a % that is not followed by two hex digits (write % itself as %25)"
+  fi
+  printf -v decoded '%b' "${text//%/\\x}"
+  if [[ "$decoded" =~ [[:space:][:cntrl:]\"\'\\\`] ]] || [[ "$decoded" == \#* ]]; then
+    die 2 "${what} holds a space, quote, backslash, control character or leading #, which the package managers' credential files cannot hold; use a token without them"
+  fi
+  printf '%s\n' "$decoded"
 }
 
 custom_repository() { [ -n "$MIRROR" ] || [ -n "$REPO_DOMAIN" ]; }
@@ -289,6 +417,9 @@ warn_about_variables() {
       DD_INSTRUMENTATION_TELEMETRY_ENABLED) reason="this script sends no telemetry" ;;
       TESTING_*) reason="point the script at a mirror with DD_MIRROR_URL instead" ;;
       DD_UPGRADE) reason="it imports an Agent 5 configuration; to upgrade the Agent, set DD_UPGRADE_AGENT=true" ;;
+      DD_OTELCOLLECTOR_ENABLED|DD_DDOT_DIST_CHANNEL) reason="this script does not install the DDOT Collector (Datadog's does not either from Agent 7.78; with DD_FIPS_MODE or the FIPS Agent it is refused)" ;;
+      DD_PRIVATE_ACTION_RUNNER_ENABLED|DD_PRIVATE_ACTION_RUNNER_ACTIONS_ALLOWLIST|DD_PRIVATE_ACTION_RUNNER_API_KEY_ONLY_ENROLLMENT) reason="this script does not set up the Private Action Runner (set private_action_runner: in datadog.yaml; with DD_FIPS_MODE it is refused)" ;;
+      DD_APM_ERROR_TRACKING_STANDALONE) reason="it goes with APM single-step instrumentation, which this script does not do, and turns the Agent's own metrics off" ;;
       *) reason="this script installs the Agent (and the FIPS proxy) only" ;;
     esac
     warn "${name} is not supported by this script and is ignored: ${reason}"
@@ -396,45 +527,100 @@ check_host() {
 
 # --- fetching and checking ---------------------------------------------------------------
 
-fetch() {  # fetch URL FILE: https or file only, failing on HTTP errors
+# fetch URL FILE: https or file only, failing on HTTP errors. A user and password in URL go
+# to curl in a root-only netrc file ($WORK/netrc), never on its command line.
+fetch() {
+  local url=$1 file=$2
+  local -a netrc=()
+  if [[ "$url" =~ ^https://([^/]*)@(.*)$ ]]; then
+    local rest=${BASH_REMATCH[2]}
+    url_credentials "$url"
+    url="https://${rest}"
+  fi
+  [ ! -s "${WORK:-/nonexistent}/netrc" ] || netrc=(--netrc-file "$WORK/netrc")
   curl --fail --silent --show-error --location --proto '=https,file' --proto-redir '=https' \
-    --retry 3 --output "$2" "$1"
+    --retry 3 ${netrc[@]+"${netrc[@]}"} --output "$file" "$url"
+}
+
+# url_credentials URL: the user and password of URL added to $WORK/netrc (curl's, mode 600).
+url_credentials() {
+  local mirror=$MIRROR authority=$MIRROR_AUTHORITY user=$MIRROR_USER password=$MIRROR_PASSWORD
+  parse_mirror "$1" "the download URL"
+  write_netrc "$MIRROR_AUTHORITY" "$MIRROR_USER" "$MIRROR_PASSWORD"
+  MIRROR=$mirror MIRROR_AUTHORITY=$authority MIRROR_USER=$user MIRROR_PASSWORD=$password
+}
+
+# write_netrc HOST[:PORT] USER PASSWORD: a line of $WORK/netrc (created mode 600) for curl.
+write_netrc() {
+  local host=${1%%:*}
+  ( umask 077; printf 'machine %s login %s password %s\n' "$host" "$2" "$3" >> "$WORK/netrc" )
 }
 
 gpg_work() {  # gpg on the run's own throwaway home: nothing of the host's keyrings is touched
-  gpg --homedir "$WORK/gnupg" --batch --no-tty --quiet "$@"
+  LC_ALL=C gpg --homedir "$WORK/gnupg" --batch --no-tty --quiet "$@"
 }
 
-# key_fingerprints FILE: the fingerprints of the primary keys in FILE, one a line.
-key_fingerprints() {
-  { gpg_work --with-colons --show-keys "$1" 2>/dev/null \
-      || gpg_work --with-colons --with-fingerprint "$1" 2>/dev/null || true; } \
-    | awk -F: '$1 == "pub" { primary = 1; next }
-               $1 == "fpr" && primary { print toupper($10); primary = 0 }'
+# key_listing FILE: what gpg accepts of the keys in FILE, imported into a throwaway home of
+# its own ("pub FPR KEYID", "sub FPR KEYID"; gpg drops a subkey whose binding signature its
+# primary key did not make), then every key packet FILE holds ("packet pub|sub KEYID").
+key_listing() {
+  local home
+  home=$(mktemp -d "$WORK/keycheck.XXXXXXXX")
+  LC_ALL=C gpg --homedir "$home" --batch --no-tty --quiet --import "$1" >/dev/null 2>&1 || true
+  LC_ALL=C gpg --homedir "$home" --batch --no-tty --with-colons --with-fingerprint \
+    --with-fingerprint --list-keys 2>/dev/null \
+    | awk -F: '$1 == "pub" || $1 == "sub" { kind = $1; id = toupper($5); next }
+               $1 == "fpr" && kind != "" { print kind, toupper($10), id; kind = "" }' || true
+  LC_ALL=C gpg --homedir "$home" --batch --no-tty --list-packets "$1" 2>/dev/null \
+    | awk '/^:public key packet:/ { kind = "pub"; next }
+           /^:public sub key packet:/ { kind = "sub"; next }
+           kind != "" && $1 == "keyid:" { print "packet", kind, toupper($2); kind = "" }' || true
 }
 
-# check_key_file FILE ALLOWED: every key in FILE is one of the ALLOWED fingerprints.
+# check_key_file FILE ALLOWED: every primary key in FILE is one of the ALLOWED fingerprints,
+# and every key and subkey FILE holds is one gpg accepts (a subkey validly bound to its
+# primary key). Prints the accepted "pub FPR" and "sub FPR" lines.
 check_key_file() {
-  local file=$1 allowed=$2 found fingerprint
-  found=$(key_fingerprints "$file")
-  [ -n "$found" ] || { say "$(basename "$file") holds no OpenPGP public key"; return 1; }
-  for fingerprint in $found; do
+  local file=$1 allowed=$2 listing kind fingerprint keyid name
+  name=$(basename "$file")
+  listing=$(key_listing "$file")
+  if ! grep -q '^pub ' <<< "$listing"; then
+    say "${name} holds no OpenPGP public key"
+    return 1
+  fi
+  while read -r kind fingerprint keyid; do
+    [ "$kind" = pub ] || continue
     case " $(printf '%s' "$allowed" | tr '\n' ' ') " in
       *" $fingerprint "*) ;;
-      *) say "$(basename "$file") holds key ${fingerprint}, which is not one of Datadog's signing keys (give a mirror's own key in DD_REPO_KEY_FINGERPRINTS)"; return 1 ;;
+      *) say "${name} holds key ${fingerprint}, which is not one of Datadog's signing keys (give a mirror's own key in DD_REPO_KEY_FINGERPRINTS)"; return 1 ;;
     esac
-  done
-  printf '%s\n' "$found"
+  done <<< "$listing"
+  while read -r kind fingerprint keyid; do
+    [ "$kind" = packet ] || continue
+    if ! grep -q "^${fingerprint} [0-9A-F]* ${keyid}\$" <<< "$listing"; then
+      if [ "$fingerprint" = sub ]; then
+        say "${name} holds subkey ${keyid}, which no key in it certifies (no valid binding signature): a forged or damaged key file"
+      else
+        say "${name} holds key ${keyid}, which gpg does not accept (no valid self-signature): a forged or damaged key file"
+      fi
+      return 1
+    fi
+  done <<< "$listing"
+  awk '$1 == "pub" || $1 == "sub" { print $1, $2 }' <<< "$listing"
 }
 
 keys_base() {
   if [ -n "$MIRROR" ]; then echo "${MIRROR%/}/keys"; else echo "https://keys.datadoghq.com"; fi
 }
 
-# Fetch the signing keys of the family's repository into $WORK/keys and check each one's
-# fingerprint; the current key is required, an older one a mirror does not carry is skipped.
+# Fetch the signing keys of the family's repository into $WORK/keys and check each one (every
+# primary key pinned, every subkey bound to it); the current key is required, an older one a
+# mirror does not carry is skipped. Then only the pinned keys, exported minimal (their own
+# signatures and bound subkeys, nothing else the files held), make what apt or rpm trusts:
+# $WORK/datadog-archive-keyring.gpg (apt), KEY_FILES (rpm, one armored file per key).
 fetch_keys() {
-  local names allowed base name file first=1 fingerprints
+  local names allowed base name file first=1 listing fingerprint
+  local -a sources=()
   if [ "$FAMILY" = debian ]; then
     names=$APT_KEY_NAMES; allowed=$APT_FINGERPRINTS
   else
@@ -444,28 +630,38 @@ fetch_keys() {
   allowed="$(printf '%s\n' $allowed)${EXTRA_FINGERPRINTS:+
 $EXTRA_FINGERPRINTS}"
   base=$(keys_base)
-  mkdir -m 700 "$WORK/keys" "$WORK/gnupg"
-  : > "$WORK/keys/fingerprints"
-  KEY_FILES=()
+  mkdir -m 700 "$WORK/keys" "$WORK/keys/minimal" "$WORK/gnupg"
+  : > "$WORK/keys/checked"
   for name in $names; do
     file="$WORK/keys/${name}.public"
     if ! fetch "${base}/${name}.public" "$file" 2>"$WORK/fetch.err"; then
       rm -f "$file"
-      [ "$first" = 1 ] && die 1 "cannot fetch the signing key ${base}/${name}.public: $(tail -n 1 "$WORK/fetch.err")"
+      [ "$first" = 1 ] && die 1 "cannot fetch the signing key ${base}/${name}.public: $(tail -n 1 "$WORK/fetch.err"); ${UNCHANGED}"
       first=0
       continue
     fi
     first=0
-    fingerprints=$(check_key_file "$file" "$allowed") \
-      || die 1 "the signing key ${base}/${name}.public is not trusted; nothing was changed"
-    printf '%s\n' "$fingerprints" >> "$WORK/keys/fingerprints"
-    KEY_FILES+=("$file")
+    listing=$(check_key_file "$file" "$allowed") \
+      || die 1 "the signing key ${base}/${name}.public is not trusted; ${UNCHANGED}"
+    printf '%s\n' "$listing" >> "$WORK/keys/checked"
+    sources+=("$file")
   done
-  say "signing keys checked: $(sort -u "$WORK/keys/fingerprints" | tr '\n' ' ')"
+  PRIMARY_KEYS=$(awk '$1 == "pub" { print $2 }' "$WORK/keys/checked" | sort -u | paste -sd' ' -)
+  local subkeys
+  subkeys=$(awk '$1 == "sub" { print $2 }' "$WORK/keys/checked" | sort -u | paste -sd' ' -)
+  say "signing keys checked: ${PRIMARY_KEYS}${subkeys:+ (and their subkeys ${subkeys}, each bound to one of them)}"
+  gpg_work --import "${sources[@]}" 2>/dev/null
+  KEY_FILES=()
   if [ "$FAMILY" = debian ]; then  # the checked keys as a keyring apt reads (signed-by=)
-    gpg_work --import "${KEY_FILES[@]}" 2>/dev/null
-    # shellcheck disable=SC2046
-    gpg_work --export $(sort -u "$WORK/keys/fingerprints") > "$WORK/datadog-archive-keyring.gpg"
+    # shellcheck disable=SC2086
+    gpg_work --export --export-options export-minimal $PRIMARY_KEYS > "$WORK/datadog-archive-keyring.gpg"
+    chmod 644 "$WORK/datadog-archive-keyring.gpg"  # apt reads it as _apt
+  else
+    for fingerprint in $PRIMARY_KEYS; do
+      file="$WORK/keys/minimal/DATADOG_RPM_KEY_${fingerprint: -8}.public"
+      gpg_work --armor --export --export-options export-minimal "$fingerprint" > "$file"
+      KEY_FILES+=("$file")
+    done
   fi
 }
 
@@ -517,66 +713,114 @@ apt_source_line() {  # apt_source_line KEYRING: the sources.list line (no signed
   printf 'deb %s%s/ %s 7\n' "$options" "$(repo_base debian "$ARCH")" "$CHANNEL"
 }
 
+# apt_reads_auth_as_root: apt 1.5 and later read auth.conf.d as root (older apt reads it
+# as _apt, which a root-only file keeps out).
+apt_reads_auth_as_root() {
+  local version
+  version=$(apt-get --version | sed -n '1s/^apt \([0-9]*\.[0-9]*\).*/\1/p')
+  [ "$(printf '%s\n1.5\n' "$version" | sort -V | head -n 1)" = 1.5 ]
+}
+
+# mirror_credentials: whether the mirror URL carried a user and password.
+mirror_credentials() { [ -n "${MIRROR_USER:-}" ]; }
+
+# apt_auth_text: the auth.conf.d entry for the mirror (apt matches the host and the path).
+apt_auth_text() {
+  local rest=${MIRROR#https://}
+  printf 'machine %s login %s password %s\n' "${rest%/}" "$MIRROR_USER" "$MIRROR_PASSWORD"
+}
+
+# zypp_credentials_text: zypper's credentials file for the mirror (baseurl ...?credentials=).
+zypp_credentials_text() { printf 'username=%s\npassword=%s\n' "$MIRROR_USER" "$MIRROR_PASSWORD"; }
+
 rpm_repo_file() {  # rpm_repo_file KEYS...: the yum/zypper repository definition
-  local gpgkeys="" key
+  local gpgkeys="" key query=""
   for key in "$@"; do gpgkeys="${gpgkeys:+$gpgkeys }file://${key}"; done
   printf '[datadog]\n'
   if [ "$FAMILY" = suse ]; then printf 'name=datadog\ntype=rpm-md\n'; else printf 'name=Datadog, Inc.\npriority=1\n'; fi
-  printf 'baseurl=%s/\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=%s\ngpgkey=%s\n' \
-    "$(repo_base "$FAMILY" "$ARCH")" "$(repo_gpgcheck)" "$gpgkeys"
+  if [ "$FAMILY" = suse ] && mirror_credentials; then query="?credentials=$(basename "$ZYPP_CREDENTIALS")"; fi
+  printf 'baseurl=%s/%s\nenabled=1\ngpgcheck=1\nrepo_gpgcheck=%s\ngpgkey=%s\n' \
+    "$(repo_base "$FAMILY" "$ARCH")" "$query" "$(repo_gpgcheck)" "$gpgkeys"
+  if [ "$FAMILY" = rhel ] && mirror_credentials; then
+    printf 'username=%s\npassword=%s\n' "$MIRROR_USER" "$MIRROR_PASSWORD"
+  fi
 }
 
-yum_tool() { if command -v yum >/dev/null 2>&1; then echo yum; else echo dnf; fi; }
+# The repository file's mode: root-only when it holds the mirror's password.
+rpm_repo_mode() { if [ "$FAMILY" = rhel ] && mirror_credentials; then echo 600; else echo 644; fi; }
+
+yum_tool() { if command -v dnf >/dev/null 2>&1; then echo dnf; else echo yum; fi; }
 
 # logged COMMAND...: run COMMAND with its output kept in $WORK/command.log.
 logged() { "$@" >"$WORK/command.log" 2>&1; }
 log_tail() { tail -n 5 "$WORK/command.log" | tr '\n' ' '; }
 
+# apt's options that leave every source but Datadog's out (an update, an install).
+apt_datadog_only() {
+  mkdir -p "$WORK/none"
+  APT_DATADOG_ONLY=(-o "Dir::Etc::sourcelist=$APT_SOURCE" -o "Dir::Etc::sourceparts=$WORK/none")
+}
+
 # Versions of a package in the repository, read through a throwaway configuration in $WORK
-# (the host's package manager configuration, caches and keys stay as they are).
+# (the host's package manager configuration, caches, logs and keys stay as they are).
 probe_versions() {  # probe_versions PACKAGE...: lines "PACKAGE VERSION"
   local package
   case "$FAMILY" in
     debian)
+      # apt downloads as _apt (its sandbox, kept on): _apt must reach the probe's folders
+      # and read the keyring; $WORK opens to search only, the secret files in it stay 600.
+      chmod 711 "$WORK"
       local probe="$WORK/apt"
+      mkdir -m 755 "$probe"
       mkdir -p "$probe/lists/partial" "$probe/cache/archives/partial" "$probe/none"
       printf 'deb [signed-by=%s] %s/ %s 7\n' "$WORK/datadog-archive-keyring.gpg" \
         "$(repo_base debian "$ARCH")" "$CHANNEL" > "$probe/datadog.list"
+      ( umask 077; : > "$probe/auth.conf"; ! mirror_credentials || apt_auth_text > "$probe/auth.conf" )
       APT_PROBE=(-o "Dir::Etc::sourcelist=$probe/datadog.list" -o "Dir::Etc::sourceparts=$probe/none"
         -o "Dir::State::Lists=$probe/lists" -o "Dir::Cache=$probe/cache"
         -o "Dir::Etc::trusted=$WORK/datadog-archive-keyring.gpg" -o "Dir::Etc::trustedparts=$probe/none"
-        -o "APT::Sandbox::User=root")
+        -o "Dir::Etc::netrc=$probe/auth.conf" -o "Dir::Etc::netrcparts=$probe/none")
       logged apt-get "${APT_PROBE[@]}" update \
-        || die 1 "cannot read the Datadog repository $(repo_base debian "$ARCH"): $(log_tail)"
+        || die 1 "cannot read the Datadog repository $(repo_base debian "$ARCH"): $(log_tail); ${UNCHANGED}"
       for package in "$@"; do
         apt-cache "${APT_PROBE[@]}" madison "$package" 2>/dev/null \
           | awk -F'|' -v p="$package" '{ gsub(/ /, "", $1); gsub(/ /, "", $2); if ($1 == p) print p, $2 }'
       done ;;
     rhel)
-      local probe="$WORK/yum"
-      mkdir -p "$probe/repos"
-      rpm_repo_file "${KEY_FILES[@]}" > "$probe/repos/datadog.repo"
-      local tool
+      local probe="$WORK/yum" tool
+      mkdir -m 700 "$probe" "$probe/repos"
+      ( umask 077; rpm_repo_file "${KEY_FILES[@]}" > "$probe/repos/datadog.repo" )
       tool=$(yum_tool)
+      local -a options=(-y --noplugins --setopt=reposdir="$probe/repos" --setopt=cachedir="$probe/cache"
+        --setopt=persistdir="$probe/persist" --disablerepo='*' --enablerepo=datadog)
+      [ "$tool" != dnf ] || options+=(--setopt=logdir="$probe/log")  # yum logs no listing
       for package in "$@"; do
-        logged "$tool" -y --noplugins --setopt=reposdir="$probe/repos" --setopt=cachedir="$probe/cache" \
-          --setopt=persistdir="$probe/persist" --disablerepo='*' --enablerepo=datadog \
-          --showduplicates list "$package" || grep -q "No matching Packages" "$WORK/command.log" \
-          || die 1 "cannot read the Datadog repository $(repo_base rhel "$ARCH"): $(log_tail)"
+        logged "$tool" "${options[@]}" --showduplicates list "$package" \
+          || grep -q "No matching Packages" "$WORK/command.log" \
+          || die 1 "cannot read the Datadog repository $(repo_base rhel "$ARCH"): $(log_tail); ${UNCHANGED}"
         parse_yum_list "$package" < "$WORK/command.log" | sed "s/^/$package /"
       done ;;
     suse)
       local root="$WORK/zypp-root" key
-      mkdir -p "$root/etc/zypp/repos.d"
-      rpm --root "$root" --initdb  # its own rpm database: the keys are trusted there only
-      for key in "${KEY_FILES[@]}"; do rpm --root "$root" --import "$key"; done
+      mkdir -m 700 "$root"
+      mkdir -p "$root/etc/zypp/repos.d" "$root/etc/zypp/credentials.d"
+      mkdir -m 700 "$WORK/zypp-tmp"
+      local -a rpm_root=(rpm --root "$root" --define "_tmppath $WORK/zypp-tmp")
+      "${rpm_root[@]}" --initdb  # its own rpm database: the keys are trusted there only
+      for key in "${KEY_FILES[@]}"; do "${rpm_root[@]}" --import "$key"; done
       rpm_repo_file "${KEY_FILES[@]}" > "$root/etc/zypp/repos.d/datadog.repo"
+      if mirror_credentials; then
+        ( umask 077; zypp_credentials_text > "$root$ZYPP_CREDENTIALS" )
+      fi
+      # Not the host's /var/log/zypper.log nor /var/tmp.
+      export ZYPP_LOGFILE="$WORK/zypper.log" ZYPPTMPDIR="$WORK/zypp-tmp"
       logged zypper --non-interactive --root "$root" refresh datadog \
-        || die 1 "cannot read the Datadog repository $(repo_base suse "$ARCH"): $(log_tail)"
+        || die 1 "cannot read the Datadog repository $(repo_base suse "$ARCH"): $(log_tail); ${UNCHANGED}"
       for package in "$@"; do
         zypper --non-interactive --root "$root" search -s --match-exact "$package" 2>/dev/null \
           | awk -F'|' -v p="$package" '{ gsub(/ /, "", $2); gsub(/ /, "", $4); if ($2 == p) print p, $4 }' || true
-      done ;;
+      done
+      unset ZYPP_LOGFILE ZYPPTMPDIR ;;
   esac
 }
 
@@ -618,35 +862,145 @@ choose_versions() {
     [ -n "$SIGNING_KEYS" ] || warn "the repository has no ${SIGNING_KEYS_PACKAGE}: Datadog's key rotations will need this script again"
   fi
   TARGET=""
-  local upgrade="set DD_UPGRADE_AGENT=true or DD_AGENT_MINOR_VERSION to upgrade it; nothing was changed"
+  local upgrade="set DD_UPGRADE_AGENT=true or DD_AGENT_MINOR_VERSION to upgrade it; ${UNCHANGED}"
   if [ "$NO_AGENT_INSTALL" = on ]; then
-    check_minimum 1 "$(minor_of "$INSTALLED")" "DD_NO_AGENT_INSTALL keeps ${FLAVOR} $(upstream "$INSTALLED")" "nothing was changed"
+    check_minimum 1 "$(minor_of "$INSTALLED")" "DD_NO_AGENT_INSTALL keeps ${FLAVOR} $(upstream "$INSTALLED")" "${UNCHANGED}"
     say "DD_NO_AGENT_INSTALL: ${FLAVOR} $(upstream "$INSTALLED") is left as it is"
     return
   fi
-  [ -n "$versions" ] || die 1 "the Datadog repository $(repo_base "$FAMILY" "$ARCH") has no ${FLAVOR} (channel ${CHANNEL}, ${ARCH}); nothing was changed"
+  [ -n "$versions" ] || die 1 "the Datadog repository $(repo_base "$FAMILY" "$ARCH") has no ${FLAVOR} (channel ${CHANNEL}, ${ARCH}); ${UNCHANGED}"
   if [ -n "$PIN" ]; then
     TARGET=$(printf '%s\n' "$versions" | resolve_pin "$PIN") \
-      || die 1 "DD_AGENT_MINOR_VERSION=${PIN}: the repository has no ${FLAVOR} 7.${PIN} (newest: $(upstream "$(printf '%s\n' "$versions" | newest)")); nothing was changed"
+      || die 1 "DD_AGENT_MINOR_VERSION=${PIN}: the repository has no ${FLAVOR} 7.${PIN} (newest: $(upstream "$(printf '%s\n' "$versions" | newest)")); ${UNCHANGED}"
   elif [ -n "$INSTALLED" ] && [ "$UPGRADE" = off ]; then
     check_minimum 1 "$(minor_of "$INSTALLED")" "the installed ${FLAVOR} $(upstream "$INSTALLED")" "$upgrade"
     return
   else
     TARGET=$(printf '%s\n' "$versions" | newest)
   fi
-  check_minimum 1 "$(minor_of "$TARGET")" "${FLAVOR} $(upstream "$TARGET") from the repository" "nothing was changed"
+  check_minimum 1 "$(minor_of "$TARGET")" "${FLAVOR} $(upstream "$TARGET") from the repository" "${UNCHANGED}"
   if [ -n "$INSTALLED" ] && version_lt "$TARGET" "$INSTALLED"; then
-    die 1 "${FLAVOR} $(upstream "$INSTALLED") is installed, newer than $(upstream "$TARGET"): this script does not downgrade; nothing was changed"
+    die 1 "${FLAVOR} $(upstream "$INSTALLED") is installed, newer than $(upstream "$TARGET"): this script does not downgrade; ${UNCHANGED}"
   fi
   [ "$TARGET" != "$INSTALLED" ] || TARGET=""
 }
 
+# --- the distribution's packages this script needs ---------------------------------------
+
+have_command() { command -v "$1" >/dev/null 2>&1; }
+
+# The distribution's name of the package holding gpg.
+gpg_package() {
+  case "$FAMILY" in debian) echo gnupg ;; rhel) echo gnupg2 ;; suse) echo gpg2 ;; esac
+}
+
+# Whether anything is fetched over https (Datadog's servers, or an https mirror).
+fetches_https() { [[ "$MIRROR" != file://* ]]; }
+
+# The distribution's packages missing here that this run needs, one a line: gpg and curl (to
+# fetch and check Datadog's signing keys), and on apt hosts the https support older apt lacks
+# and the CA certificates, as Datadog's script installs them (apt: curl gnupg, and
+# apt-transport-https before apt 1.5; SUSE: curl; it uses no gpg of its own on rpm hosts).
+missing_prerequisites() {
+  have_command gpg || gpg_package
+  have_command curl || echo curl
+  if [ "$FAMILY" = debian ] && fetches_https; then
+    [ -e /usr/lib/apt/methods/https ] || echo apt-transport-https
+    [ -e /etc/ssl/certs/ca-certificates.crt ] || echo ca-certificates
+  fi
+}
+
+# copy_without SOURCE_DIR TARGET_DIR NAME GLOB...: the files of SOURCE_DIR matching a GLOB,
+# but NAME, copied into TARGET_DIR: the host's sources (or zypper repositories) without
+# Datadog's, so that the distribution's packages can never come from Datadog's repository.
+copy_without() {
+  local source=$1 target=$2 skip=$3 file pattern
+  shift 3
+  mkdir -p "$target"
+  for pattern in "$@"; do
+    for file in "$source"/$pattern; do
+      if [ -f "$file" ] && [ "$(basename "$file")" != "$skip" ]; then cp -- "$file" "$target/"; fi
+    done
+  done
+}
+
+# Whether an earlier run (or the operator) configured Datadog's yum repository.
+datadog_yum_repo_present() { [ -e "$YUM_REPO" ]; }
+
+# The command that installs the distribution's PACKAGES from the distribution's repositories
+# only (never Datadog's, even where an earlier run configured it): PREREQUISITE_COMMAND.
+prerequisite_command() {
+  case "$FAMILY" in
+    debian)
+      copy_without "$(dirname "$APT_SOURCE")" "$WORK/distribution-sources" "$(basename "$APT_SOURCE")" '*.list' '*.sources'
+      APT_DISTRIBUTION_ONLY=(-o "Dir::Etc::sourceparts=$WORK/distribution-sources")
+      PREREQUISITE_COMMAND=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=120
+        "${APT_DISTRIBUTION_ONLY[@]}" "$@") ;;
+    rhel)
+      local -a without=()
+      ! datadog_yum_repo_present || without=(--disablerepo=datadog)
+      PREREQUISITE_COMMAND=("$(yum_tool)" -y ${without[@]+"${without[@]}"} install "$@") ;;
+    suse)
+      copy_without "$(dirname "$ZYPP_REPO")" "$WORK/distribution-repos" "$(basename "$ZYPP_REPO")" '*.repo'
+      PREREQUISITE_COMMAND=(env ZYPP_LOCK_TIMEOUT=120 zypper --non-interactive
+        --reposd-dir "$WORK/distribution-repos" install --no-recommends "$@") ;;
+  esac
+}
+
+# versions_of PACKAGES...: "name version" for what apt would install (its current lists; no
+# cache file written), for DD_DRY_RUN; nothing when it cannot tell.
+apt_versions_of() {
+  apt-get install -s -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache= \
+    "${APT_DISTRIBUTION_ONLY[@]}" "$@" 2>/dev/null \
+    | awk '$1 == "Inst" { version = $3; sub(/^\(/, "", version); print $2 " " version }' || true
+}
+
+# Install what is missing of gpg, curl (and apt's https support) from the distribution's own
+# repositories, before anything of Datadog's is configured; with DD_DRY_RUN, say so instead.
+# PREREQUISITES: ready, or missing (DD_DRY_RUN: the rest can then only be outlined).
+ensure_prerequisites() {
+  local -a missing=()
+  PREREQUISITES=ready
+  mapfile -t missing < <(missing_prerequisites)
+  [ "${#missing[@]}" -gt 0 ] || return 0
+  prerequisite_command "${missing[@]}"
+  if [ "$DRY_RUN" = on ]; then
+    local versions=""
+    if [ "$FAMILY" = debian ]; then
+      versions=$(apt_versions_of "${missing[@]}" | paste -sd, - | sed 's/,/, /g')
+    fi
+    plan "install from the distribution's repositories (never Datadog's): ${versions:-${missing[*]} (the versions its package lists offer then)} (${PREREQUISITE_COMMAND[*]})"
+    PREREQUISITES=missing
+    return 0
+  fi
+  say "installing ${missing[*]} from the distribution's repositories (never Datadog's): needed to fetch and check Datadog's signing keys"
+  if [ "$FAMILY" = debian ]; then
+    logged apt-get update "${APT_DISTRIBUTION_ONLY[@]}" -o APT::Get::List-Cleanup=0 \
+      || warn "apt-get update of the distribution's repositories failed, installing from the lists as they are: $(log_tail)"
+  fi
+  "${PREREQUISITE_COMMAND[@]}" \
+    || die 1 "installing ${missing[*]} from the distribution's repositories failed (see the package manager's message above): install them and run this script again; nothing of Datadog's was configured"
+  UNCHANGED="nothing of Datadog's was configured (only ${missing[*]} were installed, from the distribution's repositories)"
+  local left
+  left=$(missing_prerequisites | tr '\n' ' ')
+  [ -z "$left" ] || die 1 "still missing after the install: ${left}; ${UNCHANGED}"
+}
+
 # --- changing the host ----------------------------------------------------------------------
 
-# put FILE DEST: install FILE at DEST (mode 644) in one rename.
+# put FILE DEST [MODE]: install FILE at DEST (root, MODE: 644 by default) in one rename; a
+# file that holds a password (MODE 600) is root's alone from its creation on.
 put() {
-  install -m 644 "$1" "$2.fips-setup-new"
+  local mode=${3:-644}
+  ( umask 077; cat -- "$1" > "$2.fips-setup-new" )
+  chmod "$mode" "$2.fips-setup-new"
   mv -f "$2.fips-setup-new" "$2"
+}
+
+# write_plan FILE DEST MODE: what a DD_DRY_RUN run says instead of writing FILE at DEST.
+write_plan() {
+  plan "write $2 (root, $3):
+$(sed 's/^/    /' "$1")"
 }
 
 configure_repository() {
@@ -654,26 +1008,56 @@ configure_repository() {
     debian)
       local keyring=$APT_KEYRING
       apt_is_old && keyring=$APT_OLD_KEYRING
+      apt_source_line "$APT_KEYRING" > "$WORK/datadog.list"
+      if mirror_credentials; then ( umask 077; apt_auth_text > "$WORK/auth.conf" ); fi
+      apt_datadog_only
+      if [ "$DRY_RUN" = on ]; then
+        plan "write ${keyring} (root, 644): the signing keys ${PRIMARY_KEYS} (only these, exported minimal)"
+        write_plan "$WORK/datadog.list" "$APT_SOURCE" 644
+        ! mirror_credentials || write_plan "$WORK/auth.conf" "$APT_AUTH" 600
+        plan "refresh the Datadog repository only: apt-get update ${APT_DATADOG_ONLY[*]}"
+        return
+      fi
       mkdir -p "$(dirname "$keyring")"
       put "$WORK/datadog-archive-keyring.gpg" "$keyring"
-      apt_source_line "$APT_KEYRING" > "$WORK/datadog.list"
       put "$WORK/datadog.list" "$APT_SOURCE"
-      logged apt-get update -o Dir::Etc::sourcelist=sources.list.d/datadog.list \
-        -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0 \
+      if mirror_credentials; then
+        mkdir -p "$(dirname "$APT_AUTH")"
+        put "$WORK/auth.conf" "$APT_AUTH" 600
+      fi
+      logged apt-get update "${APT_DATADOG_ONLY[@]}" -o APT::Get::List-Cleanup=0 \
         || die 1 "apt-get update of the Datadog repository failed: $(log_tail)" ;;
     *)
-      local key installed=() file=/etc/yum.repos.d/datadog.repo
+      local key installed=() file=$YUM_REPO mode
+      [ "$FAMILY" = suse ] && file=$ZYPP_REPO
+      for key in "${KEY_FILES[@]}"; do installed+=("$RPM_KEY_DIR/$(basename "$key")"); done
+      ( umask 077; rpm_repo_file "${installed[@]}" > "$WORK/datadog.repo" )  # may hold the password
+      mode=$(rpm_repo_mode)
+      if [ "$FAMILY" = suse ] && mirror_credentials; then
+        ( umask 077; zypp_credentials_text > "$WORK/zypp-credentials" )
+      fi
+      if [ "$DRY_RUN" = on ]; then
+        for key in "${KEY_FILES[@]}"; do
+          plan "write ${RPM_KEY_DIR}/$(basename "$key") (root, 644) and import it into rpm's database: the signing key $(gpg_work --with-colons --show-keys "$key" 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }') (exported minimal)"
+        done
+        write_plan "$WORK/datadog.repo" "$file" "$mode"
+        [ "$FAMILY" != suse ] || ! mirror_credentials || write_plan "$WORK/zypp-credentials" "$ZYPP_CREDENTIALS" 600
+        if [ "$FAMILY" = suse ]; then plan "refresh the Datadog repository only: zypper refresh datadog"
+        else plan "refresh the Datadog repository only: $(yum_tool) makecache --disablerepo='*' --enablerepo=datadog"; fi
+        return
+      fi
       mkdir -p "$RPM_KEY_DIR"
       for key in "${KEY_FILES[@]}"; do
         put "$key" "$RPM_KEY_DIR/$(basename "$key")"
         rpm --import "$RPM_KEY_DIR/$(basename "$key")"
-        installed+=("$RPM_KEY_DIR/$(basename "$key")")
       done
-      [ "$FAMILY" = suse ] && file=/etc/zypp/repos.d/datadog.repo
       mkdir -p "$(dirname "$file")"
-      rpm_repo_file "${installed[@]}" > "$WORK/datadog.repo"
-      put "$WORK/datadog.repo" "$file"
+      put "$WORK/datadog.repo" "$file" "$mode"
       if [ "$FAMILY" = suse ]; then
+        if mirror_credentials; then
+          mkdir -p "$(dirname "$ZYPP_CREDENTIALS")"
+          put "$WORK/zypp-credentials" "$ZYPP_CREDENTIALS" 600
+        fi
         # The keys were imported above: never --gpg-auto-import-keys, which trusts any key.
         logged env ZYPP_LOCK_TIMEOUT=120 zypper --non-interactive refresh datadog \
           || die 1 "zypper refresh datadog failed: $(log_tail)"
@@ -693,18 +1077,43 @@ package_spec() {
   esac
 }
 
-install_packages() {
-  local -a specs=()
-  [ -z "$TARGET" ] || specs+=("$(package_spec "$FLAVOR" "$TARGET")")
-  [ -z "${SIGNING_KEYS:-}" ] || specs+=("$(package_spec "$SIGNING_KEYS_PACKAGE" "$SIGNING_KEYS")")
-  [ "${#specs[@]}" -gt 0 ] || return 0
-  say "installing ${specs[*]}"
+# The package manager's command that installs SPECS from the Datadog repository only (the
+# Agent's packages depend on nothing but what every host has: the deb declares no Depends;
+# the rpm's pre-install script needs coreutils, findutils, grep, glibc and shadow-utils;
+# zypper's --from binds only the named packages to the repository).
+datadog_install_command() {
   case "$FAMILY" in
-    debian) DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=120 \
-              -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${specs[@]}" ;;
-    rhel) "$(yum_tool)" -y install "${specs[@]}" ;;
-    suse) ZYPP_LOCK_TIMEOUT=120 zypper --non-interactive install "${specs[@]}" ;;
-  esac || die 1 "installing ${specs[*]} failed (see the package manager's message above)"
+    debian)
+      apt_datadog_only
+      INSTALL_COMMAND=(env DEBIAN_FRONTEND=noninteractive apt-get install -y -o DPkg::Lock::Timeout=120
+        -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${APT_DATADOG_ONLY[@]}" "$@") ;;
+    rhel) INSTALL_COMMAND=("$(yum_tool)" -y --disablerepo='*' --enablerepo=datadog install "$@") ;;
+    suse) INSTALL_COMMAND=(env ZYPP_LOCK_TIMEOUT=120 zypper --non-interactive install --from datadog "$@") ;;
+  esac
+}
+
+install_packages() {
+  local -a specs=() names=()
+  if [ -n "$TARGET" ]; then
+    specs+=("$(package_spec "$FLAVOR" "$TARGET")"); names+=("${FLAVOR} ${TARGET}")
+  fi
+  if [ -n "${SIGNING_KEYS:-}" ]; then
+    specs+=("$(package_spec "$SIGNING_KEYS_PACKAGE" "$SIGNING_KEYS")")
+    names+=("${SIGNING_KEYS_PACKAGE} ${SIGNING_KEYS}")
+  fi
+  if [ "${#specs[@]}" = 0 ]; then
+    [ "$DRY_RUN" = off ] || plan "install no package: ${FLAVOR} $(upstream "$INSTALLED") is kept as it is"
+    return 0
+  fi
+  datadog_install_command "${specs[@]}"
+  if [ "$DRY_RUN" = on ]; then
+    local joined
+    joined=$(printf '%s, ' "${names[@]}")
+    plan "install from the Datadog repository only: ${joined%, } (${INSTALL_COMMAND[*]})"
+    return 0
+  fi
+  say "installing ${specs[*]} from the Datadog repository only"
+  "${INSTALL_COMMAND[@]}" || die 1 "installing ${specs[*]} failed (see the package manager's message above)"
   if [ -n "$TARGET" ] && [ "$(installed_version "$FLAVOR")" != "$TARGET" ]; then
     die 1 "${FLAVOR} $(upstream "$TARGET") is not installed after the package manager ran"
   fi
@@ -728,6 +1137,8 @@ service_stop() {
   fi
 }
 
+# run_toolkit [ARG...]: fips-setup install ARG... (DD_DRY_RUN passes --dry-run, and then
+# nothing may change on the host).
 run_toolkit() {
   local status=0
   if [ -n "$TARGET" ]; then
@@ -737,7 +1148,7 @@ run_toolkit() {
   fi
   [ -x "$AGENT_PYTHON" ] || die 1 "${AGENT_PYTHON} is missing: is the Agent package complete?"
   # The keys reach fips-setup through its environment, never its arguments.
-  DD_API_KEY=$API_KEY DD_APP_KEY=$APP_KEY DD_SITE=$SITE "$AGENT_PYTHON" "$PYZ" install || status=$?
+  DD_API_KEY=$API_KEY DD_APP_KEY=$APP_KEY DD_SITE=$SITE "$AGENT_PYTHON" "$PYZ" install "$@" || status=$?
   [ "$status" = 0 ] || die 1 "fips-setup install failed (exit status ${status}); see its message above"
 }
 
@@ -754,6 +1165,19 @@ cleanup() {
 
 # --- main ---------------------------------------------------------------------------------
 
+# What fips-setup install would do (DD_DRY_RUN): its own --dry-run plan where the Agent's
+# package is there for it to read; otherwise its steps in words.
+plan_toolkit() {
+  if [ -n "$INSTALLED" ]; then
+    plan "run fips-setup install; its own plan, on the Agent installed now (fips-setup install --dry-run):"
+    run_toolkit --dry-run
+    return
+  fi
+  local then="start ${AGENT_PACKAGE}"
+  [ "$FIPS" = off ] || then="fips-setup enable: install ${PROXY_PACKAGE} from the Datadog repository, configure and start it, then point the Agent at it (fips.enabled: true, fips.https: false) and restart it"
+  plan "run fips-setup install, which creates ${DATADOG_YAML} from the package's datadog.yaml.example with the settings given (and system-probe.yaml, security-agent.yaml where asked), then ${then} (its own --dry-run needs the Agent's package installed)"
+}
+
 main() {
   become_root
   read_settings
@@ -764,25 +1188,44 @@ main() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   trap 'exit 129' HUP
+  ( umask 077; : > "$WORK/command.log"; : > "$WORK/fetch.err" )
+  ! mirror_credentials || write_netrc "$MIRROR_AUTHORITY" "$MIRROR_USER" "$MIRROR_PASSWORD"
   warn_about_variables
   FAMILY=$(detect_family)
   ARCH=$(detect_arch)
+  if [ "$FAMILY" = debian ] && mirror_credentials && ! apt_reads_auth_as_root; then
+    die 2 "${MIRROR_VARIABLE} holds a user and password: this apt (before 1.5) reads them as _apt, which cannot read a root-only file; give a mirror without them, or upgrade apt"
+  fi
   check_host
-  command -v curl >/dev/null 2>&1 || die 1 "curl is needed to fetch Datadog's signing keys: install it first"
-  command -v gpg >/dev/null 2>&1 || die 1 "gpg is needed to check Datadog's signing keys: install it first (Debian, Ubuntu: gnupg)"
   local proxy="none"
   [ "$FIPS" = off ] || proxy="the FIPS proxy"
-  say "${FLAVOR} on ${FAMILY} (${ARCH}), channel ${CHANNEL}, with ${proxy}: checking everything first"
+  if [ "$DRY_RUN" = on ]; then
+    say "DD_DRY_RUN: ${FLAVOR} on ${FAMILY} (${ARCH}), channel ${CHANNEL}, with ${proxy}: checking everything; nothing on this host is changed. This run would:"
+  else
+    say "${FLAVOR} on ${FAMILY} (${ARCH}), channel ${CHANNEL}, with ${proxy}: checking everything first"
+  fi
+  ensure_prerequisites
+  if [ "$PREREQUISITES" = missing ]; then  # DD_DRY_RUN on a host without gpg or curl
+    plan "then fetch Datadog's signing keys from $(keys_base) and check them against the pinned fingerprints, resolve ${FLAVOR} against $(repo_base "$FAMILY" "$ARCH"), write the repository's files, install from it and run fips-setup install"
+    say "DD_DRY_RUN: nothing was changed; the exact versions and files need gpg and curl: run it again once they are installed"
+    return 0
+  fi
   fetch_keys
   obtain_toolkit
   choose_versions
-  # Nothing on the host has changed up to here.
+  # Nothing on the host has changed up to here, but gpg and curl from the distribution.
   local was_active="" service
   for service in "$AGENT_PACKAGE" "$PROXY_PACKAGE"; do
     service_active "$service" && was_active="$was_active $service "
   done
   configure_repository
   install_packages
+  if [ "$DRY_RUN" = on ]; then
+    plan_toolkit
+    [ "$INSTALL_ONLY" = off ] || plan "DD_INSTALL_ONLY: stop what the packages started"
+    say "DD_DRY_RUN: nothing was changed"
+    return 0
+  fi
   run_toolkit
   if [ "$INSTALL_ONLY" = on ]; then
     for service in "$AGENT_PACKAGE" "$PROXY_PACKAGE"; do

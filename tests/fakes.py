@@ -9,6 +9,7 @@ state after a run. Failures are injected per command prefix.
 
 from __future__ import annotations
 
+import json
 import os
 import stat
 from pathlib import Path
@@ -18,6 +19,7 @@ from installer import asuser, interrupts
 from installer.host import Clock, Host
 from installer.net import REFUSED, DnsAnswer, HttpAnswer, loopback_http_problem
 from installer.runner import CommandError, ProcessResult, Runner, failure_message
+from installer.services import PROCMGR_CLI
 
 PROXY_EXAMPLE = (
     """global
@@ -174,6 +176,12 @@ class FakeSystem(Runner):
         self.agent_fails_to_start = False
         #: Units whose starts systemd refuses (start-limit-hit) until ``reset-failed``.
         self.start_limit_hit: set[str] = set()
+        #: Units bound to another (``BindsTo=``): they follow its starts, stops, restarts.
+        self.bound_to: dict[str, str] = {}
+        #: What ``dd-procmgr --json list`` prints while dd-procmgrd runs (its processes).
+        self.procmgr_processes: list[dict[str, Any]] = []
+        #: dd-procmgrd does not come back after a restart of the Agent.
+        self.procmgr_fails_to_start = False
 
     # -- what tests use ---------------------------------------------------
 
@@ -294,6 +302,7 @@ class FakeSystem(Runner):
             "initctl": self._initctl,
             "service": self._service,
             "journalctl": lambda a: (0, "\n".join(self.journal), ""),
+            PROCMGR_CLI: self._procmgr_cli,
             "gpasswd": self._gpasswd,
             AGENT_BINARY: self._agent,
             HAPROXY: lambda a: (self.haproxy_check[0], "", self.haproxy_check[1]),
@@ -462,6 +471,10 @@ class FakeSystem(Runner):
         if verb == "is-enabled":
             state = "enabled" if self.enabled.get(unit) else "disabled"
             return (0 if state == "enabled" else 1), state, ""
+        if verb == "show" and len([a for a in args[2:] if not a.startswith("--")]) > 1:
+            units = [a for a in args[2:] if not a.startswith("--")]
+            blocks = [self._systemctl(("systemctl", "show", name))[1] for name in units]
+            return 0, "\n\n".join(f"Id={n}.service\n{b}" for n, b in zip(units, blocks)), ""
         if verb == "show":
             known = unit in self.active or unit.replace("-", "_") in self.packages
             lines = [f"LoadState={'loaded' if known else 'not-found'}"]
@@ -479,7 +492,24 @@ class FakeSystem(Runner):
             return 0, "\n".join(lines), ""
         return self._act(verb, unit)
 
+    def _procmgr_cli(self, args: tuple[str, ...]) -> tuple[int, str, str]:
+        """dd-procmgr: ``--json list`` of dd-procmgrd's processes, while it runs."""
+        if not self.active.get("datadog-agent-procmgr"):
+            return 1, "", "Error: failed to connect to /var/run/datadog-procmgrd/dd-procmgrd.sock"
+        if args[1:] != ("--json", "list"):
+            return 2, "", "error: unexpected arguments"
+        return 0, json.dumps(self.procmgr_processes), ""
+
     def _act(self, verb: str, unit: str) -> tuple[int, str, str]:
+        result = self._act_one(verb, unit)
+        for follower, leader in self.bound_to.items():  # BindsTo= with After=
+            if leader == unit and verb in ("start", "stop", "restart") and result[0] == 0:
+                self._act_one(verb, follower)
+                if follower == "datadog-agent-procmgr" and self.procmgr_fails_to_start:
+                    self.active[follower] = False
+        return result
+
+    def _act_one(self, verb: str, unit: str) -> tuple[int, str, str]:
         if verb == "reset-failed":
             self.start_limit_hit.discard(unit)
             self.failed_units.discard(unit)

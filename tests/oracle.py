@@ -73,4 +73,10 @@ def with_helm_settings(data: Any, request: HelmRequest) -> Any:
         if not isinstance(image, dict):
             image = fips["image"] = {}
         image["tag"] = request.image_tag
+    if request.all_ports:  # the chart declares fips.portRange ports (15 when not set)
+        declared = fips.get("portRange", 15)
+        if isinstance(declared, str) and declared.strip().isdigit():
+            declared = int(declared)
+        if not isinstance(declared, int) or isinstance(declared, bool) or declared < 16:
+            fips["portRange"] = 16
     return data

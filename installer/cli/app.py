@@ -13,6 +13,15 @@ import typer
 from installer.cli import commands
 from installer.cli.render import EXIT_OK, EXIT_USAGE, show_failure
 
+
+class UsageCommand(typer.core.TyperCommand):
+    """A command whose usage line shows ``VALUES.yaml``, not Typer's ``{VALUES.yaml}``."""
+
+    def collect_usage_pieces(self, ctx: Any) -> List[str]:
+        pieces: List[str] = super().collect_usage_pieces(ctx)
+        return [p[1:-1] if p.startswith("{") and p.endswith("}") else p for p in pieces]
+
+
 app = typer.Typer(
     name="fips-setup",
     help="Install, configure and troubleshoot the Datadog Agent FIPS Proxy.",
@@ -136,7 +145,10 @@ def enable(
     ] = False,
     allow_other_site: Annotated[
         bool,
-        typer.Option("--allow-other-site", help="Enable even though site is not ddog-gov.com."),
+        typer.Option(
+            "--allow-other-site",
+            help="Enable even though site is not ddog-gov.com (US2-FED is refused regardless).",
+        ),
     ] = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
@@ -182,24 +194,34 @@ def disable(
     )
 
 
-@app.command()
+def _install_help() -> str:
+    from fipsconf.new_host import INSTALL_VARIABLES
+
+    width = max(len(name) for name, _ in INSTALL_VARIABLES) + 2
+    rows = "\n".join(f"  {name:<{width}}{what}" for name, what in INSTALL_VARIABLES)
+    return (
+        "New hosts, once the Agent's package is there (the one-step install script runs it):"
+        " create datadog.yaml from its example and the environment; then, with DD_FIPS_MODE,"
+        " enable the FIPS proxy, else start the Agent.\n\n"
+        "Reads, from the environment only (a key never goes on a command line):\n\b\n"
+        f"{rows}\n\n"
+        "What each one does: docs/install-script.md."
+    )
+
+
+@app.command(help=_install_help(), cls=UsageCommand)
 def install(
     config: Annotated[
         Optional[Path],
         typer.Option(
             "--config",
             metavar="PATH",
-            help="The Agent's datadog.yaml (default: /etc/datadog-agent/datadog.yaml).",
+            help=f"The Agent's datadog.yaml. \\[default: {commands.DEFAULT_CONFIG}]",
         ),
     ] = None,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
-    """New hosts: create datadog.yaml from the environment, then enable the FIPS proxy.
-
-    Reads DD_API_KEY (or DD_API_KEY_FILE), DD_SITE, DD_HOSTNAME, DD_ENV, DD_TAGS
-    and DD_FIPS_MODE from the environment; the API key never goes on the command line.
-    """
     _exit(commands.install_command(config, dry_run=dry_run, as_json=json_output))
 
 
@@ -465,10 +487,12 @@ FromFipsAgentOption = Annotated[
     bool,
     typer.Option(
         "--from-fips-agent",
-        "--allow-fips-agent",
-        help="Move from the FIPS Agent back to the proxy sidecar (refused without it).",
+        help="Move from the FIPS Agent back to the proxy sidecar (refused without it;"
+        " --allow-fips-agent is its older name).",
     ),
 ]
+#: The older name of --from-fips-agent, still taken, not shown.
+AllowFipsAgentOption = Annotated[bool, typer.Option("--allow-fips-agent", hidden=True)]
 
 
 def _one_destination(in_place: bool, output: Optional[Path]) -> None:
@@ -476,11 +500,14 @@ def _one_destination(in_place: bool, output: Optional[Path]) -> None:
         raise _usage_error_type()("--in-place and --output cannot be used together; choose one")
 
 
-@app.command()
+@app.command(cls=UsageCommand)
 def helm(
     values: Annotated[
         Path,
-        typer.Argument(metavar="VALUES.yaml", help="A values file of the Datadog Helm chart."),
+        typer.Argument(
+            metavar="VALUES.yaml",
+            help="A values file of the Datadog Helm chart; - reads it from standard input.",
+        ),
     ],
     in_place: InPlaceOption = False,
     output: OutputOption = None,
@@ -495,11 +522,22 @@ def helm(
     image_tag: Annotated[
         Optional[str],
         typer.Option(
-            "--image-tag", metavar="TAG", help="fips.image.tag: the fips-proxy image version."
+            "--image-tag",
+            metavar="TAG",
+            help="fips.image.tag: the fips-proxy image version (not set: the chart's default).",
         ),
     ] = None,
+    all_ports: Annotated[
+        bool,
+        typer.Option(
+            "--all-ports",
+            help="Set fips.portRange: 16, so that the sidecar declares all the proxy's ports"
+            " (the chart's default, 15, leaves out NetFlow's 9818).",
+        ),
+    ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
+    allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -513,7 +551,8 @@ def helm(
             port=port,
             local_address=local_address,
             image_tag=image_tag,
-            from_fips_agent=from_fips_agent,
+            all_ports=all_ports,
+            from_fips_agent=from_fips_agent or allow_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
@@ -521,14 +560,15 @@ def helm(
     )
 
 
-@app.command()
+@app.command(cls=UsageCommand)
 def ecs(
     taskdef: Annotated[
         Path,
         typer.Argument(
             metavar="TASKDEF.json",
             help="An ECS task definition, aws ecs describe-task-definition output, or a"
-            " list of container definitions (Terraform, CloudFormation).",
+            " list of container definitions (Terraform, CloudFormation); - reads it from"
+            " standard input.",
         ),
     ],
     in_place: InPlaceOption = False,
@@ -538,7 +578,8 @@ def ecs(
         typer.Option(
             "--image-tag",
             metavar="TAG",
-            help="datadog/fips-proxy version (new sidecar: 1.1.17; an existing one keeps its own).",
+            help="fips-proxy version (new sidecar: the newest fips-setup knows, from"
+            " public.ecr.aws/datadog for government sites; an existing one keeps its own).",
         ),
     ] = None,
     agent_container: Annotated[
@@ -557,8 +598,18 @@ def ecs(
             help="First of the proxy's 16 ports (default: the definition's own, else 9803).",
         ),
     ] = None,
+    allow_bridge: Annotated[
+        bool,
+        typer.Option(
+            "--allow-bridge",
+            help="Write a task definition whose networkMode is bridge or unset (refused"
+            " without it: its Agent cannot reach the sidecar) when awsvpc or host is set"
+            " where the file is used.",
+        ),
+    ] = False,
     fips_agent: FipsAgentOption = False,
     from_fips_agent: FromFipsAgentOption = False,
+    allow_fips_agent: AllowFipsAgentOption = False,
     dry_run: DryRunOption = False,
     json_output: JsonOption = False,
 ) -> None:
@@ -572,7 +623,8 @@ def ecs(
             image_tag=image_tag,
             agent_container=agent_container,
             port_range_start=port_range_start,
-            from_fips_agent=from_fips_agent,
+            allow_bridge=allow_bridge,
+            from_fips_agent=from_fips_agent or allow_fips_agent,
             fips_agent=fips_agent,
             dry_run=dry_run,
             as_json=json_output,
@@ -586,10 +638,46 @@ def _usage_error_type() -> Any:
     return next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
+def _option_without_its_value(command: Any, args: List[str]) -> Optional[str]:
+    """The problem when an option that takes a value is followed by another option.
+
+    Click would take ``--json`` in ``configure --config --json`` as the path,
+    and the run would end in a plain error where one JSON document was asked for.
+    """
+    words = args[: args.index("--")] if "--" in args else args
+    if all(word.startswith("-") for word in words):
+        given = [word for word in words if word in ("--json", "--dry-run")]
+        if given:
+            return (
+                f"{given[0]} goes with a command: fips-setup COMMAND [OPTIONS] {given[0]}"
+                " (fips-setup --help lists the commands)"
+            )
+    while words and words[0] in getattr(command, "commands", {}):
+        command, words = command.commands[words[0]], words[1:]
+    valued = {
+        name
+        for param in getattr(command, "params", [])
+        if getattr(param, "param_type_name", "") == "option"
+        and not getattr(param, "is_flag", False)
+        for name in param.opts
+    }
+    for option, following in zip(words, words[1:]):
+        if option in valued and following.startswith("--"):
+            return (
+                f"{option} needs a value, and is followed by the option {following}"
+                f" (for a file of that name: {option} ./{following})"
+            )
+    return None
+
+
 def run(args: List[str]) -> int:
     """Parse ``args`` with Typer and run the command; returns the exit status."""
     command = typer.main.get_command(app)
     usage_error = _usage_error_type()
+    missing = _option_without_its_value(command, args)
+    if missing:
+        show_failure(missing, "usage", as_json="--json" in args)
+        return EXIT_USAGE
     try:
         status = command.main(args=args, prog_name="fips-setup", standalone_mode=False)
     except usage_error as exc:

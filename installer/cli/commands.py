@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 from fipsconf.errors import FipsSetupError
+from installer.cli import options
 from installer.cli.render import (
     EXIT_FAILED,
     EXIT_OK,
@@ -89,6 +90,12 @@ def configure_command(
     as_json: bool,
 ) -> int:
     """``fips-setup configure``."""
+    problem = options.first_problem(
+        options.port_range("--port-range-start", port_range_start),
+        options.loopback("--local-address", local_address),
+    )
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     from fipsconf.datadog_yaml import FipsRequest
     from installer.configure import configure
 
@@ -112,11 +119,17 @@ def enable_command(
     as_json: bool,
 ) -> int:
     """``fips-setup enable``."""
+    problem = options.first_problem(
+        options.port_range("--port-range-start", port_range_start),
+        options.loopback("--local-address", local_address),
+    )
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     from installer.cli.render import progress_display
     from installer.enable import EnableOptions, enable
     from installer.host import Host
 
-    options = EnableOptions(
+    asked = EnableOptions(
         config=config,
         port_range_start=port_range_start,
         local_address=local_address,
@@ -128,7 +141,7 @@ def enable_command(
         dry_run=dry_run,
     )
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: enable(Host(), options, progress))
+        return run_and_render(as_json, lambda: enable(Host(), asked, progress))
 
 
 def disable_command(
@@ -139,11 +152,11 @@ def disable_command(
     from installer.disable import DisableOptions, disable
     from installer.host import Host
 
-    options = DisableOptions(
+    asked = DisableOptions(
         config=config, remove_package=remove_package, no_restart=no_restart, dry_run=dry_run
     )
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: disable(Host(), options, progress))
+        return run_and_render(as_json, lambda: disable(Host(), asked, progress))
 
 
 def status_command(config: Path, *, as_json: bool) -> int:
@@ -165,12 +178,15 @@ def migrate_command(
     as_json: bool,
 ) -> int:
     """``fips-setup migrate``: the proxy's host to the FIPS Agent."""
+    problem = options.agent_version("--agent-version", agent_version)
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     from installer.cli.render import progress_display, warm_up
     from installer.host import Host
     from installer.migrate import MigrateOptions, migrate
 
     warm_up()  # the move removes the Agent's Python, maybe this one: print with what is loaded
-    options = MigrateOptions(
+    asked = MigrateOptions(
         config=config,
         remove_proxy=remove_proxy,
         agent_version=agent_version,
@@ -178,7 +194,7 @@ def migrate_command(
         dry_run=dry_run,
     )
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: migrate(Host(), options, progress))
+        return run_and_render(as_json, lambda: migrate(Host(), asked, progress))
 
 
 def rollback_command(*, dry_run: bool, as_json: bool) -> int:
@@ -199,9 +215,9 @@ def install_command(config: Optional[Path], *, dry_run: bool, as_json: bool) -> 
     from installer.host import Host
     from installer.install import InstallOptions, install
 
-    options = InstallOptions(environment=dict(os.environ), config=config, dry_run=dry_run)
+    asked = InstallOptions(environment=dict(os.environ), config=config, dry_run=dry_run)
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: install(Host(), options, progress))
+        return run_and_render(as_json, lambda: install(Host(), asked, progress))
 
 
 def helm_command(
@@ -216,6 +232,7 @@ def helm_command(
     fips_agent: bool,
     dry_run: bool,
     as_json: bool,
+    all_ports: bool = False,
 ) -> int:
     """``fips-setup helm``."""
     from fipsconf.helm_values import HelmRequest, fips_agent_conflict
@@ -227,14 +244,33 @@ def helm_command(
         image_tag=image_tag,
         from_fips_agent=from_fips_agent,
         fips_agent=fips_agent,
+        all_ports=all_ports,
     )
-    conflict = fips_agent_conflict(request.options_beside_fips_agent())
-    if conflict:
-        return usage_failure(conflict, as_json=as_json)
+    problem = options.first_problem(
+        fips_agent_conflict(request.options_beside_fips_agent()),
+        _standard_input_conflict(values, in_place),
+        options.port_range("--port", port),
+        options.loopback("--local-address", local_address),
+        options.image_tag("--image-tag", image_tag),
+    )
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: helm_values(values, request, destination, dry_run=dry_run)
     )
+
+
+def _standard_input_conflict(source: Path, in_place: bool) -> Optional[str]:
+    """What to say when ``-`` (standard input) comes with ``--in-place``; None otherwise."""
+    from installer.containers import reads_standard_input
+
+    if in_place and reads_standard_input(source):
+        return (
+            f"{source} reads the file from standard input, which cannot be rewritten in place;"
+            " write the result with --output PATH (or to stdout)"
+        )
+    return None
 
 
 def ecs_command(
@@ -249,6 +285,7 @@ def ecs_command(
     fips_agent: bool,
     dry_run: bool,
     as_json: bool,
+    allow_bridge: bool = False,
 ) -> int:
     """``fips-setup ecs``."""
     from fipsconf.ecs_taskdef import EcsRequest
@@ -261,10 +298,18 @@ def ecs_command(
         port_range_start=port_range_start,
         from_fips_agent=from_fips_agent,
         fips_agent=fips_agent,
+        allow_bridge=allow_bridge,
     )
-    conflict = fips_agent_conflict(request.options_beside_fips_agent())
-    if conflict:
-        return usage_failure(conflict, as_json=as_json)
+    conflict = fips_agent_conflict(request.options_beside_fips_agent()) or (
+        _standard_input_conflict(taskdef, in_place)
+    )
+    problem = options.first_problem(
+        conflict,
+        options.image_tag("--image-tag", image_tag),
+        options.port_range("--port-range-start", port_range_start),
+    )
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     destination = Destination(in_place=in_place, output=output, print_document=not as_json)
     return run_and_render(
         as_json, lambda: ecs_task_definition(taskdef, request, destination, dry_run=dry_run)
@@ -279,8 +324,8 @@ def doctor_command(config: Path, *, no_agent_check: bool, as_json: bool) -> int:
 
     if not as_json:
         preload("rich.console", "rich.table", "rich.text")  # the table, while the checks run
-    options = DoctorOptions(config=config, agent_check=not no_agent_check)
-    return run_and_render(as_json, lambda: doctor(Host(), options), show_checks)
+    asked = DoctorOptions(config=config, agent_check=not no_agent_check)
+    return run_and_render(as_json, lambda: doctor(Host(), asked), show_checks)
 
 
 def verify_command(config: Path, *, as_json: bool) -> int:
@@ -299,9 +344,9 @@ def logs_command(action: str, config: Path, *, dry_run: bool, as_json: bool) -> 
     from installer.logs import LogsOptions, logs_disable, logs_enable
 
     run = logs_enable if action == "enable" else logs_disable
-    options = LogsOptions(config=config, dry_run=dry_run)
+    asked = LogsOptions(config=config, dry_run=dry_run)
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: run(Host(), options, progress))
+        return run_and_render(as_json, lambda: run(Host(), asked, progress))
 
 
 def dns_show_command(config: Path, *, as_json: bool) -> int:
@@ -317,13 +362,16 @@ def dns_set_command(
     nameservers: list[str], *, no_resolv_conf: bool, dry_run: bool, as_json: bool
 ) -> int:
     """``fips-setup dns set --nameserver ADDR[:PORT]...``."""
+    problem = options.nameservers("--nameserver", nameservers)
+    if problem:
+        return usage_failure(problem, as_json=as_json)
     from installer.cli.render import progress_display
     from installer.dns import DnsSetOptions, dns_set
     from installer.host import Host
 
-    options = DnsSetOptions(nameservers, resolv_conf=not no_resolv_conf, dry_run=dry_run)
+    asked = DnsSetOptions(nameservers, resolv_conf=not no_resolv_conf, dry_run=dry_run)
     with progress_display(as_json) as progress:
-        return run_and_render(as_json, lambda: dns_set(Host(), options, progress))
+        return run_and_render(as_json, lambda: dns_set(Host(), asked, progress))
 
 
 def evidence_command(
@@ -333,8 +381,8 @@ def evidence_command(
     from installer.evidence import EvidenceOptions, evidence_report
     from installer.host import Host
 
-    options = EvidenceOptions(config=config, agent_check=agent_check)
-    return run_and_render(as_json, lambda: evidence_report(Host(), options, form, output))
+    asked = EvidenceOptions(config=config, agent_check=agent_check)
+    return run_and_render(as_json, lambda: evidence_report(Host(), asked, form, output))
 
 
 def evidence_merge_command(

@@ -27,6 +27,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     debug = DEBUG_OPTION in options
     if debug:
         args.remove(DEBUG_OPTION)
+    args = after_the_command(args)
     as_json = "--json" in options
     from installer import interrupts
     from installer.cli import render
@@ -49,6 +50,31 @@ def main(argv: Optional[list[str]] = None) -> int:
             render.set_debug(False)
             if collecting:
                 gc.enable()
+
+
+#: Options of every command that people also write before it (``fips-setup --json status``).
+COMMON_OPTIONS = ("--json", "--dry-run")
+#: Commands whose next word names the command proper (``dns show``, ``logs enable``).
+GROUPS = ("dns", "logs")
+
+
+def after_the_command(args: list[str]) -> list[str]:
+    """``args`` with ``--json`` or ``--dry-run`` given before the command moved after it.
+
+    Each command takes them, so ``fips-setup --json status`` means ``fips-setup
+    status --json`` (and ``dns --json show``, ``dns show --json``). Without a
+    command they stay where they are, for the parser to refuse.
+    """
+    end = args.index("--") if "--" in args else len(args)
+    words = [i for i, arg in enumerate(args[:end]) if not arg.startswith("-")]
+    if not words:
+        return args
+    path = words[:2] if args[words[0]] in GROUPS else words[:1]
+    early = [arg for arg in args[: path[-1]] if arg in COMMON_OPTIONS]
+    if not early:
+        return args
+    rest = [arg for arg in args[: path[-1]] if arg not in COMMON_OPTIONS] + args[path[-1] : end]
+    return rest + early + args[end:]
 
 
 def _dispatch(args: list[str]) -> int:

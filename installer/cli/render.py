@@ -30,9 +30,38 @@ def set_debug(enabled: bool) -> None:
 
 
 def emit_json(document: dict[str, Any]) -> None:
-    """Write exactly one redacted JSON object to stdout."""
-    sys.stdout.write(json.dumps(REDACTOR.redact_data(document), ensure_ascii=False) + "\n")
+    """Write exactly one redacted JSON object to stdout.
+
+    Where stdout cannot carry a character (an ASCII or Latin-1 locale), the
+    JSON escapes it instead: the same data, whatever the terminal.
+    """
+    data = REDACTOR.redact_data(document)
+    text = json.dumps(data, ensure_ascii=False)
+    if not _encodable(text, sys.stdout):
+        text = json.dumps(data, ensure_ascii=True)
+    sys.stdout.write(text + "\n")
     sys.stdout.flush()
+
+
+#: What people see where the terminal cannot show the marks (an ASCII or Latin-1 locale).
+_ASCII_MARKS = {"→": "->", "✓": "+", "✗": "x", "○": "o", "↺": "~", "•": "*"}
+
+
+def _encodable(text: str, stream: Any) -> bool:
+    encoding = getattr(stream, "encoding", None)
+    if not encoding:
+        return True  # a text stream that takes any str (io.StringIO)
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def mark(symbol: str, stderr: bool = False) -> str:
+    """``symbol`` (an arrow, a tick...), or its ASCII stand-in where the terminal lacks it."""
+    stream = sys.stderr if stderr else sys.stdout
+    return symbol if _encodable(symbol, stream) else _ASCII_MARKS.get(symbol, "*")
 
 
 def failure_document(
@@ -97,13 +126,13 @@ def show_result(result: CommandResult, *, as_json: bool) -> None:
         console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
     if result.actions and (result.dry_run or len(result.actions) > 1):
         for action in result.actions:
-            marker = _ACTION_MARKS.get(action["status"], "•")
+            marker = mark(_ACTION_MARKS.get(action["status"], "•"))
             console.print(Text(f"  {marker} ") + Text(REDACTOR.redact(action["description"])))
     if result.failed:  # it ran, but did not do all it should: the error line, on stderr
         show_failure(result.msg, result.error or "failed", as_json=False)
         return
-    mark = Text("✓ " if result.changed and not result.dry_run else "• ", style="green")
-    console.print(mark + Text(REDACTOR.redact(result.msg)))
+    done = mark("✓" if result.changed and not result.dry_run else "•")
+    console.print(Text(f"{done} ", style="green") + Text(REDACTOR.redact(result.msg)))
 
 
 _ACTION_MARKS = {"planned": "○", "done": "✓", "failed": "✗", "undone": "↺", "undo-failed": "!"}
@@ -138,20 +167,39 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
     table.add_column(style="bold")
     table.add_column()
     platform = doc["platform"]
-    table.add_row("host", f"{platform['name']} ({platform['architecture']}), {doc['init_system']}")
+    table.add_row(
+        "host",
+        f"{platform['name']} ({platform['architecture']}), init system: {doc['init_system']}",
+    )
     flavor = {"datadog-fips-agent": "the FIPS Agent", "datadog-agent": "the Agent"}
     table.add_row("Agent flavor", flavor.get(doc.get("agent_flavor") or "", "none installed"))
     for name, version in doc["packages"].items():
         table.add_row(name, version or "not installed")
+    installed = {
+        "datadog-agent": doc.get("agent_flavor") is not None,
+        "datadog-fips-proxy": bool(doc["packages"].get("datadog-fips-proxy")),
+    }
     for name, state in doc["services"].items():
+        if not installed.get(name, True) and not state["active"]:
+            table.add_row(f"{name} service", "not installed")
+            continue
         active = "active" if state["active"] else "inactive"
-        enabled = {True: "enabled", False: "disabled", None: "?"}[state["enabled"]]
-        table.add_row(f"{name} service", f"{active}, {enabled} at boot")
+        boot = {True: "enabled at boot", False: "disabled at boot", None: "boot start unknown"}
+        table.add_row(f"{name} service", f"{active}, {boot[state['enabled']]}")
+    supervision = doc.get("agent_supervision") or {}
+    if supervision.get("units"):  # per-payload units, or dd-procmgrd (Agent 7.84+)
+        table.add_row("Agent payloads", supervision["summary"])
+        for process in supervision.get("processes") or []:
+            pid = f" (pid {process['pid']})" if process["pid"] else ""
+            table.add_row("  dd-procmgrd", f"{process['name']}: {process['state']}{pid}")
     yaml_doc = doc["datadog_yaml"]
     table.add_row("datadog.yaml", yaml_doc.get("error") or yaml_doc["path"])
-    table.add_row("site", str(yaml_doc["site"]))
+    site = yaml_doc["site"]
+    table.add_row("site", str(site) if site is not None else "not set")
     for key, value in doc["effective"].items():
-        table.add_row(f"fips.{key}", f"{_yaml_scalar(value)} ({doc['sources'][key]})")
+        source = doc["sources"][key]
+        shown = f"{_yaml_scalar(value)} ({source})" if source is not None else "unknown"
+        table.add_row(f"fips.{key}", shown)
     for override in doc["overrides"]:
         table.add_row(
             "override", f"{override['variable']}={override['value']} in {override['source']}"
@@ -175,8 +223,11 @@ def show_status(result: CommandResult, *, as_json: bool) -> None:
             f" {last_run['state']}",
         )
     for problem in doc.get("problems", []):
-        table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
+        if problem != yaml_doc.get("error"):  # shown as the datadog.yaml row already
+            table.add_row(Text("problem", style="bold red"), REDACTOR.redact(problem))
     console.print(table)
+    for warning in result.warnings:
+        console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
     console.print(Text(REDACTOR.redact(result.msg)))
 
 
@@ -208,12 +259,16 @@ def show_checks(result: CommandResult, *, as_json: bool) -> None:
         style = _STATUS_STYLES.get(check.status, "")
         finding = Text(REDACTOR.redact(check.finding))
         if check.fix:
-            finding.append("\n→ " + REDACTOR.redact(check.fix), style="italic")
+            finding.append(f"\n{mark('→')} " + REDACTOR.redact(check.fix), style="italic")
         table.add_row(Text(check.status.upper(), style=style), check.id, finding)
     console = _console()
     console.print(table)
-    mark = Text("✗ ", style="bold red") if result.failed else Text("✓ ", style="green")
-    console.print(mark + Text(REDACTOR.redact(result.msg)))
+    outcome = (
+        Text(f"{mark('✗')} ", style="bold red")
+        if result.failed
+        else Text(f"{mark('✓')} ", style="green")
+    )
+    console.print(outcome + Text(REDACTOR.redact(result.msg)))
 
 
 def show_dns(result: CommandResult, *, as_json: bool) -> None:
@@ -242,7 +297,7 @@ def show_dns(result: CommandResult, *, as_json: bool) -> None:
     console.print(table)
     for warning in result.warnings:
         console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
-    console.print(Text("• ", style="green") + Text(REDACTOR.redact(result.msg)))
+    console.print(Text(f"{mark('•')} ", style="green") + Text(REDACTOR.redact(result.msg)))
 
 
 def show_document(document: bytes, result: CommandResult) -> None:
@@ -260,7 +315,9 @@ def show_document(document: bytes, result: CommandResult) -> None:
     console = _console(stderr=True)
     for warning in result.warnings:
         console.print(Text("warning: ", style="bold yellow") + Text(REDACTOR.redact(warning)))
-    console.print(Text("• ", style="green") + Text(REDACTOR.redact(result.msg)))
+    console.print(
+        Text(f"{mark('•', stderr=True)} ", style="green") + Text(REDACTOR.redact(result.msg))
+    )
 
 
 def show_failure(
@@ -361,4 +418,18 @@ def _colored_diff(text: str) -> Any:
 def _console(stderr: bool = False) -> Any:
     from rich.console import Console
 
+    _never_fail_to_print(sys.stderr if stderr else sys.stdout)
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _never_fail_to_print(stream: Any) -> None:
+    """Let a terminal that cannot show a character (a path, a value) get ``?`` instead.
+
+    People's output on an ASCII or Latin-1 terminal must not end in an error
+    for a character it cannot show (the marks have stand-ins; file text may
+    hold anything).
+    """
+    if not _encodable("\u2192\u00e9", stream) and hasattr(stream, "reconfigure"):
+        # a stream that cannot change (closed, detached) is left as it is
+        with contextlib.suppress(ValueError, OSError):
+            stream.reconfigure(errors="replace")

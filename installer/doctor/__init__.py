@@ -17,6 +17,7 @@ from typing import NamedTuple
 from installer.doctor import (
     module_checks,
     network_checks,
+    preflight_checks,
     runtime_checks,
     settings_checks,
     setup_checks,
@@ -57,6 +58,7 @@ def all_checks(agent_check: bool) -> list[CheckFunction]:
         *settings_checks.CHECKS,
         *runtime_checks.CHECKS,
         *network_checks.CHECKS,
+        *preflight_checks.CHECKS,
         *(agent if agent_check else [_left_out(check.id) for check in agent]),
     ]
 

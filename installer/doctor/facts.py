@@ -33,7 +33,13 @@ from installer.platform import Platform, detect_platform
 from installer.ports import Listener, listeners
 from installer.proxy import PROXY_CONFIG, PROXY_USER
 from installer.runner import CommandError, ProcessResult
-from installer.services import PROXY_SERVICE, ServiceManager, ServiceState, service_manager_for
+from installer.services import (
+    PROXY_SERVICE,
+    AgentSupervision,
+    ServiceManager,
+    ServiceState,
+    service_manager_for,
+)
 from installer.status import AgentSettings, agent_settings
 
 T = TypeVar("T")
@@ -143,6 +149,15 @@ class Facts:
         return self.version(FIPS_AGENT_PACKAGE) is not None
 
     @property
+    def no_agent(self) -> bool:
+        """True when the package database says that neither Agent is installed."""
+        return (
+            self.packages() is not None
+            and not self.fips_agent
+            and self.version(AGENT_PACKAGE) is None
+        )
+
+    @property
     def proxy_installed(self) -> bool:
         """True when the proxy package is installed."""
         return self.version(PROXY_PACKAGE) is not None
@@ -154,6 +169,12 @@ class Facts:
     def service(self, name: str) -> ServiceState:
         """What the init system says of ``name``."""
         return self._once(f"service:{name}", lambda: self.services().state(name))
+
+    def supervision(self) -> AgentSupervision:
+        """How the Agent's payloads run (units, or dd-procmgrd asked as dd-agent when root)."""
+        return self._once(
+            "supervision", lambda: self.services().agent_supervision(read_processes=self.root)
+        )
 
     def journal(self, name: str) -> list[str]:
         """The service's last journal lines (oldest first)."""

@@ -241,6 +241,8 @@ AGENT_CONNECTIVITY = CheckFunction("agent-connectivity", _agent_connectivity)
 
 def _fips_mode(facts: Facts) -> Outcome:
     """``datadog-agent status`` of the FIPS Agent must show ``FIPS Mode: enabled``."""
+    if facts.no_agent:
+        return skipped("no Agent is installed (see agent-installed)")
     if not facts.fips_agent:
         return skipped(
             f"{FIPS_AGENT_PACKAGE} is not installed: a proxied Agent's status shows 'FIPS Mode:"

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 from fipsconf import proxy_cfg
 from installer.doctor.facts import Facts
-from installer.doctor.model import CheckFunction, Outcome, check, failed, passed, skipped
+from installer.doctor.model import (
+    CheckFunction,
+    Outcome,
+    check,
+    failed,
+    passed,
+    skipped,
+    warned,
+)
 from installer.doctor.setup_checks import needs_root, proxy_irrelevant
 from installer.ports import Listener
-from installer.services import AGENT_SERVICE, PROXY_SERVICE
+from installer.services import AGENT_SERVICE, PROCMGR_CLI, PROCMGR_SERVICE, PROXY_SERVICE
 
 CHECKS: list[CheckFunction] = []
 MOVE_FIX = "or move the proxy and the Agent to free ports: fips-setup enable --port-range-start N"
@@ -35,6 +43,43 @@ def _agent_service(facts: Facts) -> Outcome:
         f"{AGENT_SERVICE} is {state.describe()}{said}",
         services.command_line("start", AGENT_SERVICE),
     )
+
+
+@check("agent-supervision", CHECKS)
+def _agent_supervision(facts: Facts) -> Outcome:
+    """What runs the Agent's payloads (per-payload units, or dd-procmgrd from 7.84), and do they."""
+    if facts.platform()[0] is not None and facts.agent_version() is None and not facts.fips_agent:
+        return skipped("the Agent is not installed (see agent-installed)")
+    supervision = facts.supervision()
+    if AGENT_SERVICE not in supervision.units:
+        return skipped(f"no init system here knows {AGENT_SERVICE} (see agent-service)")
+    problems = supervision.problems()
+    restart = facts.services().command_line("restart", AGENT_SERVICE)
+    if problems:
+        if supervision.procmgr:
+            fix = (
+                f"journalctl -u {PROCMGR_SERVICE} --no-pager (why it stopped), then: {restart}"
+                " (dd-procmgrd restarts with it)"
+            )
+        else:
+            fix = f"journalctl -u <the unit> --no-pager (why it failed), then: {restart}"
+        if any("runs twice" in p or "two process managers" in p for p in problems):
+            fix = (
+                "keep one path: the Agent's package writes one set of units; stop and disable"
+                " the leftover one (systemctl disable --now <unit>), then: " + restart
+            )
+        return failed(f"{supervision.describe()}; but {'; '.join(problems)}", fix)
+    if supervision.procmgr and supervision.processes is None:
+        if not facts.root:
+            return passed(f"{supervision.describe()} (its processes: sudo fips-setup doctor)")
+        return warned(
+            f"{supervision.describe()}; its processes could not be read: {supervision.problem}",
+            f"sudo -u dd-agent {PROCMGR_CLI} list",
+        )
+    if supervision.procmgr:
+        states = ", ".join(p.describe() for p in supervision.processes or ()) or "none"
+        return passed(f"{supervision.describe()}; running: {states}")
+    return passed(supervision.describe())
 
 
 @check("proxy-service", CHECKS)
@@ -79,6 +124,8 @@ def _proxy_service(facts: Facts) -> Outcome:
 
 @check("proxy-ports", CHECKS)
 def _proxy_ports(facts: Facts) -> Outcome:
+    if not facts.fips_agent and facts.packages() is not None and not facts.proxy_installed:
+        return needs_root(facts) or _ports_before_enable(facts)
     skip = proxy_irrelevant(facts) or needs_root(facts)
     if skip:
         return skip
@@ -110,3 +157,20 @@ def _proxy_ports(facts: Facts) -> Outcome:
         )
     pids = sorted({str(held[p].pid) for p in ports if held[p].pid})
     return passed(f"all {len(ports)} ports {span} are held by the proxy (pid {', '.join(pids)})")
+
+
+def _ports_before_enable(facts: Facts) -> Outcome:
+    """No proxy yet: its 16 ports must be free, or enabling it would fail."""
+    start = facts.port_start()
+    span = f"{start}-{start + 15}"
+    held = facts.listeners()
+    others = [held[p] for p in range(start, start + 16) if p in held and not held[p].is_proxy]
+    if not others:
+        return passed(f"ports {span} are free for the proxy")
+    taken = "; ".join(f"{o.port} by {_holder(o)}" for o in others)
+    stop = " and ".join(f"pid {o.pid}" for o in others if o.pid) or "that process"
+    return failed(
+        f"ports of the proxy held by another process: {taken}; enabling the proxy would fail,"
+        f" it needs TCP ports {span}",
+        f"stop {stop}, or enable the proxy on other ports: fips-setup enable --port-range-start N",
+    )

@@ -6,7 +6,8 @@ from typing import Optional
 
 from fipsconf.errors import FipsSetupError
 from fipsconf.logs_config import has_proxy_source, logs_enabled
-from installer.agent import MIN_AGENT
+from fipsconf.proxy_releases import newest_note, stale_package, version_of
+from installer.agent import MIN_AGENT, NEW_HOST_ADVICE, NO_AGENT
 from installer.doctor.facts import Facts
 from installer.doctor.model import (
     CheckFunction,
@@ -75,6 +76,17 @@ def package_command(facts: Facts, package: str) -> str:
     return f"{name} makecache && {name} install {package}"
 
 
+def upgrade_command(facts: Facts, package: str) -> str:
+    """How an operator upgrades the installed ``package`` from the Datadog repository here."""
+    packages = facts.packages()
+    name = packages.name if packages else "apt-get"
+    if name == "apt":
+        return f"apt-get update && apt-get install --only-upgrade {package}"
+    if name == "zypper":
+        return f"zypper refresh datadog && zypper update {package}"
+    return f"{name} makecache && {name} upgrade {package}"
+
+
 @check("root", CHECKS)
 def _root(facts: Facts) -> Outcome:
     if facts.root:
@@ -107,12 +119,14 @@ def _agent_installed(facts: Facts) -> Outcome:
             f"{FIPS_AGENT_PACKAGE} {facts.version(FIPS_AGENT_PACKAGE)} is installed instead of"
             f" {AGENT_PACKAGE} (see fips-agent)"
         )
+    if facts.no_agent:
+        return failed(NO_AGENT, NEW_HOST_ADVICE)
     version = facts.agent_version()
     if version is None:
         return failed(
-            f"the Datadog Agent ({AGENT_PACKAGE}) is not installed",
-            "install it with the one-step script and DD_FIPS_MODE=1 (or fips-setup install on a"
-            " new host), then fips-setup enable",
+            f"{AGENT_PACKAGE} {facts.version(AGENT_PACKAGE)} is installed, and that is not a"
+            " version fips-setup can compare",
+            f"reinstall it: {package_command(facts, AGENT_PACKAGE)}",
         )
     if version < MIN_AGENT:
         return failed(
@@ -126,6 +140,8 @@ def _agent_installed(facts: Facts) -> Outcome:
 def _fips_agent(facts: Facts) -> Outcome:
     if facts.platform()[0] is None:
         return skipped("the platform is not supported: its packages were not looked at")
+    if facts.no_agent:
+        return skipped("no Agent is installed (see agent-installed)")
     if not facts.fips_agent:
         return passed(f"{FIPS_AGENT_PACKAGE} is not installed: the proxy is what encrypts")
     version = facts.version(FIPS_AGENT_PACKAGE)
@@ -160,6 +176,13 @@ def _fips_agent(facts: Facts) -> Outcome:
 def _proxy_deprecated(facts: Facts) -> Outcome:
     if facts.fips_agent:
         return skipped("the FIPS Agent is installed already")
+    if facts.no_agent:  # a new host: nothing to migrate, the FIPS Agent can come first
+        return noted(
+            "the vendor recommends the FIPS Agent"
+            f" ({FIPS_AGENT_PACKAGE}, Agent 7.65 or newer) over the FIPS proxy",
+            "on a new host, run the one-step install script with"
+            f" DD_AGENT_FLAVOR={FIPS_AGENT_PACKAGE}",
+        )
     return noted(
         "the vendor no longer recommends the FIPS proxy: the FIPS Agent"
         f" ({FIPS_AGENT_PACKAGE}, Agent 7.65 or newer) replaces it",
@@ -175,12 +198,32 @@ def _proxy_installed(facts: Facts) -> Outcome:
     if facts.platform()[0] is None:
         return skipped("the platform is not supported: its packages were not looked at")
     version = facts.version(PROXY_PACKAGE)
+    if version is None and facts.no_agent:
+        return skipped(
+            f"{PROXY_PACKAGE} is not installed, nor is the Agent it serves (see agent-installed)"
+        )
     if version is None:
         return failed(
             f"{PROXY_PACKAGE} is not installed",
             "fips-setup enable (installs, configures and starts it, then points the Agent at it)",
         )
     return passed(f"{PROXY_PACKAGE} {version}")
+
+
+@check("proxy-version", CHECKS)
+def _proxy_version(facts: Facts) -> Outcome:
+    skip = proxy_irrelevant(facts)
+    if skip:
+        return skip
+    version = facts.version(PROXY_PACKAGE) or ""
+    stale = stale_package(version)
+    if stale:
+        return warned(stale, f"{upgrade_command(facts, PROXY_PACKAGE)}, then fips-setup doctor")
+    if version_of(version) is None:
+        return noted(f"{PROXY_PACKAGE} {version}: not a version fips-setup can compare")
+    return passed(
+        f"{PROXY_PACKAGE} {version}: the newest release fips-setup knows is {newest_note()}"
+    )
 
 
 @check("proxy-config", CHECKS)

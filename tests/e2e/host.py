@@ -123,6 +123,14 @@ class IntakeStats:
         """Payloads relayed by the FIPS proxy's metrics backend."""
         return [r for r in self.series if r["sni"] == PROXY_METRICS_SNI]
 
+    def process_payloads(self) -> List[Dict[str, Any]]:
+        """The process Agent's payloads (``POST /api/v1/collector``; Agent 7.84 stand-in).
+
+        The ``host`` field tells direct ones (``process.ddog-gov.com``) from those
+        the proxy relayed (``localhost:9807``, the Host header the Agent sent it).
+        """
+        return [r for r in self.records if r["path"] == "/api/v1/collector"]
+
     def sent_by(self, package: str) -> List[Dict[str, Any]]:
         """Payloads the stand-in ``package`` sent (``datadog-agent`` or ``datadog-fips-agent``)."""
         return [r for r in self.series if r.get("package") == package]
@@ -553,6 +561,12 @@ class TestHost:
 
     def agent_stats(self) -> AgentState:
         return AgentState.from_json(jsonlib.loads(self.read_file(AGENT_STATE)))
+
+    def process_agent_stats(self) -> Dict[str, Any]:
+        """The stand-in process Agent's counters (7.84: run by dd-procmgrd): endpoint, pid,
+        sent, acked, failed; {} before its first payload."""
+        path = AGENT_STATE.replace("state.json", "process-agent.json")
+        return jsonlib.loads(self.read_file(path)) if self.exists(path) else {}
 
     def wait_for_intake(
         self, predicate: Callable[[IntakeStats], bool], *, timeout: float = 15, what: str = ""

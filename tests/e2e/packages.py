@@ -19,12 +19,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
 
-from .util import E2E_DIR, host_run, shared_dir
+from .util import E2E_DIR, REPO, host_run, shared_dir
 
 SOURCES = E2E_DIR / "packages"
 DEFAULT_AGENT_VERSION = "7.50.3"
 DEFAULT_FIPS_AGENT_VERSION = "7.65.2"
 DEFAULT_PROXY_VERSION = "1.1.17"
+#: From 7.84 the Agent's payloads run under dd-procmgrd (datadog-agent-procmgr.service).
+PROCMGR_VERSION = (7, 84)
+PROCMGR_UNIT = "datadog-agent-procmgr.service"
 AGENT_PACKAGE = "datadog-agent"
 FIPS_AGENT_PACKAGE = "datadog-fips-agent"
 SIGNING_KEYS_KEYRING = "/opt/datadog-signing-keys/datadog-archive-keyring.gpg"
@@ -52,11 +55,15 @@ def agent_example(version: str) -> bytes:
 
     The vendor's from ``../shared/fixtures`` (the 7.45 one for Agents up to 7.45);
     without shared/, a short one of the same shape kept beside the package's sources.
+    From 7.84 the 2026 form, generated from the Agent's schema (``tests/fixtures``;
+    the first release shipping it is not named by the vendor's sources).
     """
     fixtures = shared_dir() / "fixtures" / "datadog-agent"
     old = fixtures / "datadog.yaml.example-7.45"
     if _version_tuple(version) < (7, 46) and old.is_file():
         return old.read_bytes()
+    if _version_tuple(version) >= PROCMGR_VERSION:  # the schema-generated form (tests/fixtures)
+        return (REPO / "tests/fixtures/datadog-agent/datadog-agent_linux.yaml.example").read_bytes()
     if (fixtures / "datadog.yaml.example").is_file():
         return (fixtures / "datadog.yaml.example").read_bytes()
     return (SOURCES / "datadog-agent" / "datadog.yaml.example").read_bytes()
@@ -248,6 +255,11 @@ class PackageBuilder:
                 "/etc/datadog-agent",
                 "/usr/bin/datadog-agent",
                 "/usr/lib/systemd/system/datadog-agent.service",
+                *(
+                    [f"/usr/lib/systemd/system/{PROCMGR_UNIT}"]
+                    if _version_tuple(version) >= PROCMGR_VERSION
+                    else []
+                ),
             ),
             scripts=_scripts("datadog-agent"),
         )
@@ -265,9 +277,23 @@ class PackageBuilder:
         for example in ("system-probe.yaml.example", "security-agent.yaml.example"):
             stage.file(f"/etc/datadog-agent/{example}", (src / example).read_bytes())
         stage.dir("/etc/datadog-agent/conf.d")
-        stage.file(
-            f"{unit_dir}/datadog-agent.service", (src / "datadog-agent.service").read_bytes()
-        )
+        unit = (src / "datadog-agent.service").read_text()
+        if _version_tuple(version) >= PROCMGR_VERSION:
+            # 7.84's layout: dd-procmgrd, bound to the Agent's unit, runs the process Agent
+            unit = unit.replace(
+                "After=network.target\n", f"After=network.target\nWants={PROCMGR_UNIT}\n"
+            )
+            for name in ("dd-procmgrd", "dd-procmgr"):
+                stage.file(
+                    f"/opt/datadog-agent/embedded/bin/{name}", (src / name).read_bytes(), 0o755
+                )
+            stage.symlink("/opt/datadog-agent/embedded/bin/process-agent", "../../bin/agent/agent")
+            stage.file(
+                "/opt/datadog-agent/processes.d/datadog-agent-process.yaml",
+                (src / "datadog-agent-process.yaml").read_bytes(),
+            )
+            stage.file(f"{unit_dir}/{PROCMGR_UNIT}", (src / PROCMGR_UNIT).read_bytes())
+        stage.file(f"{unit_dir}/datadog-agent.service", unit.encode())
 
     # -- formats -----------------------------------------------------------------
 

@@ -26,6 +26,9 @@ LOGS_CONF = "/etc/datadog-agent/conf.d/fips_proxy.d/conf.yaml"
 AGENT_LOG = "/var/log/datadog/agent.log"
 #: Checks that only inform; on the test host none of them is a problem.
 INFO = {"proxy-deprecated", "logs-collection", "kernel-fips", "crypto-module"}
+#: The stand-in proxy is 1.1.17 (packages.DEFAULT_PROXY_VERSION), older than the newest
+#: release fips-setup knows: doctor warns about it on every host here (checked once, below).
+OUTDATED_PROXY = "proxy-version"
 Checks = Dict[str, Dict[str, Any]]
 
 
@@ -52,8 +55,11 @@ def doctor(host: TestHost, *args: str) -> Tuple[int, Checks]:
 
 
 def problems(checks: Checks) -> List[str]:
-    """The ids of checks that are neither passed nor for information."""
-    return sorted(i for i, c in checks.items() if c["status"] not in ("pass", "info"))
+    """The ids of checks that are neither passed nor for information (the old proxy aside)."""
+    assert checks[OUTDATED_PROXY]["status"] in ("warn", "skip"), checks[OUTDATED_PROXY]
+    return sorted(
+        i for i, c in checks.items() if c["status"] not in ("pass", "info") and i != OUTDATED_PROXY
+    )
 
 
 def assert_healthy(host: TestHost, *args: str) -> Checks:
@@ -79,6 +85,16 @@ def test_doctor_names_each_local_failure_and_passes_once_it_is_fixed(
     host = enabled_host(make_host)
     checks = assert_healthy(host)  # with the Agent's own connectivity check
     assert checks["agent-connectivity"]["status"] == "pass"
+    # the stand-in proxy package is 1.1.17: doctor and status say it is outdated, and how
+    outdated = checks[OUTDATED_PROXY]
+    assert outdated["status"] == "warn", outdated
+    assert outdated["finding"].startswith("datadog-fips-proxy 1:1.1.17-1 is older than 1.1.30")
+    assert outdated["fix"] == (
+        "apt-get update && apt-get install --only-upgrade datadog-fips-proxy,"
+        " then fips-setup doctor"
+    )
+    state = host.fips_setup("status", json=True).data
+    assert state is not None and state["warnings"][0].startswith(outdated["finding"])
     assert checks["proxy-ports"]["finding"].startswith("all 16 ports 9803-9818 are held by")
     verified = host.fips_setup("verify", json=True)
     assert verified.returncode == 0 and verified.data is not None
@@ -234,7 +250,7 @@ def test_dns_set_refuses_bad_input_and_a_configuration_haproxy_rejects(
     before = host.read_bytes(PROXY_CFG)
     started = host.service_start_timestamp("datadog-fips-proxy")
     bad = host.fips_setup("dns", "set", "--nameserver", "fd00::53")
-    assert bad.returncode == 1 and bad.stderr.count("\n") == 1
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1  # a bad option value: usage
     assert "an IPv6 address goes in brackets ([fd00::53]:53)" in bad.stderr
     # a hand edit HAProxy rejects in the section: caught before the file is replaced
     cfg = before.decode().replace(
@@ -304,20 +320,63 @@ def test_doctor_without_systemd(make_host: MakeHost) -> None:
     assert result.returncode == 0 and document["failed"] is False
 
 
-def test_doctor_on_a_host_with_nothing_installed(make_host: MakeHost) -> None:
+def test_a_host_with_nothing_installed_and_a_port_taken(make_host: MakeHost) -> None:
+    """The operator's first run, before the Agent: every command says the one thing to do.
+
+    Something already listens on 9804 (a forgotten test server): doctor names
+    it with its pid and command, as it would after enable, and says why
+    enable would fail; enable, install and status agree on what is missing.
+    """
     host = make_host(agent_installed=False)
     host.install_toolkit()
+    host.run(["systemd-run", "--unit", "squatter", "--", "/usr/bin/python3", "-m",
+              "http.server", "9804", "--bind", "127.0.0.1"])  # fmt: skip
+    host.wait_for_port(9804)
+    squatter = host.main_pid("squatter")
+    started = time.monotonic()
     status, checks = doctor(host)
     assert status == 1
     failing = sorted(i for i, c in checks.items() if c["status"] == "fail")
-    assert failing == ["agent-installed", "datadog-yaml", "proxy-installed"]
-    assert (
-        checks["agent-installed"]["finding"] == "the Datadog Agent (datadog-agent) is not installed"
+    assert failing == ["agent-installed", "enable-preflight", "proxy-ports"]
+    agent = checks["agent-installed"]
+    assert agent["finding"] == (
+        "no Datadog Agent is installed (neither datadog-agent nor datadog-fips-agent)"
     )
-    assert checks["proxy-installed"]["fix"].startswith("fips-setup enable")
+    assert "one-step install script with DD_FIPS_MODE=1" in agent["fix"]
+    assert "DD_AGENT_FLAVOR=datadog-fips-agent" in agent["fix"]
+    assert checks["proxy-ports"]["finding"] == (
+        f"ports of the proxy held by another process: 9804 by pid {squatter} (/usr/bin/python3"
+        " -m http.server 9804 --bind 127.0.0.1); enabling the proxy would fail, it needs TCP"
+        " ports 9803-9818"
+    )
+    assert checks["enable-preflight"]["finding"].startswith(
+        "enable would fail because no Datadog Agent is installed"
+    )
+    for check_id in ("platform", "disk-space", "root"):
+        assert checks[check_id]["status"] == "pass", checks[check_id]
+    assert all("migrate" not in (c["fix"] or "") for c in checks.values())
     human = host.fips_setup("doctor")
     assert human.returncode == 1 and "Traceback" not in human.stderr
     assert human.stdout.splitlines()[1].split()[0] == "FAIL"
+
+    environment = {"DD_API_KEY": API_KEY, "DD_FIPS_MODE": "1"}
+    for args, env in ((("enable", "--dry-run"), None), (("install", "--dry-run"), environment)):
+        result = host.fips_setup(*args, json=True, env=env)
+        assert result.returncode == 1 and result.data is not None, result.stdout
+        assert result.data["error"] == "no-agent", result.data
+        assert "DD_FIPS_MODE=1" in result.data["msg"]
+    wrong = host.fips_setup("enable", "--local-address", "8.8.8.8", json=True)
+    assert (wrong.returncode, wrong.data and wrong.data["error"]) == (2, "usage")
+
+    shown = host.fips_setup("status", json=True)
+    assert shown.returncode == 0 and shown.data is not None
+    assert shown.data["msg"].startswith("no Datadog Agent is installed")
+    assert [(p["port"], p["pid"]) for p in shown.data["ports"]] == [(9804, squatter)]
+    table = host.fips_setup("status")
+    assert table.returncode == 0
+    assert "None" not in table.stdout and "?" not in table.stdout
+    assert "not installed" in table.stdout and "FIPS proxy mode is off" not in table.stdout
+    print(f"\nthe new host's first commands: {time.monotonic() - started:.1f} s")
 
 
 def test_enable_does_not_claim_what_it_could_not_verify(make_host: MakeHost) -> None:

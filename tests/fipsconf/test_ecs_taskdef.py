@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -14,10 +15,10 @@ from fipsconf.ecs_taskdef import (
     edit_task_definition,
     is_fips_proxy_image,
     parse_task_definition,
-    secret_values,
 )
-from fipsconf.errors import SettingError
-from fipsconf.redact import MASK
+from fipsconf.errors import DocumentError, SettingError
+from fipsconf.proxy_releases import NEWEST
+from fipsconf.redact import MASK, secret_values
 
 
 @pytest.mark.parametrize(
@@ -66,9 +67,37 @@ def test_image_parts() -> None:
     assert not is_fips_proxy_image("haproxy:2.8")
 
 
-def test_the_default_tag_is_the_documented_one() -> None:
-    # The vendor documentation's ECS example runs datadog/fips-proxy:1.1.17.
-    assert DEFAULT_FIPS_PROXY_TAG == "1.1.17"
+def test_the_default_tag_is_the_newest_release_known() -> None:
+    # The vendor documentation's ECS example still runs datadog/fips-proxy:1.1.17 from Docker Hub
+    assert DEFAULT_FIPS_PROXY_TAG == NEWEST.tag == "1.1.30"
+
+
+@pytest.mark.parametrize(
+    ("site", "image", "registry"),
+    [
+        ("ddog-gov.com", "public.ecr.aws/datadog/fips-proxy:1.1.30", "from ECR Public"),
+        (None, "public.ecr.aws/datadog/fips-proxy:1.1.30", "from ECR Public"),
+        ("datadoghq.com", "datadog/fips-proxy:1.1.30", "Docker Hub, as the site is datadoghq.com"),
+    ],
+)
+def test_a_new_sidecar_says_which_image_and_why(
+    site: Optional[str], image: str, registry: str
+) -> None:
+    env = [{"name": "DD_SITE", "value": site}] if site else []
+    agent = {"name": "datadog-agent", "image": "public.ecr.aws/datadog/agent:7", "environment": env}
+    text = json.dumps({"networkMode": "awsvpc", "containerDefinitions": [agent]}, indent=2)
+    edit = edit_task_definition(parse_task_definition(text), EcsRequest())
+    assert edit.sidecar_image == image
+    assert edit.changes[0].startswith(
+        f"added container fips-proxy ({image}: the newest release fips-setup knows (2026-08-11),"
+    )
+    assert registry in edit.changes[0]
+    tagged = edit_task_definition(parse_task_definition(text), EcsRequest(image_tag="1.1.28"))
+    assert tagged.sidecar_image == image.replace("1.1.30", "1.1.28")
+    assert "the tag asked for" in tagged.changes[0]
+    assert [a.code for a in tagged.advice if a.code == "proxy-image-outdated"] == [
+        "proxy-image-outdated"
+    ]
 
 
 def test_secret_environment_values_are_found() -> None:
@@ -158,10 +187,44 @@ def test_to_the_fips_agent_back_to_the_proxy_and_again() -> None:
 
 def test_the_fips_agent_takes_none_of_the_proxy_options() -> None:
     text = json.dumps({"containerDefinitions": [{"name": "a", "image": "datadog/agent:7"}]})
-    for request in (
-        EcsRequest(fips_agent=True, image_tag="1.1.29"),
-        EcsRequest(fips_agent=True, from_fips_agent=True),
+    for request, words in (
+        (EcsRequest(fips_agent=True, image_tag="1.1.29"), "cannot be used with --fips-agent"),
+        (EcsRequest(fips_agent=True, allow_bridge=True), "cannot be used with --fips-agent"),
+        (EcsRequest(fips_agent=True, from_fips_agent=True), "ask for opposite moves"),
     ):
-        with pytest.raises(SettingError, match="cannot be used with --fips-agent"):
+        with pytest.raises(SettingError, match=words):
             edit_task_definition(parse_task_definition(text), request)
     assert EcsRequest(image_tag="1.1.29").options_beside_fips_agent() == []
+
+
+US2_TASK = {
+    "family": "datadog-agent-task",
+    "networkMode": "awsvpc",
+    "containerDefinitions": [
+        {
+            "name": "datadog-agent",
+            "image": "public.ecr.aws/datadog/agent:7",
+            "environment": [{"name": "DD_SITE", "value": "us2.ddog-gov.com"}],
+        }
+    ],
+}
+
+
+def test_the_sidecar_for_a_us2_fed_agent_container_is_refused() -> None:
+    doc = parse_task_definition(json.dumps(US2_TASK, indent=2))
+    with pytest.raises(DocumentError) as caught:
+        edit_task_definition(doc, EcsRequest())
+    assert caught.value.code == "precondition"
+    message = str(caught.value)
+    assert message.startswith("DD_SITE on the Agent container 'datadog-agent': site is us2")
+    assert "use the FIPS Agent, which sends to US2-FED's own intake (fips-setup ecs" in message
+    assert "set DD_SITE to ddog-gov.com" in message
+
+
+def test_the_fips_agent_for_a_us2_fed_agent_container_comes_with_a_note() -> None:
+    doc = parse_task_definition(json.dumps(US2_TASK, indent=2))
+    edit = edit_task_definition(doc, EcsRequest(fips_agent=True))
+    assert "agent:7-fips" in edit.text
+    site = [a for a in edit.advice if a.code.startswith("site")]
+    assert [a.code for a in site] == ["site-us2-fed"]
+    assert "'datadog-agent': site is us2.ddog-gov.com (US2-FED): the FIPS Agent" in site[0].message

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from fipsconf.envfiles import Override, as_bool, environment_file, systemd_unit
+from fipsconf.envfiles import (
+    Override,
+    as_bool,
+    environment_file,
+    procmgr_definition,
+    systemd_unit,
+)
 
 
 def test_environment_file() -> None:
@@ -26,3 +32,22 @@ def test_booleans_as_the_agent_reads_them() -> None:
     assert [as_bool(v) for v in ("true", "1", "TRUE", "yes", "false", "0", "", "off")] == [
         True, True, True, True, False, False, False, False,
     ]  # fmt: skip
+
+
+def test_a_process_manager_definition_sets_its_payloads_variables() -> None:
+    text = (
+        "description: Datadog Process Agent\n"
+        "command: /opt/datadog-agent/embedded/bin/process-agent\n"
+        "environment_file: -${DD_CONF_DIR}/environment\n"
+        "env:\n"
+        "  DD_FLEET_POLICIES_DIR: ${DD_CONF_DIR}/managed\n"
+        "  DD_FIPS_ENABLED: false\n"
+        '  DD_SITE: "us2.ddog-gov.com"\n'
+    )
+    source = "/opt/datadog-agent/processes.d/datadog-agent-process.yaml"
+    assert procmgr_definition(text, source) == [
+        Override("DD_FIPS_ENABLED", "false", source, 6),
+        Override("DD_SITE", "us2.ddog-gov.com", source, 7),
+    ]
+    assert procmgr_definition("command: x\n", source) == []
+    assert procmgr_definition("env: [\n", source) == []  # not YAML: dd-procmgrd skips it too

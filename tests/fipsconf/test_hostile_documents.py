@@ -17,8 +17,8 @@ import pytest
 from fipsconf.datadog_yaml import FipsRequest, edit_datadog_yaml
 from fipsconf.ecs_taskdef import parse_task_definition
 from fipsconf.errors import DocumentError
-from fipsconf.helm_values import HelmRequest, edit_helm_values, secret_values
-from fipsconf.redact import Redactor
+from fipsconf.helm_values import HelmRequest, edit_helm_values
+from fipsconf.redact import Redactor, secret_values
 from fipsconf.yamldoc import parse_yaml
 from tests.hostile import HOSTILE
 
@@ -36,7 +36,7 @@ def test_a_hostile_document_is_one_line_naming_where(name: str) -> None:
 READERS: dict[str, Callable[[str], object]] = {
     "datadog.yaml editor": lambda text: edit_datadog_yaml(parse_yaml(text), FipsRequest()),
     "helm values editor": lambda text: edit_helm_values(parse_yaml(text), HelmRequest()),
-    "helm secret walker": lambda text: secret_values(parse_yaml(text).data),
+    "secret walker": lambda text: secret_values(parse_yaml(text).data),
     "redactor's secret walker": lambda text: Redactor().register_from(parse_yaml(text).data),
 }
 

@@ -63,7 +63,7 @@ def test_assignments_with_tags() -> None:
         Assignment(("api_key",), KEY),
         Assignment(("hostname",), "web-1"),
         Assignment(("env",), "prod"),
-        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"']),
+        Assignment(("tags",), ["team:a", "path:/x/y", 'quote:"q"'], merge=True),
     ]
 
 
@@ -139,3 +139,30 @@ def test_flavors() -> None:
         settings_from_environment({"DD_AGENT_FLAVOR": FIPS_AGENT_FLAVOR, "DD_FIPS_MODE": "1"})
     with pytest.raises(SettingError, match="DD_AGENT_FLAVOR='datadog-iot-agent' is not supported"):
         agent_flavor("datadog-iot-agent")
+
+
+@pytest.mark.parametrize("mode", ["full", "basic", "end_user_device", "none"])
+def test_the_infrastructure_mode_is_written(mode: str) -> None:
+    settings = settings_from_environment({"DD_INFRASTRUCTURE_MODE": mode})
+    assert settings.assignments() == [Assignment(("infrastructure_mode",), mode)]
+
+
+def test_an_unknown_infrastructure_mode_is_refused() -> None:
+    with pytest.raises(SettingError, match="DD_INFRASTRUCTURE_MODE='lite' is not one of"):
+        settings_from_environment({"DD_INFRASTRUCTURE_MODE": "lite"})
+
+
+def test_process_log_collection_writes_what_datadogs_script_writes() -> None:
+    settings = settings_from_environment({"DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "true"})
+    assert settings.assignments() == [
+        Assignment(("logs_enabled",), True),
+        Assignment(("logs_config", "process_exclude_agent"), True),
+        Assignment(("logs_config", "auto_multi_line_detection"), True),
+        Assignment(("process_config", "process_collection", "use_wlm"), True),
+        Assignment(("extra_config_providers",), ["process_log"], merge=True),
+    ]
+    assert (
+        settings_from_environment({"DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "0"}).assignments() == []
+    )
+    with pytest.raises(SettingError, match="DD_LOGS_CONFIG_PROCESS_COLLECT_ALL='all'"):
+        settings_from_environment({"DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "all"})

@@ -7,8 +7,11 @@ import pytest
 from fipsconf.errors import SettingError
 from fipsconf.security_configs import (
     COMPLIANCE,
+    DISCOVERY,
+    PRIVILEGED_LOGS,
     RUNTIME_SECURITY,
     SECURITY_AGENT_YAML,
+    SERVICE_MONITORING,
     SYSTEM_PROBE_YAML,
     SecurityRequest,
     config_from_example,
@@ -40,6 +43,31 @@ SYSTEM_PROBE = (EXAMPLES / "system-probe.yaml.example").read_text()
                 SYSTEM_PROBE_YAML: (RUNTIME_SECURITY,),
             },
         ),
+        # Datadog's script 1.37 (discovery), 1.42 (privileged logs, USM): system-probe.yaml only.
+        ({"DD_DISCOVERY_ENABLED": "true"}, {SYSTEM_PROBE_YAML: (DISCOVERY,)}),
+        ({"DD_PRIVILEGED_LOGS_ENABLED": "true"}, {SYSTEM_PROBE_YAML: (PRIVILEGED_LOGS,)}),
+        (
+            {"DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED": "1"},
+            {SYSTEM_PROBE_YAML: (SERVICE_MONITORING,)},
+        ),
+        ({"DD_DISCOVERY_ENABLED": "false", "DD_PRIVILEGED_LOGS_ENABLED": "0"}, {}),
+        (
+            {
+                "DD_RUNTIME_SECURITY_CONFIG_ENABLED": "true",
+                "DD_DISCOVERY_ENABLED": "true",
+                "DD_PRIVILEGED_LOGS_ENABLED": "true",
+                "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED": "true",
+            },
+            {
+                SECURITY_AGENT_YAML: (RUNTIME_SECURITY,),
+                SYSTEM_PROBE_YAML: (
+                    RUNTIME_SECURITY,
+                    DISCOVERY,
+                    PRIVILEGED_LOGS,
+                    SERVICE_MONITORING,
+                ),
+            },
+        ),
     ],
 )
 def test_the_vendor_variables_ask_for_these_files(
@@ -48,9 +76,27 @@ def test_the_vendor_variables_ask_for_these_files(
     assert security_request(environment).files() == files
 
 
-def test_a_typo_in_a_switch_stops() -> None:
-    with pytest.raises(SettingError, match="DD_RUNTIME_SECURITY_CONFIG_ENABLED='ture'"):
-        security_request({"DD_RUNTIME_SECURITY_CONFIG_ENABLED": "ture"})
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DD_RUNTIME_SECURITY_CONFIG_ENABLED",
+        "DD_DISCOVERY_ENABLED",
+        "DD_PRIVILEGED_LOGS_ENABLED",
+        "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED",
+    ],
+)
+def test_a_typo_in_a_switch_stops(name: str) -> None:
+    with pytest.raises(SettingError, match=f"{name}='ture'"):
+        security_request({name: "ture"})
+
+
+def test_the_system_probe_modules_are_turned_on_in_its_example() -> None:
+    sections = (DISCOVERY, PRIVILEGED_LOGS, SERVICE_MONITORING)
+    text = config_from_example(SYSTEM_PROBE, sections)
+    assert parse_yaml(text).data == {section: {"enabled": True} for section in sections}
+    assert text.startswith(SYSTEM_PROBE)  # added after the example, which stays as it was
+    assert sections_not_enabled(text, sections) == []
+    assert config_from_example(text, sections) == text
 
 
 def test_the_sections_go_live_where_the_example_documents_them() -> None:

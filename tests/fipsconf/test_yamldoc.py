@@ -115,3 +115,25 @@ def test_a_malformed_number_ruamel_reads_is_one_line_too() -> None:
     with pytest.raises(DocumentError) as caught:  # was an internal error
         parse_yaml("site: x\nk: [1, +_]\n")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "words"),
+    [
+        ("a:\n\tb: 1\n", 2, "a tab where YAML allows only spaces"),
+        ("a: x\n---\nb: 2\n", 2, "a second YAML document starts here"),
+        ("site: x\ntags: [a, b\n", 3, "the list opened with '[' on line 2 is not closed"),
+        ("a: {b: 1\n", 2, "the mapping opened with '{' on line 1 is not closed"),
+        ("a:\n  b: 1\n c: 2\n", 3, "this line is not indented like the lines above it"),
+        ("a: b: c\n", 1, "put the value in quotes"),
+        ('api_key: "abc\n', 2, "the quoted value that starts on line 1 is not closed"),
+        ("a: @x\n", 1, "a value cannot start with this character"),
+    ],
+)
+def test_invalid_yaml_is_said_in_words_with_what_to_do(text: str, line: int, words: str) -> None:
+    with pytest.raises(DocumentError) as caught:
+        parse_yaml(text)
+    assert caught.value.line == line
+    assert words in caught.value.message
+    assert "<block" not in caught.value.message and "stream" not in caught.value.message
+    assert "abc" not in caught.value.message  # the document's text is never quoted

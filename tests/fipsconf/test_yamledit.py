@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
 
 from fipsconf import yamledit
@@ -152,3 +154,37 @@ def test_a_mapping_other_settings_share_is_left_to_a_person(text: str, line: int
 def test_an_anchor_nothing_refers_to_does_not_stop_the_edit() -> None:
     text = "fips: &f\n  enabled: false\n"
     assert edit(text, *FIPS_ON) == "fips: &f\n  enabled: true\n  https: false\n"
+
+
+MERGE = Assignment(("tags",), ["b:2", "c:3"], merge=True)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tags:\n  - a:1\n  - b:2\nx: 1\n", 'tags:\n  - a:1\n  - b:2\n  - "c:3"\nx: 1\n'),
+        ("tags: [a:1]\n", 'tags: [a:1, "b:2", "c:3"]\n'),
+        ("tags: []\n", 'tags: ["b:2", "c:3"]\n'),
+        ("tags: a:1 b:2 # kept\n", 'tags: # kept\n  - "a:1"\n  - "b:2"\n  - "c:3"\n'),
+        ("tags: b:2 c:3\n", "tags: b:2 c:3\n"),  # already names both: left as written
+        ("tags: ~\nx: 1\n", 'tags:\n  - "b:2"\n  - "c:3"\nx: 1\n'),
+        ("host: {tags: a:1}\n", None),
+        ("{tags: a:1, x: 1}\n", '{tags: ["a:1", "b:2", "c:3"], x: 1}\n'),
+        ("{x: 1, tags: }\n", '{x: 1, tags: ["b:2", "c:3"] }\n'),
+        ("x: 1\n", 'x: 1\n\ntags:\n  - "b:2"\n  - "c:3"\n'),
+    ],
+)
+def test_a_merged_list_keeps_what_is_there_and_adds_what_is_not(
+    text: str, expected: Optional[str]
+) -> None:
+    result = edit(text, MERGE)
+    assert result == (
+        expected if expected is not None else text + '\ntags:\n  - "b:2"\n  - "c:3"\n'
+    )
+    assert edit(result, MERGE) == result
+
+
+def test_a_list_shared_through_an_anchor_is_left_to_a_person() -> None:
+    with pytest.raises(DocumentError) as caught:
+        edit("tags: &t\n  - a:1\nother: *t\n", MERGE)
+    assert "anchor (&t)" in caught.value.message and caught.value.line == 1

@@ -111,6 +111,15 @@ MIXED = {  # some top-level entries are read by ruamel alone
     "anchor-across-entries": "a: &x 1\nb: *x\n",
     "merge-across-entries": "d: &d {x: 1}\nplain: 1\ne:\n  <<: *d\n  y: [2]\nz: 3\n",
     "ends-between-quick-entries": "a:\n- [1]\n-\nb: 1\nc:\n  d: {e: 1}\n  f:\ng: 2\n",
+    # comments after an entry ruamel reads: handed to it cut short, marks unmoved
+    "flow-then-comments": "a: [1, 2]\n# c\n\n  # d\nb: 1\n",
+    "flow-last-then-comments": "a: [1, 2]\n# c\n# d\n",
+    "flow-last-then-comment-no-newline": "a: [1]\n# c",
+    "flow-then-comments-crlf": "a: [1]\r\n# c\r\n  # d\r\nb: 2\r\n",
+    "kept-block-scalar-then-comments": "a: |+\n  x\n\n# c\n\n# d\n\nb: 1\n",
+    "kept-block-scalar-last-then-comments": "a: |+\n  x\n\n# c\n\n",
+    "block-scalar-with-a-hash-line": "a: |\n  x\n  # y\n# c\nb: 1\n",
+    "flow-in-a-mapping-then-comments": "b: 1\na:\n  c: {x: 1}\n  # in\n# out",
 }
 DECLINED = {
     "second-document": "a: 1\n---\nb: 2\n",
@@ -145,6 +154,16 @@ def test_entries_with_other_syntax_are_read_by_ruamel_in_place(name: str) -> Non
 @pytest.mark.parametrize("name", sorted(DECLINED))
 def test_documents_it_cannot_cut_go_to_ruamel_whole(name: str) -> None:
     assert not both_ways(DECLINED[name])
+
+
+def test_comments_after_a_flow_list_are_not_read_slowly(
+    shared_fixture: Callable[[str], Path],
+) -> None:
+    """Datadog's install script writes ``tags: ['a:b']``: 157 KiB of documentation follow it."""
+    text = shared_fixture("datadog-agent/datadog.yaml.example").read_text(encoding="utf-8")
+    text = text.replace("\n# tags:\n", "\ntags: ['env:prod','team:a']\n", 1)
+    assert both_ways(text)
+    assert yamldoc.parse_yaml(text).data["tags"] == ["env:prod", "team:a"]
 
 
 def test_the_vendor_files_are_read_fast(shared_fixture: Callable[[str], Path]) -> None:

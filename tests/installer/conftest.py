@@ -9,6 +9,8 @@ from typing import Callable, NamedTuple
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
+import fipsconf
+import installer
 from tests.fakes import (
     AGENT_BINARY,
     FakeHost,
@@ -59,6 +61,27 @@ DISTROS = {
 }  # fmt: skip
 
 HostFactory = Callable[..., FakeHost]
+
+
+def _import_everything_first() -> None:
+    """Import the toolkit's modules (and ruamel) before any test starts pyfakefs.
+
+    A module first imported while pyfakefs runs keeps its fake ``os`` or
+    ``pathlib`` after that test: ruamel.yaml, loaded only for YAML the fast
+    reader does not take, or the command line's modules, then fail in
+    whichever later test uses them on the real file system.
+    """
+    import importlib
+    import pkgutil
+
+    for package in (fipsconf, installer):
+        for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not module.name.startswith("installer.ansible"):
+                importlib.import_module(module.name)
+    importlib.import_module("ruamel.yaml")
+
+
+_import_everything_first()
 
 
 @pytest.fixture(autouse=True)
@@ -117,3 +140,35 @@ def make_host(fs: FakeFilesystem) -> HostFactory:
         return FakeHost(system)
 
     return build
+
+
+PROCMGR_PROCESS = {
+    "uuid": "0f0e0d0c-0b0a-4908-8706-050403020100",
+    "name": "datadog-agent-process",
+    "state": "Running",
+    "pid": 412,
+    "command": "/opt/datadog-agent/embedded/bin/process-agent",
+    "args": ["--cfgpath", "/etc/datadog-agent/datadog.yaml"],
+}
+
+
+def procmgr_path(host: FakeHost, fs: FakeFilesystem, *processes: dict[str, object]) -> FakeHost:
+    """Put ``host`` on Agent 7.84's process manager path.
+
+    ``datadog-agent-procmgr`` runs, bound to ``datadog-agent``; dd-procmgrd
+    supervises the payloads declared in ``processes.d`` (default: the process
+    Agent), which its CLI reports.
+    """
+    system = host.system
+    system.packages["datadog-agent"] = "1:7.84.1-1"
+    system.active["datadog-agent-procmgr"] = True
+    system.enabled["datadog-agent-procmgr"] = True
+    system.bound_to["datadog-agent-procmgr"] = "datadog-agent"
+    listed = list(processes) or [PROCMGR_PROCESS]
+    system.procmgr_processes = listed
+    for process in listed:
+        fs.create_file(
+            f"/opt/datadog-agent/processes.d/{process['name']}.yaml",
+            contents=f"command: {process['command']}\nauto_start: true\n",
+        )
+    return host

@@ -109,3 +109,66 @@ def test_warnings_do_not_stop_the_change(fs: FakeFilesystem) -> None:
     assert result.changed
     assert len(result.warnings) == 2
     assert "site is datadoghq.com" in result.warnings[0]
+
+
+@pytest.mark.parametrize(
+    ("init", "restart"),
+    [
+        ("systemd", "systemctl restart datadog-agent"),
+        ("sysv", "service datadog-agent restart"),
+        ("upstart", "initctl restart datadog-agent"),
+    ],
+)
+def test_the_restart_it_asks_for_is_the_hosts(
+    fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch, init: str, restart: str
+) -> None:
+    import installer.host
+    from tests.fakes import make_executable
+
+    real_host = installer.host.Host  # its default root was made before pyfakefs (Python 3.9)
+    monkeypatch.setattr(installer.host, "Host", lambda: real_host(Path("/")))
+    config = Path(CONFIG_PATH)
+    fs.create_file(config, contents=ORIGINAL)
+    if init == "systemd":
+        fs.create_dir("/run/systemd/system")
+    elif init == "upstart":
+        make_executable("/sbin/initctl")
+        fs.create_dir("/etc/init")
+    else:
+        make_executable("/usr/sbin/service")
+    result = configure(config, FipsRequest(enabled=True), dry_run=False)
+    assert result.msg.endswith(f"restart the Agent for it to take effect ({restart})")
+    assert "systemctl" not in result.msg or init == "systemd"
+
+
+def test_a_missing_file_named_with_config_is_not_answered_with_use_config(
+    fs: FakeFilesystem,
+) -> None:
+    with pytest.raises(FipsSetupError) as caught:
+        configure(Path("/srv/agent/missing.yaml"), FipsRequest(enabled=True), dry_run=True)
+    assert str(caught.value) == "/srv/agent/missing.yaml: cannot read: no such file"
+    with pytest.raises(FipsSetupError) as caught:
+        configure(Path(CONFIG_PATH), FipsRequest(enabled=True), dry_run=True)
+    assert str(caught.value) == (
+        f"{CONFIG_PATH}: cannot read: no such file; is the Agent installed? Use --config PATH"
+        " for a configuration elsewhere"
+    )
+
+
+def test_us2_fed_is_refused_and_the_file_is_left_unchanged(fs: FakeFilesystem) -> None:
+    # The proxy forwards to US1-FED only: enabling it here would send this host's
+    # payloads to the wrong site, and "set site: ddog-gov.com" is no advice for it.
+    text = "api_key: 0123456789abcdef0123456789abcdef\nsite: us2.ddog-gov.com\n"
+    fs.create_file(Path(CONFIG_PATH), contents=text)
+    before = snapshot(Path(CONFIG_PATH).parent)
+    with pytest.raises(FipsSetupError) as caught:
+        configure(Path(CONFIG_PATH), FipsRequest(), dry_run=False)
+    assert caught.value.code == "precondition"
+    assert str(caught.value).startswith(f"{CONFIG_PATH}:2: site is us2.ddog-gov.com (US2-FED)")
+    way = (
+        "use the FIPS Agent, which sends to US2-FED's own intake (on this host: fips-setup migrate)"
+    )
+    assert way in str(caught.value)
+    assert snapshot(Path(CONFIG_PATH).parent) == before
+    # turning the proxy off is always allowed
+    assert not configure(Path(CONFIG_PATH), FipsRequest(enabled=False), dry_run=False).changed

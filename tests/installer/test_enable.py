@@ -14,7 +14,14 @@ from installer.enable import EnableOptions, enable
 from installer.files import Ownership, ownership_of
 from installer.plan import PlanFailed
 from tests.fakes import PROXY_EXAMPLE, FakeHost
-from tests.installer.conftest import AGENT_GID, AGENT_UID, DATADOG_YAML, DISTROS, HostFactory
+from tests.installer.conftest import (
+    AGENT_GID,
+    AGENT_UID,
+    DATADOG_YAML,
+    DISTROS,
+    HostFactory,
+    procmgr_path,
+)
 
 # Strings made into Paths inside tests: on Python 3.9 a Path created before
 # pyfakefs starts keeps using the real file system.
@@ -306,7 +313,7 @@ def test_an_old_agent_is_refused(make_host: HostFactory) -> None:
 
 
 def test_a_missing_agent_is_refused(make_host: HostFactory) -> None:
-    refused(make_host(agent_version=""), "Agent .datadog-agent. is not installed")
+    refused(make_host(agent_version=""), "no Datadog Agent is installed .* DD_FIPS_MODE=1")
 
 
 def test_the_fips_agent_is_refused(make_host: HostFactory) -> None:
@@ -559,3 +566,62 @@ def test_a_post_install_failure_is_reported_as_in_place_then_undone(
     assert "what it had done and the earlier steps were undone" in message
     assert ["apt-get", "remove", "-y", "datadog-fips-proxy"] in host.system.changing_commands()
     assert host.system.half_installed == {}
+
+
+def test_us2_fed_is_refused_even_with_allow_other_site(make_host: HostFactory) -> None:
+    host = make_host(
+        datadog_yaml=DATADOG_YAML.replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    for allow in (False, True):
+        refused(
+            host,
+            rf"^{CONFIG}:\d+: site is us2.ddog-gov.com \(US2-FED\).*the wrong site.*nothing was",
+            allow_other_site=allow,
+        )
+
+
+def test_a_dd_site_override_to_us2_fed_is_refused(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    fs.create_file("/etc/datadog-agent/environment", contents="DD_SITE=us2.ddog-gov.com\n")
+    refused(
+        host,
+        r"^site is us2.ddog-gov.com \(DD_SITE in /etc/datadog-agent/environment\)",
+        allow_other_site=True,
+    )
+
+
+def test_on_the_process_manager_path_dd_procmgrd_restarts_with_the_agent(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    # Agent 7.84: the payloads under dd-procmgrd read fips.* too; restarting
+    # datadog-agent restarts dd-procmgrd (BindsTo=), which enable waits for.
+    host = procmgr_path(make_host(), fs)
+    result = run_enable(host)
+    assert result.changed and not result.failed
+    assert host.system.restarts["datadog-agent"] == 1
+    assert host.system.restarts["datadog-agent-procmgr"] == 1
+    assert ["systemctl", "restart", "datadog-agent-procmgr"] not in host.system.commands()
+
+
+def test_dd_procmgrd_that_does_not_come_back_rolls_enable_back(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = procmgr_path(make_host(), fs)
+    host.system.procmgr_fails_to_start = True
+    before = files_state()
+    with pytest.raises(PlanFailed, match="datadog-agent-procmgr is not running after its restart"):
+        run_enable(host)
+    assert files_state() == before
+    assert "datadog-fips-proxy" not in host.system.packages
+
+
+def test_a_process_manager_definition_that_contradicts_is_refused(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    # Agent 7.84: a payload's own env: in processes.d wins over datadog.yaml for it.
+    host = procmgr_path(make_host(), fs)
+    path = "/opt/datadog-agent/processes.d/datadog-agent-process.yaml"
+    Path(path).write_text(Path(path).read_text() + "env:\n  DD_FIPS_ENABLED: false\n")
+    refused(host, f"{path}:4: DD_FIPS_ENABLED=false overrides datadog.yaml")

@@ -72,7 +72,7 @@ def test_a_new_host_gets_its_settings_where_the_example_documents_them(new_host:
         EXAMPLE.replace("api_key:\n", f"api_key: {API_KEY}\n")
         .replace("# site: datadoghq.com\n", "site: ddog-gov.com\n")
         .replace("# hostname: <HOSTNAME_NAME>\n", "hostname: web-01\n")
-        .replace("# tags:\n", 'tags: ["team:a", "path:/x"]\n')
+        .replace("# tags:\n", 'tags:\n  - "team:a"\n  - "path:/x"\n')
         .replace("# fips:\n", "fips:\n  enabled: true\n  https: false\n")
     )
     assert load_yaml11(text)["tags"] == ["team:a", "path:/x"]
@@ -257,6 +257,33 @@ def test_cloud_security_files_come_from_their_examples(security_examples: FakeHo
     for path in (SECURITY_AGENT, SYSTEM_PROBE):
         assert ownership_of(Path(path)) == Ownership(0, AGENT_GID, 0o640)
     assert [d.path for d in result.diff] == [CONFIG, SECURITY_AGENT, SYSTEM_PROBE]
+    assert not run_install(security_examples, environment).changed
+
+
+def test_the_vendor_1_37_to_1_46_switches_reach_their_files(security_examples: FakeHost) -> None:
+    environment = {
+        **DIRECT,
+        "DD_INFRASTRUCTURE_MODE": "basic",
+        "DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "true",
+        "DD_DISCOVERY_ENABLED": "true",
+        "DD_PRIVILEGED_LOGS_ENABLED": "true",
+        "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED": "true",
+    }
+    result = run_install(security_examples, environment)
+    data = load_yaml11(Path(CONFIG).read_text())
+    assert data["infrastructure_mode"] == "basic"
+    assert data["logs_enabled"] is True
+    assert data["logs_config"] == {"process_exclude_agent": True, "auto_multi_line_detection": True}
+    assert data["process_config"] == {"process_collection": {"use_wlm": True}}
+    assert data["extra_config_providers"] == ["process_log"]
+    probe = load_yaml11(Path(SYSTEM_PROBE).read_text())
+    assert probe == {
+        "discovery": {"enabled": True},
+        "privileged_logs": {"enabled": True},
+        "service_monitoring_config": {"enabled": True},
+    }
+    assert not Path(SECURITY_AGENT).exists()  # no Cloud Security asked for
+    assert [d.path for d in result.diff] == [CONFIG, SYSTEM_PROBE]
     assert not run_install(security_examples, environment).changed
 
 

@@ -129,6 +129,7 @@ def test_a_proxied_host_moves_to_the_fips_agent(
     assert [c["id"] for c in result.details["verification"]["checks"]] == [
         "fips-mode",
         "agent-connectivity",
+        "agent-supervision",
     ]
     assert [d.record() for d in result.diff] == [
         {"path": CONFIG, "before": PROXIED_YAML, "after": MOVED_YAML}
@@ -329,7 +330,27 @@ def test_a_wrong_package_file_is_refused(
 def test_another_site_is_refused(make_host: HostFactory) -> None:
     host = proxied(make_host)
     Path(CONFIG).write_text(PROXIED_YAML.replace("site: ddog-gov.com", "site: datadoghq.com"))
-    refused(host, f"{CONFIG}: site is datadoghq.com: the FIPS Agent is supported on ddog-gov.com")
+    refused(
+        host,
+        f"{CONFIG}: site is datadoghq.com: the FIPS Agent is for the government sites, US1-FED"
+        r" \(ddog-gov.com\) and US2-FED",
+    )
+
+
+def test_a_us2_fed_host_moves_with_a_note(make_host: HostFactory) -> None:
+    """The FIPS Agent sends to US2-FED's own intake: the way forward there, not refused."""
+    host = proxied(make_host)
+    Path(CONFIG).write_text(PROXIED_YAML.replace("site: ddog-gov.com", "site: us2.ddog-gov.com"))
+    result = run_migrate(host)
+    assert result.changed and not result.failed, result.msg
+    assert host.system.packages["datadog-fips-agent"] == "1:7.66.1-1"
+    notes = [w for w in result.warnings if "US2-FED" in w]
+    assert notes == [
+        f"{CONFIG}: site is us2.ddog-gov.com (US2-FED): the FIPS Agent sends to US2-FED's own"
+        " intake; Datadog's FIPS Compliance page names US1-FED, its US2-FED pages point FED"
+        " users to the FIPS Agent: keep your authorization's record of which one you rely on"
+    ]
+    assert "\nsite: us2.ddog-gov.com\n" in Path(CONFIG).read_text()  # the site is kept
 
 
 def test_dd_site_wins_over_the_file(make_host: HostFactory, fs: FakeFilesystem) -> None:
@@ -730,7 +751,7 @@ print(json.dumps(sorted(sys.modules)))
 #: Modules whose functions dispatch to every command: what migrate's own path imports is
 #: among the modules loaded above.
 DISPATCH = {"installer.cli.commands", "installer.cli.fastpath", "installer.cli.main",
-            "installer.cli.app", "installer.zipapp_main"}  # fmt: skip
+            "installer.cli.app", "installer.cli.options", "installer.zipapp_main"}  # fmt: skip
 
 
 def imported_in_functions(source: str) -> set[str]:

@@ -81,6 +81,17 @@ def test_rpm_repositories_by_where_they_point_and_enabled_flag(fs: FakeFilesyste
     assert Zypper(host).datadog_repository() == "datadog"
 
 
+def test_a_zypper_mirror_with_a_credentials_file_is_the_datadog_repository(
+    fs: FakeFilesystem,
+) -> None:
+    fs.create_file(
+        "/etc/zypp/repos.d/datadog.repo",
+        contents="[datadog]\nenabled=1\n"
+        "baseurl=https://mirror.example/dd/rpm/stable/7/x86_64/?credentials=datadog\n",
+    )
+    assert Zypper(FakeHost(FakeSystem())).datadog_repository() == "datadog"
+
+
 def test_package_managers_keep_the_http_proxy(
     fs: FakeFilesystem, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,7 +10,14 @@ from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer.enable import EnableOptions, enable
 from installer.status import status
-from tests.installer.conftest import AGENT_GID, AGENT_UID, DATADOG_YAML, HostFactory
+from tests.installer.conftest import (
+    AGENT_GID,
+    AGENT_UID,
+    DATADOG_YAML,
+    PROCMGR_PROCESS,
+    HostFactory,
+    procmgr_path,
+)
 from tests.installer.test_enable import add_listener
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"
@@ -57,6 +64,14 @@ def test_status_of_an_enabled_host(make_host: HostFactory, fs: FakeFilesystem) -
     assert result.msg.startswith("FIPS proxy mode is on")
     assert not result.changed
     assert host.system.changing_commands()[calls:] == []
+    # the proxy is 1.1.17: older than the newest release fips-setup knows
+    assert result.warnings == [
+        "datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11), the newest release"
+        " fips-setup knows: the proxy's releases carry its CVE fixes, about monthly (upgrade it"
+        " from the Datadog repository)"
+    ]
+    host.system.packages["datadog-fips-proxy"] = "1.1.30-1"
+    assert status(host, Path(CONFIG)).warnings == []
 
 
 def test_environment_overrides_win_over_the_file(
@@ -120,3 +135,54 @@ def test_a_bad_value_is_a_problem_not_a_crash(
     result = status(host, Path(CONFIG))
     assert any(problem in p for p in result.details["problems"]), result.details["problems"]
     assert {p["port"] for p in result.details["ports"]} <= set(range(9803, 9819))
+
+
+def test_a_datadog_yaml_the_agent_cannot_read_is_said_so(make_host: HostFactory) -> None:
+    host = make_host(datadog_yaml="api_key: x\n\tsite: ddog-gov.com\n")
+    result = status(host, Path(CONFIG))
+    doc = result.details
+    assert doc["datadog_yaml"]["error"].startswith(f"{CONFIG}:2: ")
+    assert doc["datadog_yaml"]["fips"] is None
+    # no setting is "in effect" from a file the Agent cannot read (an override still is)
+    assert doc["effective"] == dict.fromkeys(
+        ("enabled", "https", "port_range_start", "local_address")
+    )
+    assert set(doc["sources"].values()) == {None}
+    assert "FIPS proxy mode is off" not in result.msg
+    assert result.msg.startswith(f"the Agent cannot read {CONFIG}")
+
+
+def test_a_host_without_an_agent(make_host: HostFactory, fs: FakeFilesystem) -> None:
+    host = make_host(agent_version="")
+    fs.remove_object("/etc/datadog-agent")
+    result = status(host, Path(CONFIG))
+    assert result.msg.startswith(
+        "no Datadog Agent is installed (neither datadog-agent nor datadog-fips-agent): on a new"
+        " host, run the one-step install script with DD_FIPS_MODE=1"
+    )
+    doc = result.details
+    assert doc["agent_flavor"] is None
+    assert doc["datadog_yaml"]["site"] is None
+    assert doc["effective"]["enabled"] is None
+
+
+def test_status_says_how_the_agents_payloads_run(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    host = make_host()
+    doc = status(host, Path(CONFIG)).details
+    assert doc["agent_supervision"]["manager"] == "systemd"
+    assert doc["agent_supervision"]["processes"] is None
+    procmgr_path(host, fs)
+    doc = status(host, Path(CONFIG)).details
+    assert doc["agent_supervision"] == {
+        "manager": "procmgr",
+        "summary": "dd-procmgrd (datadog-agent-procmgr) supervises: datadog-agent-process",
+        "units": {"datadog-agent": "active (running)", "datadog-agent-procmgr": "active (running)"},
+        "processes": [{"name": "datadog-agent-process", "state": "Running", "pid": 412}],
+        "processes_problem": None,
+    }
+    assert doc["problems"] == []
+    host.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    doc = status(host, Path(CONFIG)).details
+    assert doc["problems"] == ["datadog-agent-process Crashed under dd-procmgrd"]

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pyfakefs.fake_filesystem import FakeFilesystem
+
 from installer.enable import EnableOptions, enable
 from installer.net import CONNECT_TIMEOUT, HttpAnswer
 from installer.verify import verify
 from tests.fakes import FakeHost
-from tests.installer.conftest import API_KEY, HostFactory
+from tests.installer.conftest import API_KEY, PROCMGR_PROCESS, HostFactory, procmgr_path
 
 CONFIG = "/etc/datadog-agent/datadog.yaml"  # a Path only inside tests (pyfakefs on 3.9)
 VALIDATE = "/api/v1/validate"
@@ -27,6 +29,7 @@ def test_a_working_proxy_is_verified(make_host: HostFactory) -> None:
     assert [(c.id, c.status) for c in result.checks] == [
         ("metrics-request", "pass"),
         ("agent-connectivity", "pass"),
+        ("agent-supervision", "pass"),
     ]
     url, headers = host.system.http_requests[-1]
     assert url == "http://localhost:9804/api/v1/validate"
@@ -60,7 +63,7 @@ def test_the_agents_check_is_needed_too(make_host: HostFactory) -> None:
     host.system.diagnose = (1, "Total:1, Success:0, Fail:1\n")
     result = verify(host, Path(CONFIG))
     assert result.failed
-    assert [c.status for c in result.checks] == ["pass", "fail"]
+    assert [c.status for c in result.checks] == ["pass", "fail", "pass"]
 
 
 def test_enable_says_verified_only_when_it_is(make_host: HostFactory) -> None:
@@ -74,7 +77,7 @@ def test_enable_says_verified_only_when_it_is(make_host: HostFactory) -> None:
     assert result.details["verification"]["verified"] is True
     assert result.details["verification"]["seconds"] >= 0
     ran = [c["argv"][:2] for c in result.details["commands"]]
-    assert ran[-1] == ["/opt/datadog-agent/bin/agent/agent", "diagnose"]  # listed with the rest
+    assert ["/opt/datadog-agent/bin/agent/agent", "diagnose"] in ran  # listed with the rest
 
 
 def test_enable_that_cannot_reach_the_intake_keeps_the_installation(
@@ -116,3 +119,16 @@ def test_no_verification_without_restarts_or_in_a_dry_run(make_host: HostFactory
     files_only = enable(host, EnableOptions(config=Path(CONFIG), no_restart=True))
     assert "verification" not in files_only.details and not files_only.failed
     assert host.system.http_requests == []
+
+
+def test_a_crashed_payload_under_dd_procmgrd_is_not_verified(
+    make_host: HostFactory, fs: FakeFilesystem
+) -> None:
+    # Agent 7.84: the payloads dd-procmgrd supervises send too; one that crashed sends nothing.
+    host = procmgr_path(enabled(make_host), fs)
+    assert not verify(host, Path(CONFIG)).failed
+    host.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    result = verify(host, Path(CONFIG))
+    assert result.failed
+    assert "agent-supervision: dd-procmgrd (datadog-agent-procmgr) supervises:" in result.msg
+    assert "datadog-agent-process Crashed under dd-procmgrd" in result.msg

@@ -74,7 +74,7 @@ def fake_commands(folder: Path, **commands: str) -> str:
     ],
 )
 def test_yes_no_variables_accept_the_documented_values(value: str, expected: str) -> None:
-    for name in ("DD_FIPS_MODE", "DD_INSTALL_ONLY", "DD_UPGRADE_AGENT"):
+    for name in ("DD_FIPS_MODE", "DD_INSTALL_ONLY", "DD_UPGRADE_AGENT", "DD_DRY_RUN"):
         result = call(f"flag {name}", {name: value})
         assert (result.returncode, result.stdout) == (0, expected + "\n")
 
@@ -96,12 +96,25 @@ def test_any_other_yes_no_value_stops_before_anything(value: str) -> None:
         ({"DD_AGENT_MINOR_VERSION": "44.1", "DD_FIPS_MODE": "1"}, "the FIPS proxy needs Agent 7.45 or newer"),
         ({"DD_AGENT_MINOR_VERSION": "64", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "supported from 7.65"),
         ({"DD_SITE": "datadoghq.com", "DD_FIPS_MODE": "1"}, "the FIPS proxy only forwards to ddog-gov.com"),
-        ({"DD_SITE": "datadoghq.eu", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "supported on ddog-gov.com only"),
+        ({"DD_SITE": "datadoghq.eu", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "the FIPS Agent is for the government sites, ddog-gov.com (US1-FED) and us2.ddog-gov.com (US2-FED)"),
+        ({"DD_SITE": "us2.ddog-gov.com", "DD_FIPS_MODE": "1"}, "DD_SITE=us2.ddog-gov.com (US2-FED) with DD_FIPS_MODE: the FIPS proxy forwards to US1-FED (ddog-gov.com) only, so its payloads would go to the wrong site; use the FIPS Agent, which sends to US2-FED's own intake (DD_AGENT_FLAVOR=datadog-fips-agent in place of DD_FIPS_MODE)"),
+        ({"DD_SITE": "US2.ddog-gov.com", "DD_FIPS_MODE": "1"}, "(US2-FED) with DD_FIPS_MODE"),
         ({"DD_SITE": "ddog-gov.com\nhostname: x"}, "is not a site name"),
-        ({"DD_REPO_URL": "http://mirror.example"}, "a mirror is an https:// or file:// URL"),
-        ({"DD_MIRROR_URL": "ftp://mirror.example"}, "must start with https:// or file://"),
-        ({"DD_REPO_URL": "https://m.example/x\ngpgcheck=0"}, "must not contain spaces, quotes"),
-        ({"DD_REPO_URL": "not a domain"}, "is neither a domain like datadoghq.com"),
+        ({"DD_REPO_URL": "http://mirror.example"}, "DD_REPO_URL must start with https:// or file:// (nothing is fetched over plain HTTP)"),
+        ({"DD_MIRROR_URL": "ftp://mirror.example"}, "DD_MIRROR_URL must start with https:// or file://"),
+        ({"DD_REPO_URL": "https://m.example/x\ngpgcheck=0"}, "DD_REPO_URL must not contain spaces, quotes"),
+        ({"DD_REPO_URL": "not a domain"}, "DD_REPO_URL is neither a domain like datadoghq.com"),
+        ({"REPO_URL": "https://m.example/x y"}, "REPO_URL must not contain spaces, quotes"),
+        ({"DD_REPO_URL": "https://a.example", "DD_MIRROR_URL": "https://b.example"}, "DD_REPO_URL and DD_MIRROR_URL name two different mirrors"),
+        ({"DD_INFRASTRUCTURE_MODE": "lite"}, "DD_INFRASTRUCTURE_MODE=lite is not one of the Agent's modes: full, basic, end_user_device, none"),
+        ({"DD_DRY_RUN": "maybe"}, "DD_DRY_RUN='maybe' is not understood"),
+        ({"DD_DISCOVERY_ENABLED": "ture"}, "DD_DISCOVERY_ENABLED='ture' is not understood"),
+        ({"DD_PRIVILEGED_LOGS_ENABLED": "on"}, "DD_PRIVILEGED_LOGS_ENABLED='on' is not understood"),
+        ({"DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED": "y"}, "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED='y' is not understood"),
+        ({"DD_LOGS_CONFIG_PROCESS_COLLECT_ALL": "all"}, "DD_LOGS_CONFIG_PROCESS_COLLECT_ALL='all' is not understood"),
+        ({"DD_OTELCOLLECTOR_ENABLED": "true", "DD_FIPS_MODE": "1"}, "DD_OTELCOLLECTOR_ENABLED with DD_FIPS_MODE: the DDOT Collector exports to Datadog itself and the FIPS proxy has no port for it"),
+        ({"DD_OTELCOLLECTOR_ENABLED": "true", "DD_AGENT_FLAVOR": "datadog-fips-agent"}, "Datadog lists the DDOT Collector as not supported by the FIPS Agent"),
+        ({"DD_PRIVATE_ACTION_RUNNER_ENABLED": "true", "DD_FIPS_MODE": "1"}, "DD_PRIVATE_ACTION_RUNNER_ENABLED with DD_FIPS_MODE: the Private Action Runner talks to Datadog itself"),
         ({"DD_REPO_URL": "datad0g.com", "DD_MIRROR_URL": "https://m.example"}, "and DD_MIRROR_URL: set one"),
         ({"DD_AGENT_DIST_CHANNEL": "edge"}, "use stable or beta"),
         ({"DD_AGENT_DIST_CHANNEL": "nightly"}, "on custom repositories only"),
@@ -131,6 +144,8 @@ SETTINGS = 'printf "%s|" "$FIPS" "$FLAVOR" "$SITE" "$CHANNEL" "$MIRROR" "$REPO_D
         ({}, "off|datadog-agent||stable||||"),
         ({"DD_FIPS_MODE": "yes"}, "on|datadog-agent|ddog-gov.com|stable||||"),
         ({"DD_AGENT_FLAVOR": "datadog-fips-agent"}, "off|datadog-fips-agent|ddog-gov.com|stable||||"),
+        ({"DD_AGENT_FLAVOR": "datadog-fips-agent", "DD_SITE": "us2.ddog-gov.com"}, "off|datadog-fips-agent|us2.ddog-gov.com|stable||||"),
+        ({"DD_SITE": "us2.ddog-gov.com"}, "off|datadog-agent|us2.ddog-gov.com|stable||||"),
         ({"DD_REPO_URL": "datad0g.com", "DD_AGENT_DIST_CHANNEL": "beta"}, "off|datadog-agent||beta||datad0g.com||"),
         ({"DD_REPO_URL": "file:///srv/mirror", "DD_AGENT_DIST_CHANNEL": "nightly"}, "off|datadog-agent||nightly|file:///srv/mirror|||"),
         ({"DD_MIRROR_URL": "https://m.example/dd", "DD_RPM_REPO_GPGCHECK": "true"}, "off|datadog-agent||stable|https://m.example/dd||1|"),
@@ -166,6 +181,41 @@ def test_every_vendor_variable_this_script_does_not_honour_is_named() -> None:
     assert result.returncode == 0, result.stderr
     for name in names:
         assert f"warning: {name} is not supported by this script and is ignored" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("DD_APM_ERROR_TRACKING_STANDALONE", "it goes with APM single-step instrumentation"),
+        ("DD_OTELCOLLECTOR_ENABLED", "this script does not install the DDOT Collector"),
+        ("DD_DDOT_DIST_CHANNEL", "this script does not install the DDOT Collector"),
+        ("DD_PRIVATE_ACTION_RUNNER_ENABLED", "this script does not set up the Private Action Runner"),
+        ("DD_PRIVATE_ACTION_RUNNER_ACTIONS_ALLOWLIST", "this script does not set up the Private Action Runner"),
+        ("DD_PRIVATE_ACTION_RUNNER_API_KEY_ONLY_ENROLLMENT", "this script does not set up the Private Action Runner"),
+    ],
+)  # fmt: skip
+def test_vendor_1_37_to_1_46_variables_not_honoured_say_why(name: str, reason: str) -> None:
+    result = call("read_settings; warn_about_variables", {**GOOD, name: "true"})
+    assert result.returncode == 0, result.stderr
+    assert f"warning: {name} is not supported by this script and is ignored: {reason}" in (
+        result.stderr
+    )
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "DD_DISCOVERY_ENABLED",
+        "DD_PRIVILEGED_LOGS_ENABLED",
+        "DD_SYSTEM_PROBE_SERVICE_MONITORING_ENABLED",
+        "DD_LOGS_CONFIG_PROCESS_COLLECT_ALL",
+        "DD_INFRASTRUCTURE_MODE",
+    ],
+)
+def test_vendor_1_37_to_1_46_variables_honoured_raise_no_warning(name: str) -> None:
+    value = "basic" if name == "DD_INFRASTRUCTURE_MODE" else "true"
+    result = call("read_settings; warn_about_variables", {**GOOD, "DD_FIPS_MODE": "1", name: value})
+    assert (result.returncode, result.stderr) == (0, "")  # honoured: fips-setup install writes it
 
 
 def test_forward_proxies() -> None:
@@ -481,7 +531,7 @@ CHECK = 'WORK=$(mktemp -d); mkdir -m 700 "$WORK/gnupg"; check_key_file "$KEY_FIL
 def test_a_key_with_a_pinned_fingerprint_is_trusted(signing_key: tuple[Path, str]) -> None:
     key, fingerprint = signing_key
     result = call(CHECK, {"KEY_FILE": str(key), "ALLOWED": f"AAAA\n{fingerprint}\n"})
-    assert (result.returncode, result.stdout) == (0, fingerprint + "\n"), result.stderr
+    assert (result.returncode, result.stdout) == (0, f"pub {fingerprint}\n"), result.stderr
 
 
 def test_any_other_key_is_refused(signing_key: tuple[Path, str], tmp_path: Path) -> None:
@@ -504,7 +554,7 @@ def test_a_mirror_key_is_trusted_only_when_given(
     mirror = tmp_path / "mirror"
     (mirror / "keys").mkdir(parents=True)
     shutil.copy(key, mirror / "keys" / "DATADOG_APT_KEY_CURRENT.public")
-    fetch = 'read_settings; FAMILY=debian; WORK=$(mktemp -d); trap cleanup EXIT; fetch_keys; cat "$WORK/keys/fingerprints"'
+    fetch = 'read_settings; FAMILY=debian; WORK=$(mktemp -d); trap cleanup EXIT; fetch_keys; echo "$PRIMARY_KEYS"'
     env = {**GOOD, "DD_MIRROR_URL": mirror.as_uri()}
     refused = call(fetch, env)
     assert refused.returncode == 1

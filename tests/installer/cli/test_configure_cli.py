@@ -42,6 +42,25 @@ def test_dry_run_json_changes_nothing(config: Path, capsys: pytest.CaptureFixtur
     assert config.read_text() == ORIGINAL
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--local-address", "10.0.0.1"), "--local-address: local address '10.0.0.1' is not a"),
+        (("--port-range-start", "65521"), "--port-range-start 65521 is out of range"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error_before_the_file_is_read(
+    config: Path, capsys: pytest.CaptureFixture[str], args: tuple[str, ...], message: str
+) -> None:
+    for path in (str(config), "/nonexistent.yaml"):  # the file is not looked at
+        status, out, err = run(capsys, "configure", "--config", path, *args)
+        assert (status, out) == (2, "")
+        assert err.startswith(f"error: {message}") and err.count("\n") == 1
+        status, doc = run_json(capsys, "configure", "--config", path, *args)
+        assert (status, doc["error"]) == (2, "usage") and doc["msg"].startswith(message)
+    assert config.read_text() == ORIGINAL
+
+
 def test_the_api_key_never_appears(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = []
     for args in (("--dry-run",), ("--dry-run", "--json"), (), ("--json",), ("--disable",)):
@@ -82,8 +101,6 @@ def test_human_output_shows_the_diff_and_warnings(
     [
         (("--config", "/nonexistent.yaml"), "/nonexistent.yaml: cannot read: no such file"),
         (("--config", "{folder}"), "{folder}: cannot read: is a folder"),
-        (("--config", "{folder}/datadog.yaml", "--local-address", "10.0.0.1"), "not a loopback"),
-        (("--config", "{folder}/datadog.yaml", "--port-range-start", "65521"), "out of range"),
     ],
 )
 def test_failures_exit_1_with_one_line(

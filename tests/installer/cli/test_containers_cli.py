@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,12 +80,27 @@ def test_helm_json_in_place_then_nothing(values: Path, capsys: pytest.CaptureFix
     assert (status, doc["changed"], doc["diff"], doc["actions"]) == (0, False, [], [])
 
 
-def test_helm_json_without_destination_carries_the_diff(
+def test_helm_json_without_destination_carries_the_new_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(PUBLIC_VALUES)
+    status, doc = run_json(capsys, "helm", str(path))
+    assert (status, doc["changed"], doc["destination"], doc["output"]) == (0, True, "stdout", None)
+    assert doc["diff"][0]["after"].count("use_https: false") == 1
+    assert doc["document"] == doc["diff"][0]["after"]
+    assert 'the new file is the JSON document\'s "document"' in doc["msg"]
+    assert path.read_text() == PUBLIC_VALUES
+    status, doc = run_json(capsys, "helm", str(path), "--dry-run")
+    assert status == 0 and "document" not in doc
+
+
+def test_helm_json_without_destination_refuses_a_file_with_secrets(
     values: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, doc = run_json(capsys, "helm", str(values))
-    assert (status, doc["changed"], doc["destination"], doc["output"]) == (0, True, "stdout", None)
-    assert doc["diff"][0]["after"].count("use_https: false") == 1
+    assert (status, doc["failed"], doc["error"]) == (1, True, "precondition")
+    assert "--output PATH or --in-place" in doc["msg"] and API_KEY not in json.dumps(doc)
     assert values.read_text() == VALUES
 
 
@@ -159,7 +176,10 @@ def test_ecs_options(taskdef: Path, capsys: pytest.CaptureFixture[str]) -> None:
     args += ("--port-range-start", "10000", "--agent-container", "datadog-agent")
     status, doc = run_json(capsys, *args)
     assert status == 0
-    assert (doc["sidecar_image"], doc["port_range_start"]) == ("datadog/fips-proxy:1.1.29", 10000)
+    assert (doc["sidecar_image"], doc["port_range_start"]) == (
+        "public.ecr.aws/datadog/fips-proxy:1.1.29",
+        10000,
+    )
     written = json.loads(taskdef.read_text())
     ports = [m["containerPort"] for m in written["containerDefinitions"][1]["portMappings"]]
     assert ports == list(range(10000, 10016))
@@ -227,7 +247,7 @@ def test_ecs_moves_back_from_the_fips_agent_only_when_asked(
         status, doc = run_json(capsys, "ecs", str(path), "--dry-run", spelling)
         assert (status, doc["changed"]) == (0, True)
         assert doc["agent_image"] == "public.ecr.aws/datadog/agent:7.70.0"
-        assert doc["sidecar_image"] == "datadog/fips-proxy:1.1.17"
+        assert doc["sidecar_image"] == "public.ecr.aws/datadog/fips-proxy:1.1.30"
     assert json.loads(path.read_text()) == task
 
 
@@ -287,7 +307,8 @@ def test_ecs_masks_secrets_spelled_as_cloudformation_spells_them(
         for mode in ((), ("--fips-agent",)):
             status, out, err = run(capsys, "ecs", str(path), *extra, *mode)
             assert API_KEY not in out + err, (extra, mode)
-            assert status == (1 if extra == () else 0), (extra, mode)
+            # to stdout (the file itself, or in the JSON): refused, as it holds a secret
+            assert status == (0 if "--dry-run" in extra else 1), (extra, mode)
     status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--fips-agent")
     assert (status, doc["form"]) == (0, "cloudformation-container-definitions")
     assert "CloudFormation stack update" in doc["msg"]
@@ -312,7 +333,8 @@ def test_secrets_never_appear_in_any_output(
     ):
         status, out, err = run(capsys, command, path, *extra)
         assert API_KEY not in out + err, extra
-        assert status == (1 if extra == () else 0), extra
+        to_stdout = "--in-place" not in extra and "--dry-run" not in extra
+        assert status == (1 if to_stdout else 0), extra
     assert API_KEY in Path(path).read_text()  # the file keeps the real value
 
 
@@ -343,12 +365,8 @@ def test_bad_input_exits_1_with_one_line(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("helm", "{file}", "--port", "70000"), "fips.port 70000 is out of range"),
-        (("helm", "{file}", "--local-address", "10.1.1.1"), "not a loopback address"),
-        (("helm", "{file}", "--image-tag", "a b"), "not a valid tag"),
         (("helm", "/nonexistent/values.yaml"), "no such file"),
         (("ecs", "{file}", "--agent-container", "nope"), "has no container named 'nope'"),
-        (("ecs", "{file}", "--port-range-start", "0"), "port range start 0 is out of range"),
     ],
 )
 def test_failures_exit_1(
@@ -365,6 +383,41 @@ def test_failures_exit_1(
     assert message in err and err.count("\n") == 1
     status, doc = run_json(capsys, *args, "--in-place")
     assert status == 1 and message in doc["msg"]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("helm", "{file}", "--port", "70000"), "--port 70000 is out of range"),
+        (("helm", "{file}", "--local-address", "10.1.1.1"), "not a loopback address"),
+        (
+            ("helm", "{file}", "--image-tag", "a b"),
+            "--image-tag: image tag 'a b' is not a valid tag",
+        ),
+        (
+            ("ecs", "{file}", "--image-tag", "a b"),
+            "--image-tag: image tag 'a b' is not a valid tag",
+        ),
+        (("ecs", "{file}", "--port-range-start", "0"), "--port-range-start 0 is out of range"),
+    ],
+)
+def test_a_bad_option_value_is_a_usage_error(
+    values: Path,
+    taskdef: Path,
+    capsys: pytest.CaptureFixture[str],
+    args: tuple[str, ...],
+    message: str,
+) -> None:
+    file = values if args[0] == "helm" else taskdef
+    before = file.read_bytes()
+    for path in (str(file), "/nonexistent/file"):  # checked before the file is read
+        argv = tuple(arg.format(file=path) for arg in args)
+        status, out, err = run(capsys, *argv, "--in-place")
+        assert (status, out) == (2, "")
+        assert err.startswith("error: ") and message in err and err.count("\n") == 1
+        status, doc = run_json(capsys, *argv, "--in-place")
+        assert (status, doc["error"]) == (2, "usage") and message in doc["msg"]
+    assert file.read_bytes() == before
 
 
 @pytest.mark.parametrize(
@@ -396,3 +449,139 @@ def test_usage_errors_exit_2(
 def test_the_container_commands_are_not_on_the_fast_path() -> None:
     assert "helm" not in fastpath.COMMANDS and "ecs" not in fastpath.COMMANDS
     assert fastpath.parse(["helm", "values.yaml", "--json"]) is None
+
+
+# -- networkMode, and warnings said once ------------------------------------
+
+
+def test_ecs_refuses_a_task_whose_agent_cannot_reach_the_sidecar(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    task = json.loads(DESCRIBED)["taskDefinition"]
+    for mode in (None, "bridge", "none"):
+        if mode is None:
+            task.pop("networkMode")
+        else:
+            task["networkMode"] = mode
+        path = tmp_path / "td.json"
+        text = json.dumps(task, indent=2) + "\n"
+        path.write_text(text)
+        status, doc = run_json(capsys, "ecs", str(path), "--in-place")
+        assert (status, doc["error"]) == (1, "precondition"), mode
+        assert '"networkMode": "awsvpc"' in doc["msg"] and "--allow-bridge" in doc["msg"]
+        assert path.read_text() == text
+        # the operator sets networkMode where the file is used: written, warned once
+        status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--allow-bridge")
+        assert (status, doc["changed"]) == (0, True)
+        assert [w for w in doc["warnings"] if w.startswith("networkMode is")], doc["warnings"]
+        status, doc = run_json(capsys, "ecs", str(path), "--in-place", "--allow-bridge")
+        assert (status, doc["changed"], doc["warnings"]) == (0, False, [])
+    status, doc = run_json(capsys, "ecs", str(path), "--fips-agent", "--allow-bridge")
+    assert (status, doc["error"]) == (2, "usage")
+
+
+def test_warnings_a_run_that_changes_nothing_would_repeat_are_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    containers = tmp_path / "containers.json"
+    agent = {"name": "datadog-agent", "image": "public.ecr.aws/datadog/agent:7"}
+    agent["environment"] = [{"name": "DD_SITE", "value": "ddog-gov.com"}]
+    containers.write_text(json.dumps([agent], indent=2))
+    status, doc = run_json(capsys, "ecs", str(containers), "--in-place")
+    assert [w for w in doc["warnings"] if w.startswith("networkMode is set where")]
+    status, doc = run_json(capsys, "ecs", str(containers), "--in-place")
+    assert (status, doc["changed"], doc["warnings"]) == (0, False, [])
+    values = tmp_path / "values.yaml"
+    values.write_text(PUBLIC_VALUES.replace("  portRange: 16\n", ""))
+    status, doc = run_json(capsys, "helm", str(values), "--in-place")
+    assert [w for w in doc["warnings"] if w.startswith("fips.portRange is not set")]
+    status, doc = run_json(capsys, "helm", str(values), "--in-place")
+    assert (status, doc["changed"], doc["warnings"]) == (0, False, [])
+
+
+# -- standard input -----------------------------------------------------------
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_helm_reads_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    out = tmp_path / "new.yaml"
+    for name in ("-", "/dev/stdin"):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(VALUES.encode())))
+        assert main(["helm", name, "--output", str(out)]) == 0
+        assert out.read_text() == VALUES.replace("  enabled: false\n", "  enabled: true\n").replace(
+            "  portRange: 16\n", "  portRange: 16\n  use_https: false\n"
+        )
+        assert out.stat().st_mode & 0o777 == 0o600  # it holds the API key
+        captured = capsysbinary.readouterr()
+        assert API_KEY.encode() not in captured.out + captured.err
+        out.unlink()
+    # no secret: the new file on stdout, as for a file
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(PUBLIC_VALUES.encode())))
+    assert main(["helm", "-"]) == 0
+    assert b"  enabled: true\n" in capsysbinary.readouterr().out
+
+
+def test_ecs_reads_standard_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(DESCRIBED.encode())))
+    out = tmp_path / "td.json"
+    status, doc = run_json(capsys, "ecs", "-", "--output", str(out))
+    assert (status, doc["changed"]) == (0, True)
+    assert json.loads(out.read_text())["containerDefinitions"][1]["name"] == "fips-proxy"
+
+
+def test_standard_input_cannot_be_rewritten_in_place_or_typed_at(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for command in ("helm", "ecs"):
+        status, doc = run_json(capsys, command, "-", "--in-place")
+        assert (status, doc["error"]) == (2, "usage") and "--output PATH" in doc["msg"]
+        monkeypatch.setattr(sys, "stdin", _Terminal())
+        status, doc = run_json(capsys, command, "-", "--dry-run")
+        assert (status, doc["error"]) == (1, "file-access")
+        assert "standard input is a terminal" in doc["msg"]
+
+
+def test_helm_all_ports_declares_every_port_of_the_proxy(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(PUBLIC_VALUES.replace("  portRange: 16\n", "  portRange: 13\n"))
+    status, doc = run_json(capsys, "helm", str(values), "--in-place", "--all-ports")
+    assert (status, doc["changed"], doc["settings"]["portRange"]) == (0, True, 16)
+    assert "fips.portRange: 16" in doc["msg"]
+    assert not [w for w in doc["warnings"] if "portRange" in w]
+    assert "  portRange: 16\n" in values.read_text()
+    status, doc = run_json(capsys, "helm", str(values), "--in-place", "--all-ports")
+    assert (status, doc["changed"]) == (0, False)
+    status, doc = run_json(capsys, "helm", str(values), "--fips-agent", "--all-ports")
+    assert (status, doc["error"]) == (2, "usage")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        '  - name: DD_ADDITIONAL_ENDPOINTS\n    value: \'{"https://app.ddog-gov.com": ["fedcba9876543210fedcba9876543210"]}\'\n',
+        "  - name: DD_APP_KEY\n    value: fedcba9876543210fedcba9876543210fedcba98\n",
+        "  - name: DD_PROXY_HTTPS\n    value: http://u:fedcba9876543210@proxy:3128\n",
+    ],
+)
+def test_stdout_is_refused_for_every_kind_of_secret(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], env: str
+) -> None:
+    path = tmp_path / "values.yaml"
+    path.write_text(
+        PUBLIC_VALUES.replace("  site: ddog-gov.com\n", "  site: ddog-gov.com\n  env:\n" + env)
+    )
+    status, out, err = run(capsys, "helm", str(path))
+    assert status == 1 and out == "" and "holds secrets" in err
+    assert "fedcba9876543210" not in err
+    status, out, err = run(capsys, "helm", str(path), "--dry-run")
+    assert status == 0 and "fedcba9876543210" not in out + err

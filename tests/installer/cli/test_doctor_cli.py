@@ -115,5 +115,7 @@ def test_dns_set_without_a_nameserver_is_refused(
     fake_host: FakeHost, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status = commands.dns_set_command([], no_resolv_conf=False, dry_run=False, as_json=True)
-    assert status == 1
-    assert json_of(capsys)["msg"] == "give at least one --nameserver ADDR[:PORT]"
+    assert status == 2  # a required option left out: a usage error, as everywhere
+    document = json_of(capsys)
+    assert document["msg"] == "give at least one --nameserver ADDR[:PORT]"
+    assert document["error"] == "usage"

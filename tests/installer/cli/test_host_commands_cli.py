@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pyfakefs.fake_filesystem import FakeFilesystem
 
 from installer import host as host_module
 from installer.cli import app, commands
@@ -104,6 +105,7 @@ def test_human_enable_and_status(fake_host: FakeHost, capsys: pytest.CaptureFixt
     status, out, err = run(capsys, "status")
     assert status == 0
     assert "FIPS proxy mode is on" in out
+    assert "warning: datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11)" in out
     # Settings as datadog.yaml spells them, each with where it comes from.
     assert "fips.enabled" in out and "true (file)" in out
     assert "9803 (default)" in out
@@ -178,3 +180,26 @@ def test_typer_passes_every_option(
     }  # fmt: skip
     assert app.run(["status", "--json"]) == 0
     assert seen["status_command"][1] == {"as_json": True}
+
+
+def test_human_status_of_a_host_without_an_agent(
+    fake_host: FakeHost, fs: FakeFilesystem, capsys: pytest.CaptureFixture[str]
+) -> None:
+    del fake_host.system.packages["datadog-agent"]
+    fake_host.system.active["datadog-agent"] = False
+    fake_host.system.enabled.pop("datadog-agent", None)
+    fs.remove_object("/etc/datadog-agent")
+    status, out, err = run(capsys, "status")
+    assert status == 0 and err == ""
+    for word in ("None", "?", "FIPS proxy mode is off", "sends directly"):
+        assert word not in out, word
+    rows = {
+        line.split("│")[1].strip(): line.split("│")[2].strip()
+        for line in out.splitlines()
+        if line.count("│") == 3
+    }
+    assert rows["datadog-agent service"] == "not installed"
+    assert rows["datadog-fips-proxy service"] == "not installed"
+    assert rows["site"] == "not set"
+    assert rows["fips.enabled"] == "unknown"
+    assert "no Datadog Agent is installed" in out

@@ -81,9 +81,16 @@ def test_lines_built_to_slow_the_redaction_are_shown_in_time(tmp_path: Path) -> 
         "token x": "a-" * 100000 + "b",
         "url": "a://" * 50000,
         "api_key": "x" + " " * 200000 + "y",
+        "basic": "Basic " + "QUJD" * 50000,
+        "bearer": "bearer " * 30000,
+        "dual": "additional_endpoints [" + "a," * 100000 + "]",
     }
     config = tmp_path / "datadog.yaml"
-    config.write_text("".join(f"{key}: {value}\n" for key, value in hostile.items()))
+    config.write_text(
+        "".join(f"{key}: {value}\n" for key, value in hostile.items())
+        + "additional_endpoints:\n"
+        + "".join(f"  https://x{i}:\n  - k\n" for i in range(20000))
+    )
     result, _elapsed = run_cli("configure", "--dry-run", "--config", str(config))
     assert result.returncode == 0, result.stdout + result.stderr
     document = json.loads(result.stdout)

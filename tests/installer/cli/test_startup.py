@@ -74,3 +74,13 @@ def test_a_document_only_ruamel_reads_still_reads(tmp_path: Path) -> None:
     heavy, document = modules_loaded("configure", "--config", str(config), "--dry-run", "--json")
     assert document["changed"] is True
     assert "ruamel" in heavy
+
+
+def test_configure_on_the_2026_example_loads_nothing_heavy(tmp_path: Path) -> None:
+    # The schema-generated example quotes its values: the fast reader still reads it.
+    config = tmp_path / "datadog.yaml"
+    example = REPO / "tests/fixtures/datadog-agent/datadog-agent_linux.yaml.example"
+    config.write_bytes(example.read_bytes())
+    heavy, document = modules_loaded("configure", "--config", str(config), "--dry-run", "--json")
+    assert document["changed"] is True and document["failed"] is False
+    assert heavy == []

@@ -8,6 +8,7 @@ from typing import Callable
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
 
+from fipsconf.proxy_releases import NEWEST
 from installer.doctor import DoctorOptions, doctor
 from installer.doctor.model import Check
 from installer.enable import EnableOptions, enable
@@ -54,6 +55,7 @@ def healthy(make_host: HostFactory, fs: FakeFilesystem) -> FakeHost:
     host = make_host()
     result = enable(host, EnableOptions(config=Path(CONFIG)))
     assert not result.failed, result.msg
+    host.system.packages["datadog-fips-proxy"] = f"{NEWEST.package}-1"  # kept up to date
     listen(fs, range(9803, 9819), PROXY_PID, HAPROXY_CMDLINE)
     fs.create_file("/etc/resolv.conf", contents="nameserver 10.0.0.53\n")
     fs.create_file(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Optional
 
 import pytest
 from pyfakefs.fake_filesystem import FakeFilesystem
@@ -17,7 +18,7 @@ from installer.doctor import DoctorOptions, doctor
 from installer.doctor import preload as real_preload  # before the fixtures stub it
 from installer.net import CONNECT_TIMEOUT, EMPTY, REFUSED, DnsAnswer, HttpAnswer
 from tests.fakes import WALL_START, FakeHost
-from tests.installer.conftest import DATADOG_YAML, HostFactory
+from tests.installer.conftest import DATADOG_YAML, PROCMGR_PROCESS, HostFactory, procmgr_path
 from tests.installer.doctor.conftest import (
     CONFIG,
     PROXY_CFG,
@@ -305,6 +306,75 @@ def test_another_site(healthy: FakeHost, run_doctor: Doctor) -> None:
     check = run_doctor(healthy, agent_check=False)["site"]
     assert check.status == "fail"
     assert check.finding.startswith("site is datadoghq.com (datadog.yaml): the FIPS proxy only")
+    assert check.fix is not None and check.fix.startswith("set site: ddog-gov.com")
+
+
+def test_the_site_is_named_with_its_support(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is ddog-gov.com (US1-FED) (datadog.yaml): Datadog supports the FIPS proxy and the"
+        " FIPS Agent on US1-FED"
+    )
+
+
+def test_us2_fed_behind_the_proxy_fails_as_the_wrong_site(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert check.finding.startswith("site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED")
+    assert check.finding.endswith("so this Agent's payloads go to the wrong site")
+    assert check.fix is not None and check.fix.startswith(
+        "move this host to the FIPS Agent, which sends to US2-FED's own intake: fips-setup migrate"
+    )
+
+
+def test_us2_fed_without_the_proxy_points_to_the_fips_agent_not_enable(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    Path(CONFIG).write_text(text.replace("  enabled: true\n", "  enabled: false\n"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert "wrong site" not in check.finding  # nothing goes to US1-FED: it sends directly
+    assert (
+        check.fix == "move this host to the FIPS Agent: fips-setup migrate (not fips-setup enable)"
+    )
+
+
+def test_the_fips_agent_on_us2_fed_passes_with_its_support_named(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    healthy.system.packages.pop("datadog-agent")
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text().replace("site: ddog-gov.com", "site: us2.ddog-gov.com")
+    )
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "site is us2.ddog-gov.com (US2-FED) (datadog.yaml): on US2-FED Datadog points to the"
+        " FIPS Agent, which sends to the site's own intake; the FIPS proxy forwards to US1-FED"
+        " (ddog-gov.com) only"
+    )
+
+
+def test_proxy_backends_outside_us1_fed_fail_the_site_check(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    cfg = Path(PROXY_CFG)
+    cfg.write_text(cfg.read_text().replace("haproxy-app.agent.ddog-gov.com", "intake.example.com"))
+    check = run_doctor(healthy, agent_check=False)["site"]
+    assert check.status == "fail"
+    assert (
+        "but the proxy's backend intake-1 forwards to intake.example.com (datadog-fips-proxy.cfg:"
+        in check.finding
+    )
+    assert check.fix is not None and "--refresh-proxy-config" in check.fix
 
 
 def test_an_http_proxy_is_noted(healthy: FakeHost, run_doctor: Doctor) -> None:
@@ -442,16 +512,162 @@ def test_no_init_system(healthy: FakeHost, fs: FakeFilesystem, run_doctor: Docto
     assert not doctor(healthy, DoctorOptions(Path(CONFIG), agent_check=False)).failed
 
 
-def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
-    host = make_host(agent_version="", repository=False)
+@pytest.mark.parametrize(
+    ("distro", "upgrade"),
+    [
+        ("ubuntu-22.04", "apt-get update && apt-get install --only-upgrade datadog-fips-proxy"),
+        ("rocky-9", "dnf makecache && dnf upgrade datadog-fips-proxy"),
+        ("sles-12", "zypper refresh datadog && zypper update datadog-fips-proxy"),
+    ],
+)
+def test_a_proxy_older_than_the_newest_release_is_a_warning_with_its_upgrade(
+    make_host: HostFactory, run_doctor: Doctor, distro: str, upgrade: str
+) -> None:
+    host = make_host(distro)
+    host.system.packages["datadog-fips-proxy"] = "1.1.17-1"
+    check = run_doctor(host, agent_check=False)["proxy-version"]
+    assert check.status == "warn"
+    assert check.finding.startswith(
+        "datadog-fips-proxy 1.1.17-1 is older than 1.1.30 (2026-08-11), the newest release"
+        " fips-setup knows"
+    )
+    assert check.fix == f"{upgrade}, then fips-setup doctor"
+
+
+def test_the_proxys_version_when_current_odd_or_irrelevant(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    check = run_doctor(healthy, agent_check=False)["proxy-version"]
+    assert (check.status, check.fix) == ("pass", None)
+    assert check.finding == (
+        "datadog-fips-proxy 1.1.30-1: the newest release fips-setup knows is 1.1.30 (2026-08-11)"
+    )
+    healthy.system.packages["datadog-fips-proxy"] = "1:1.1.31-1"  # newer than the table: fine
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "pass"
+    healthy.system.packages["datadog-fips-proxy"] = "snapshot"
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "info"
+    healthy.system.packages["datadog-fips-agent"] = "1:7.70.0-1"
+    assert run_doctor(healthy, agent_check=False)["proxy-version"].status == "skip"
+
+
+def bare(make_host: HostFactory, fs: FakeFilesystem) -> FakeHost:
+    """A new host: no Agent, no datadog.yaml, no proxy (the Datadog repository is there)."""
+    host = make_host(agent_version="")
     fs.remove_object(str(CONFIG))
-    checks = run_doctor(host)
+    return host
+
+
+def test_nothing_installed(make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor) -> None:
+    checks = run_doctor(bare(make_host, fs))
     failing = {i for i, c in checks.items() if c.status == "fail"}
-    assert failing == {"agent-installed", "proxy-installed", "datadog-yaml"}
-    assert checks["datadog-yaml"].finding.endswith("no such file")
-    assert checks["agent-installed"].fix is not None
-    assert checks["proxy-installed"].fix is not None
-    assert checks["proxy-installed"].fix.startswith("fips-setup enable")
+    assert failing == {"agent-installed", "enable-preflight"}
+    agent = checks["agent-installed"]
+    assert agent.finding == (
+        "no Datadog Agent is installed (neither datadog-agent nor datadog-fips-agent)"
+    )
+    assert agent.fix is not None
+    assert "one-step install script with DD_FIPS_MODE=1" in agent.fix
+    assert "DD_AGENT_FLAVOR=datadog-fips-agent" in agent.fix
+    preflight = checks["enable-preflight"]
+    assert preflight.finding == (
+        "enable would fail because no Datadog Agent is installed (neither datadog-agent nor"
+        " datadog-fips-agent): it adds the FIPS proxy to an installed Agent"
+    )
+    assert not preflight.finding.endswith("nothing was changed")
+    assert preflight.fix == agent.fix
+    # what can run before the Agent is there does; what is about an Agent says there is none
+    passing = {i for i, c in checks.items() if c.status == "pass"}
+    assert {"root", "platform", "proxy-ports", "disk-space"} <= passing
+    assert checks["proxy-ports"].finding == "ports 9803-9818 are free for the proxy"
+    assert checks["disk-space"].finding.startswith(
+        "room to install the Agent and the proxy (the one-step install script)"
+    )
+    for check_id in ("fips-agent", "datadog-yaml", "site", "proxy-installed", "fips-mode"):
+        assert checks[check_id].status == "skip", check_id
+        assert "see agent-installed" in checks[check_id].finding, check_id
+    deprecated = checks["proxy-deprecated"]
+    assert deprecated.status == "info" and deprecated.fix == (
+        "on a new host, run the one-step install script with DD_AGENT_FLAVOR=datadog-fips-agent"
+    )
+    # no fix anywhere points at a command that needs the Agent, or at a line that is not there
+    for check in checks.values():
+        assert "fips-setup enable" not in (check.fix or "") or check.id == "proxy-ports", check
+        assert "migrate" not in (check.fix or ""), check
+        assert "the line it names" not in (check.fix or ""), check
+
+
+def test_a_port_taken_on_a_new_host(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = bare(make_host, fs)
+    listen(fs, range(9804, 9805), 4242, b"python3\0-m\0http.server\x009804\0")
+    ports = run_doctor(host)["proxy-ports"]
+    assert ports.status == "fail"
+    assert ports.finding == (
+        "ports of the proxy held by another process: 9804 by pid 4242 (python3 -m http.server"
+        " 9804); enabling the proxy would fail, it needs TCP ports 9803-9818"
+    )
+    assert ports.fix is not None and ports.fix.startswith("stop pid 4242")
+
+
+def test_before_enable_doctor_says_why_enable_would_fail(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = make_host(datadog_yaml=DATADOG_YAML.replace("ddog-gov.com", "datadoghq.com"))
+    listen(fs, range(9810, 9811), 77, b"nc\0-l\x009810\0")
+    checks = run_doctor(host, agent_check=False)
+    preflight = checks["enable-preflight"]
+    assert preflight.status == "fail"
+    assert preflight.finding.startswith(
+        f"enable would fail because {CONFIG}: site is datadoghq.com"
+    )
+    assert "9810 by pid 77 (nc -l 9810)" in checks["proxy-ports"].finding
+    assert checks["proxy-installed"].status == "fail"  # the Agent is there: enable is the fix
+    assert checks["disk-space"].finding.startswith("room to install the proxy (fips-setup enable)")
+
+
+def test_before_enable_on_a_host_enable_would_take(
+    make_host: HostFactory, run_doctor: Doctor
+) -> None:
+    checks = run_doctor(make_host(), agent_check=False)
+    assert checks["enable-preflight"].status == "pass"
+    assert checks["enable-preflight"].finding.startswith("enable would go ahead")
+
+
+def test_too_little_disk_space(
+    make_host: HostFactory, fs: FakeFilesystem, run_doctor: Doctor
+) -> None:
+    host = bare(make_host, fs)
+    fs.set_disk_usage(600 * (1 << 20))
+    check = run_doctor(host)["disk-space"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        "not enough free disk space to install the Agent and the proxy (the one-step install"
+        " script): /opt and /var/cache/apt/archives: "
+    )
+    assert "MiB needed" in check.finding
+
+
+@pytest.mark.parametrize(
+    ("contents", "fix"),
+    [
+        (None, "create it from the Agent's example with DD_API_KEY=<key>"),
+        ("api_key: x\n\tsite: a\n", f"correct line 2 of {CONFIG} (the Agent cannot read"),
+    ],
+)
+def test_a_datadog_yaml_the_agent_cannot_read(
+    make_host: HostFactory, run_doctor: Doctor, contents: Optional[str], fix: str
+) -> None:
+    host = make_host()
+    if contents is None:
+        Path(CONFIG).unlink()
+    else:
+        Path(CONFIG).write_text(contents)
+    check = run_doctor(host, agent_check=False)["datadog-yaml"]
+    assert check.status == "fail"
+    assert check.fix is not None and check.fix.startswith(fix), check.fix
+    if contents is not None:
+        assert check.finding.startswith(f"{CONFIG}:2: ")
 
 
 def test_an_unsupported_platform(healthy: FakeHost, run_doctor: Doctor) -> None:
@@ -593,3 +809,93 @@ def test_preload_imports_in_the_background() -> None:
     sys.modules.pop("fipsconf.dnswire", None)
     real_preload("fipsconf.dnswire").join(5)  # no fake file system here: a real thread
     assert "fipsconf.dnswire" in sys.modules
+
+
+def test_remote_configuration_left_alone_passes(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "pass"
+    assert "keeps it off unless remote_configuration.enabled is set" in check.finding
+
+
+@pytest.mark.parametrize("value", ["true", "True", "1"])
+def test_remote_configuration_on_in_the_file_fails_with_the_fix(
+    healthy: FakeHost, run_doctor: Doctor, value: str
+) -> None:
+    Path(CONFIG).write_text(
+        Path(CONFIG).read_text() + f"remote_configuration:\n  enabled: {value}\n"
+    )
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert check.finding.startswith(
+        f"Remote Configuration is on (remote_configuration.enabled in {CONFIG}) while"
+        " fips.enabled is true"
+    )
+    assert "outside the FIPS proxy" in check.finding
+    assert check.fix is not None
+    assert check.fix.startswith(f"set remote_configuration.enabled: false in {CONFIG}, then:")
+    assert "fips-setup migrate" in check.fix
+
+
+def test_the_variable_wins_over_the_file(healthy: FakeHost, run_doctor: Doctor) -> None:
+    Path(CONFIG).write_text(Path(CONFIG).read_text() + "remote_configuration:\n  enabled: false\n")
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=true\n")
+    check = run_doctor(healthy, agent_check=False)["remote-config"]
+    assert check.status == "fail"
+    assert "(DD_REMOTE_CONFIGURATION_ENABLED in /etc/datadog-agent/environment (line 1))" in (
+        check.finding
+    )
+    assert check.fix is not None
+    assert check.fix.startswith(
+        "remove DD_REMOTE_CONFIGURATION_ENABLED from /etc/datadog-agent/environment"
+    )
+    Path("/etc/datadog-agent/environment").write_text("DD_REMOTE_CONFIGURATION_ENABLED=false\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "pass"
+
+
+def test_remote_configuration_matters_only_with_the_proxy(
+    healthy: FakeHost, run_doctor: Doctor
+) -> None:
+    text = Path(CONFIG).read_text().replace("enabled: true", "enabled: false", 1)
+    Path(CONFIG).write_text(text + "remote_configuration:\n  enabled: true\n")
+    assert run_doctor(healthy, agent_check=False)["remote-config"].status == "skip"
+
+
+def test_the_payloads_units_are_checked(healthy: FakeHost, run_doctor: Doctor) -> None:
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert (check.status, check.finding) == ("pass", "one systemd unit per payload")
+    healthy.system.failed_units.add("datadog-agent-trace")
+    healthy.system.active["datadog-agent-trace"] = False
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("but datadog-agent-trace is failed (failed, exit-code)")
+
+
+def test_dd_procmgrd_and_what_it_supervises_are_checked(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "pass"
+    assert check.finding == (
+        "dd-procmgrd (datadog-agent-procmgr) supervises: datadog-agent-process; running:"
+        " datadog-agent-process Running (pid 412)"
+    )
+    healthy.system.procmgr_processes = [{**PROCMGR_PROCESS, "state": "Crashed", "pid": 0}]
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert check.finding.endswith("; but datadog-agent-process Crashed under dd-procmgrd")
+    assert check.fix == (
+        "journalctl -u datadog-agent-procmgr --no-pager (why it stopped), then: systemctl"
+        " restart datadog-agent (dd-procmgrd restarts with it)"
+    )
+
+
+def test_a_payload_run_both_ways_is_a_mix(
+    healthy: FakeHost, run_doctor: Doctor, fs: FakeFilesystem
+) -> None:
+    procmgr_path(healthy, fs)
+    healthy.system.active["datadog-agent-process"] = True
+    check = run_doctor(healthy, agent_check=False)["agent-supervision"]
+    assert check.status == "fail"
+    assert "datadog-agent-process runs twice" in check.finding
+    assert check.fix is not None and "systemctl disable --now <unit>" in check.fix

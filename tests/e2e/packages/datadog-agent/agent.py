@@ -27,6 +27,7 @@ Exit status 1 when a check fails.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import ipaddress
 import json
@@ -55,6 +56,9 @@ STATE_DIR = os.environ.get("DD_STANDIN_STATE_DIR", "/var/lib/datadog-agent-stand
 LOG_FILE = "/var/log/datadog/agent.log"
 TICK = 0.1
 SEND_TIMEOUT = 2.0
+#: The processes intake's offset from ``fips.port_range_start`` (9807 by default).
+PROCESSES = 4
+PROCESS_STATE = "process-agent.json"
 
 
 class ConfigError(Exception):
@@ -158,8 +162,9 @@ def proxy_mode(config: Config) -> bool:
     )
 
 
-def select_endpoint(config: Config) -> Endpoint:
-    """The metrics endpoint, following the real Agent's ``fips.*`` rules."""
+def select_endpoint(config: Config, offset: int = 1) -> Endpoint:
+    """The endpoint of a product (``offset`` from ``fips.port_range_start``: 1 metrics,
+    4 processes), following the real Agent's ``fips.*`` rules."""
     if proxy_mode(config):
         default_start = 3833 if version_tuple()[:2] == (7, 41) else 9803
         try:
@@ -173,7 +178,11 @@ def select_endpoint(config: Config) -> Endpoint:
         host = f"[{address}]" if ":" in address else address
         scheme = "https" if https else "http"
         verify = parse_bool(config.get("fips.tls_verify", True))
-        return Endpoint(f"{scheme}://{host}:{start + 1}", fips=True, tls_verify=verify)
+        return Endpoint(f"{scheme}://{host}:{start + offset}", fips=True, tls_verify=verify)
+    if offset == PROCESSES:
+        url = config.get("process_config.process_dd_url")
+        site = str(config.get("site", "datadoghq.com"))
+        return Endpoint(str(url) if url else f"https://process.{site}", fips=False)
     dd_url = config.get("dd_url")
     if dd_url:
         return Endpoint(str(dd_url), fips=False)
@@ -454,7 +463,43 @@ def cmd_diagnose(args: list[str]) -> int:
     return 1 if error else 0
 
 
+def process_agent(args: list[str]) -> int:
+    """The process Agent (under dd-procmgrd from 7.84): a payload every 0.2 s to the processes
+    intake, or its proxy port, counted in ``process-agent.json`` beside the Agent's state."""
+    try:
+        config = load_config(["-c" if a == "--cfgpath" else a for a in args])
+        endpoint = select_endpoint(config, PROCESSES)
+        client = Client(endpoint, api_key(config))
+    except ConfigError as exc:
+        log(f"ERROR | process-agent: {exc}")
+        return 1
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    counters = {"sent": 0, "acked": 0, "failed": 0}
+    url = endpoint.base_url + "/api/v1/collector"
+    state = os.path.join(STATE_DIR, PROCESS_STATE)
+    log(f"INFO | process-agent {VERSION}: sending to {url} (fips: {endpoint.fips})")
+    seq = 0
+    while not stop.is_set():
+        counters["sent"] += 1
+        try:
+            status = client.request(url, json.dumps({"seq": seq}).encode())
+            ok = 200 <= status < 300
+        except (OSError, ssl.SSLError, http.client.HTTPException):
+            ok = False
+        counters["acked" if ok else "failed"] += 1
+        seq += 1
+        record = {"pid": os.getpid(), "endpoint": url, "fips": endpoint.fips, **counters}
+        with contextlib.suppress(OSError):
+            atomic_write_json(state, record)
+        stop.wait(0.2)
+    return 0
+
+
 def main(argv: list[str]) -> int:
+    if os.path.basename(sys.argv[0]) == "process-agent":
+        return process_agent(argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
         print("usage: agent {run,version,status,diagnose} [-c CFGPATH]")
         return 0 if argv else 2

@@ -4,6 +4,9 @@ chown dd-agent:dd-agent /etc/datadog-agent
 if [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     systemctl enable datadog-agent.service >/dev/null 2>&1 || true
+    if [ -f /opt/datadog-agent/embedded/bin/dd-procmgrd ]; then  # 7.84+: the process manager path
+        systemctl enable datadog-agent-procmgr.service >/dev/null 2>&1 || true
+    fi
     if [ -f /etc/datadog-agent/datadog.yaml ]; then
         systemctl restart datadog-agent.service || true
     else

@@ -52,7 +52,8 @@ options:
   allow_other_site:
     description:
       - Enable even though C(site) is not C(ddog-gov.com); the proxy only forwards to US1-FED.
-        Only with O(state=enabled).
+        Only with O(state=enabled). A US2-FED site (C(us2.ddog-gov.com)) is refused all the
+        same: the proxy would carry its payloads to the US1-FED intake.
     type: bool
     default: false
   remove_package:
