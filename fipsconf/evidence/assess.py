@@ -164,6 +164,20 @@ def _direct_tls(facts: Facts) -> Outcome:
     )
 
 
+def _no_bypass(facts: Facts) -> Outcome:
+    """Traffic the Agent sends outside the proxy (Remote Configuration, doctor's remote-config)."""
+    check = _check(facts, "remote-config")
+    if check is None:
+        return not_applicable("the doctor that collected this evidence has no remote-config check")
+    if check["status"] == "pass":
+        return passed(check["finding"])
+    if check["status"] == "skip":
+        if not facts.get("collected", {}).get("root"):
+            return failed(f"the Agent's other traffic could not be verified: {check['finding']}")
+        return not_applicable(check["finding"])
+    return failed(f"{check['finding']} (remote-config)")
+
+
 def _proxy_running(facts: Facts) -> Outcome:
     installed = _check(facts, "proxy-installed")
     if installed is not None and installed["status"] == "fail":
@@ -351,6 +365,13 @@ REQUIREMENTS = (
         ("SC-13", "SC-8(1)"),
         ("agent.flavor", "agent.settings.enabled", "agent.fips_mode"),
         _fips_path,
+    ),
+    Requirement(
+        "no-bypass",
+        "No traffic of the Agent leaves outside the proxy",
+        ("SC-13", "SC-8(1)"),
+        ("doctor.remote-config",),
+        _proxy_only(_no_bypass),
     ),
     Requirement(
         "proxy-running",

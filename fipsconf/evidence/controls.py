@@ -74,6 +74,8 @@ DOCTOR_CONTROLS: dict[str, tuple[str, ...]] = {
     "fips-port-range": ("CM-6",),
     "site": ("CM-6",),
     "http-proxy": ("CM-6",),
+    "remote-config": ("SC-13", "SC-8(1)"),
+    "proxy-version": ("CM-2",),
     "proxy-service": ("SC-8", "SC-13"),
     "proxy-ports": ("SC-8",),
     "agent-to-proxy": ("SC-8",),

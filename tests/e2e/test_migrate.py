@@ -300,6 +300,6 @@ def fips_agent_evidence(host: TestHost) -> None:
     assert statuses == dict.fromkeys(["SC-13", "SC-8", "SC-8(1)", "CM-6", "CM-2"], "pass")
     not_applicable = {r["id"] for r in evidence["requirements"] if r["status"] == "not-applicable"}
     assert not_applicable == {
-        "proxy-running", "loopback-only", "tls-to-intake", "live-tls", "fips-settings",
-        "proxy-config-protected", "proxy-config-baseline",
+        "no-bypass", "proxy-running", "loopback-only", "tls-to-intake", "live-tls",
+        "fips-settings", "proxy-config-protected", "proxy-config-baseline",
     }  # fmt: skip

@@ -24,7 +24,7 @@ PROXY_CMD = "/opt/datadog-fips-proxy/embedded/sbin/haproxy -Ws -f /etc/datadog-f
 PASSING_CHECKS = (
     "root", "platform", "agent-installed", "fips-agent", "proxy-installed", "proxy-config",
     "proxy-config-valid", "proxy-config-current", "datadog-yaml", "fips-enabled", "fips-https",
-    "fips-local-address", "fips-port-range", "site", "http-proxy", "agent-service",
+    "fips-local-address", "fips-port-range", "site", "http-proxy", "remote-config", "agent-service",
     "proxy-service", "proxy-ports", "agent-to-proxy", "proxy-to-intake", "proxy-dns", "agent-log",
 )  # fmt: skip
 FINDINGS = {

@@ -47,6 +47,7 @@ def test_a_compliant_proxied_host_passes_every_mapped_control() -> None:
     statuses = {r["id"]: r["status"] for r in judged["requirements"]}
     # the FIPS Agent's own requirements do not apply; everything else passes
     assert {r for r, s in statuses.items() if s != "pass"} == {"direct-tls", "host-fips-mode"}
+    assert statuses["no-bypass"] == "pass"
     tls = requirement(proxied_host(), "tls-to-intake")["finding"]
     assert tls.startswith("all 15 intake servers use TLS (TLSv1.2) and verify the intake's")
     assert "ECDHE-RSA-AES128-GCM-SHA256" in tls
@@ -243,3 +244,25 @@ def test_malformed_facts_fail_the_requirement_they_break_not_the_whole_assessmen
     assert found["status"] == "fail"
     assert found["finding"].startswith("could not be judged: the facts are incomplete")
     assert requirement(facts, "fips-path")["status"] == "pass"
+
+
+def test_remote_configuration_on_with_the_proxy_is_traffic_outside_it() -> None:
+    facts = proxied_host()
+    set_check(
+        facts,
+        "remote-config",
+        "fail",
+        "Remote Configuration is on (remote_configuration.enabled in /etc/datadog-agent/"
+        "datadog.yaml) while fips.enabled is true: the Agent then talks to the Remote"
+        " Configuration service of its site directly, outside the FIPS proxy",
+    )
+    assert failing(facts) == ["SC-13", "SC-8(1)"]
+    assert requirement(facts, "no-bypass")["finding"].startswith("Remote Configuration is on")
+    assert requirement(facts, "no-bypass")["finding"].endswith("(remote-config)")
+
+
+def test_evidence_from_a_doctor_without_the_remote_config_check() -> None:
+    facts = proxied_host()
+    facts["doctor"]["checks"] = [c for c in facts["doctor"]["checks"] if c["id"] != "remote-config"]
+    assert failing(facts) == []
+    assert requirement(facts, "no-bypass")["status"] == "not-applicable"
