@@ -23,7 +23,7 @@ import pytest
 from .browser import artifacts, browser_prerequisites, open_in_browser
 from .harness import API_KEY, DATADOG_YAML
 from .host import TestHost
-from .util import skip_or_fail
+from .util import skip_or_fail, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -57,6 +57,16 @@ def failing(evidence: Dict[str, Any]) -> List[str]:
 
 def finding(evidence: Dict[str, Any], requirement: str) -> str:
     return str(next(r["finding"] for r in evidence["requirements"] if r["id"] == requirement))
+
+
+def agent_restarted(host: TestHost, proxied: bool) -> None:
+    """Restart the Agent and wait until it runs with ``fips`` as asked (its status says so)."""
+    restart(host, "datadog-agent")
+    wait_until(
+        lambda: host.agent_stats().fips is proxied,
+        timeout=30,
+        what=f"the restarted Agent to run with fips {proxied}",
+    )
 
 
 def restart(host: TestHost, unit: str, port: int = 0, address: str = "127.0.0.1") -> None:
@@ -106,7 +116,7 @@ def test_evidence_of_a_proxied_host_then_each_condition_that_fails_it(
 
     # DD_FIPS_ENABLED=false in the Agent's environment file wins over datadog.yaml
     host.write_file(ENVIRONMENT, "DD_FIPS_ENABLED=false\n", mode=0o640)
-    restart(host, "datadog-agent")
+    agent_restarted(host, proxied=False)
     overridden = collect(host, "json", "/root/overridden.json")
     assert failing(overridden) == ["SC-13", "SC-8(1)", "CM-6"]
     source = f"DD_FIPS_ENABLED in {ENVIRONMENT}"
@@ -115,16 +125,16 @@ def test_evidence_of_a_proxied_host_then_each_condition_that_fails_it(
         " not through the FIPS proxy's validated module"
     )
     assert overridden["agent"]["fips_mode"]["line"] == "FIPS Mode: disabled"
-    host.run(["rm", ENVIRONMENT])
+    host.run(["rm", ENVIRONMENT])  # the next step restarts the Agent
 
     # fips.enabled: false in datadog.yaml
     assert host.fips_setup("configure", "--disable").returncode == 0
-    restart(host, "datadog-agent")
+    agent_restarted(host, proxied=False)
     disabled = collect(host, "json", "/root/disabled.json")
     assert failing(disabled) == ["SC-13", "SC-8(1)", "CM-6"]
     assert finding(disabled, "fips-path").startswith("fips.enabled is false (file): the Agent")
     assert host.fips_setup("configure").returncode == 0
-    restart(host, "datadog-agent")
+    agent_restarted(host, proxied=True)
 
     # the proxy listening beyond loopback
     original = host.read_file(PROXY_CFG)
