@@ -575,6 +575,9 @@ key_listing() {
     | awk '/^:public key packet:/ { kind = "pub"; next }
            /^:public sub key packet:/ { kind = "sub"; next }
            kind != "" && $1 == "keyid:" { print "packet", kind, toupper($2); kind = "" }' || true
+  # gpg 2 starts an agent on the home: stop it now, not only at cleanup (nothing outlives the check)
+  gpgconf --homedir "$home" --kill all >/dev/null 2>&1 || true
+  rm -rf "$home"
 }
 
 # check_key_file FILE ALLOWED: every primary key in FILE is one of the ALLOWED fingerprints,

@@ -448,6 +448,32 @@ def test_a_subkey_its_pinned_key_binds_is_trusted_and_listed(keys: dict[str, obj
     assert result.stdout == f"pub {fingerprints['B']}\nsub {keys['subkey']}\n"
 
 
+def test_the_key_check_leaves_no_gpg_agent_behind(keys: dict[str, object]) -> None:
+    # gpg 2 starts an agent on each throwaway home; the check stops it itself, so that
+    # nothing of it outlives the check (an agent left per key file, per run, piled up).
+    home, fingerprints = keys["home"], keys["fingerprints"]
+    assert isinstance(home, Path) and isinstance(fingerprints, dict)
+    result = call(
+        'WORK=$(mktemp -d); key_listing "$KEY_FILE" >/dev/null; echo "$WORK"',
+        {"KEY_FILE": str(home / "B.gpg")},
+    )
+    work = result.stdout.strip()
+    assert result.returncode == 0 and work, result.stderr
+    try:
+        left = []
+        for proc in Path("/proc").iterdir():
+            try:
+                argv = (proc / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if any(work.encode() in arg for arg in argv):
+                left.append(b" ".join(argv).decode(errors="replace"))
+        assert left == []
+        assert list(Path(work).iterdir()) == []  # the home itself is gone too
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def test_rpm_gets_only_the_pinned_keys_exported_minimal(
     keys: dict[str, object], tmp_path: Path
 ) -> None:
