@@ -53,7 +53,7 @@ options:
     description:
       - Enable even though C(site) is not C(ddog-gov.com); the proxy only forwards to US1-FED.
         Only with O(state=enabled). A US2-FED site (C(us2.ddog-gov.com)) is refused all the
-        same: the proxy would carry its payloads to the US1-FED intake.
+        same, as the proxy would carry its payloads to the US1-FED intake.
     type: bool
     default: false
   remove_package:
