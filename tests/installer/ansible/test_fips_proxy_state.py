@@ -336,3 +336,16 @@ def test_a_journal_the_probe_cannot_read_fails_the_task_naming_it() -> None:
     assert result["msg"].startswith(
         "rollback: true: cannot tell what a rollback would undo: /var/lib/fips-setup/runs/0003"
     )
+
+
+def test_the_refusal_the_module_recognises_is_the_toolkits_own() -> None:
+    from installer.agent import check_agent
+    from installer.errors import PreconditionError
+
+    class FipsAgentHost:
+        def installed_version(self, name: str) -> Any:
+            return "1:7.65.2-1" if name == "datadog-fips-agent" else None
+
+    with pytest.raises(PreconditionError) as refused:
+        check_agent(FipsAgentHost())  # type: ignore[arg-type]
+    assert states.FIPS_AGENT_INSTALLED in str(refused.value)
