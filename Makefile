@@ -70,9 +70,18 @@ unit-all: unit
 # them, it never lets them pass by skipping. The Ansible scenarios run from
 # .venv-ansible. The zipapp and the collection are built first, once, for
 # every worker; the Ansible scenarios run in one worker (they share a build).
-e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp dist/fips-setup.pyz $(COLLECTION_TGZ)
+e2e: host-packages .venv-NEW/stamp .venv-ansible/stamp dist/fips-setup.pyz $(COLLECTION_TGZ) \
+	build/browser/stamp
 	FIPS_SETUP_E2E_REQUIRED=1 .venv-NEW/bin/python -m pytest -q -m e2e tests/e2e --durations=0 \
 	  -p no:cacheprovider -n $(E2E_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# Test-only npm packages for the evidence checks in a browser (Heimdall Lite, a driver for
+# Debian's Chromium), pinned by tests/e2e/browser/package-lock.json, into build/browser/.
+build/browser/stamp: tests/e2e/browser/package.json tests/e2e/browser/package-lock.json
+	rm -rf build/browser && mkdir -p build/browser
+	cp tests/e2e/browser/package.json tests/e2e/browser/package-lock.json build/browser/
+	cd build/browser && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 # The main job, for real, on a throwaway host: a bare Debian 12 systemd
 # container becomes a FIPS-proxied Agent with the one-step install command
@@ -257,7 +266,7 @@ collection-lint: .venv-release/stamp
 	cd $(COLLECTION_SRC) && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
 	  ansible-lint --profile production --offline --nocolor
 	cd docs/ansible && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
-	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml fips-agent.yml
+	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml fips-agent.yml fips-evidence.yml
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  cp -r $(COLLECTION_SRC)/. "$$tmp" && \
 	  (cd "$$tmp" && $(CURDIR)/.venv-release/bin/antsibull-changelog generate >/dev/null) && \

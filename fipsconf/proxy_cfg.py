@@ -68,10 +68,22 @@ def binds(text: str) -> list[Bind]:
         if not match or line.text.lstrip().startswith("#"):
             continue
         for target in match.group("targets").split(","):
-            address, _, port = target.rpartition(":")
+            address, port, _ = _split_bind_target(target)
             if port.isdigit():
                 found.append(Bind(line.number, line.section_name, address, int(port)))
     return found
+
+
+def _split_bind_target(target: str) -> tuple[str, str, str]:
+    """``"${ADDR}:9804"`` -> (``${ADDR}``, ``9804``, ``"``): address, port, the quote around.
+
+    HAProxy expands ``${VAR}`` only inside double quotes, so a bind target is
+    often quoted whole.
+    """
+    quote = target[0] if target[:1] in ("'", '"') and target.endswith(target[0]) else ""
+    inner = target[1:-1] if quote and len(target) > 1 else target
+    address, _, port = inner.rpartition(":")
+    return address, port, quote
 
 
 def port_range_start(text: str) -> Optional[int]:
@@ -94,8 +106,9 @@ def with_port_range_start(text: str, start: int) -> str:
         if not match or line.text.lstrip().startswith("#"):
             continue
         targets = [
-            f"{address}:{int(port) + shift}" if port.isdigit() else f"{address}:{port}"
-            for address, _, port in (t.rpartition(":") for t in match.group("targets").split(","))
+            f"{quote}{address}:{int(port) + shift}{quote}" if port.isdigit() else target
+            for target in match.group("targets").split(",")
+            for address, port, quote in [_split_bind_target(target)]
         ]
         new_text = match.group("lead") + ",".join(targets) + line.text[match.end() :]
         lines[index] = line._replace(text=new_text)

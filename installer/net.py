@@ -164,3 +164,57 @@ def dns_query(server: str, port: int, name: str, timeout: float) -> DnsAnswer:
 
 def _since(start: float) -> float:
     return round(time.monotonic() - start, 3)
+
+
+#: The most of a response's head :func:`abstract_socket_head` reads.
+MAX_HEAD = 64 * 1024
+#: The size of a Unix socket address's path (Linux's sun_path).
+_SUN_PATH = 108
+
+
+class PeerMismatch(OSError):
+    """The abstract socket is held by a process of another user than the one expected."""
+
+
+class NoAnswer(OSError):
+    """Connected, but no answer came in the time given."""
+
+
+def abstract_socket_head(name: str, host: str, timeout: float, peer_uid: int) -> bytes:
+    """GET / over the abstract Unix socket ``name``; the response's head (status and headers).
+
+    ``name`` as HAProxy's ``abns@name`` binds it: padded with NULs to the whole
+    address length. The socket must be held by a process of ``peer_uid`` (a
+    name in the abstract namespace is anyone's to take). Raises OSError (the
+    connection), PeerMismatch, or NoAnswer.
+    """
+    try:
+        return _abstract_socket_head(name, host, timeout, peer_uid)
+    except socket.timeout:
+        raise NoAnswer(f"no answer within {timeout:g} s") from None
+
+
+def _abstract_socket_head(name: str, host: str, timeout: float, peer_uid: int) -> bytes:
+    import struct
+
+    deadline = time.monotonic() + timeout
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        sock.connect(b"\0" + name.encode().ljust(_SUN_PATH - 1, b"\0"))
+        credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        _, uid, _ = struct.unpack("3i", credentials)
+        if uid != peer_uid:
+            raise PeerMismatch(f"the socket is held by uid {uid}, not {peer_uid}")
+        request = (
+            f"GET / HTTP/1.1\r\nHost: {host}\r\nUser-Agent: fips-setup-evidence\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        sock.sendall(request.encode("ascii"))
+        head = b""
+        while b"\r\n\r\n" not in head and len(head) < MAX_HEAD:
+            sock.settimeout(max(0.001, deadline - time.monotonic()))
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        return head.split(b"\r\n\r\n", 1)[0]

@@ -152,6 +152,118 @@ class Runner:
             raise CommandError(failure_message(result), result)
         return result
 
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        input: Optional[str] = None,
+        env: Optional[Mapping[str, str]] = None,
+        user: Optional[str] = None,
+    ) -> Background:
+        """Start ``argv`` and return at once; the caller must :meth:`Background.stop` it.
+
+        For a helper that serves while fips-setup works with it (the live
+        check's copy of the proxy). ``input`` is its standard input as a file
+        (in memory where the kernel can, else an unlinked temporary file),
+        not a pipe: a child running as ``user`` can reopen it as ``/dev/stdin``,
+        which it could not do with root's pipe. Same environment, identity and
+        session rules as :meth:`run`; raises CommandError when it cannot be started.
+        """
+        args = tuple(argv)
+        environment = {"PATH": SAFE_PATH, "LANG": "C", "LC_ALL": "C"}
+        identity = _identity(user, environment) if user is not None else {}
+        if env:
+            environment.update(env)
+        stdin = _input_file(input) if input is not None else subprocess.DEVNULL
+        try:
+            process = subprocess.Popen(
+                args,
+                stdin=stdin,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                env=environment,
+                start_new_session=True,
+                **identity,
+            )
+        except FileNotFoundError:
+            raise CommandError(f"{args[0]}: command not found") from None
+        except PermissionError:
+            raise CommandError(f"{args[0]}: cannot run it as {user}; run as root") from None
+        finally:
+            if input is not None:
+                os.close(stdin)  # the child holds its own copy
+        return Background(self, process, args)
+
+
+def _input_file(text: str) -> int:
+    """A readable file holding ``text``, at offset 0, reopenable by its holder (mode 644)."""
+    data = text.encode("utf-8")
+    try:
+        fd = os.memfd_create("fips-setup-input", os.MFD_CLOEXEC)
+    except (AttributeError, OSError):  # no memfd (Linux before 3.17, Python without it)
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix="fips-setup-input-")
+        os.unlink(name)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.lseek(fd, 0, os.SEEK_SET)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
+
+
+class Background:
+    """A child :meth:`Runner.start` started: ask whether it runs, then stop it (once)."""
+
+    def __init__(self, runner: Runner, process: subprocess.Popen[str], args: tuple[str, ...]):
+        self._runner = runner
+        self._process = process
+        self.args = args
+        self._started = time.monotonic()
+        self._result: Optional[ProcessResult] = None
+
+    @property
+    def pid(self) -> int:
+        """Its process id."""
+        return self._process.pid
+
+    def running(self) -> bool:
+        """True while it has not exited."""
+        return self._process.poll() is None
+
+    def stop(self) -> ProcessResult:
+        """End it (SIGTERM to its session, then SIGKILL) and return what it did and said."""
+        if self._result is None:
+            for signum, wait in ((signal.SIGTERM, 2.0), (signal.SIGKILL, STOP_GRACE_SECONDS)):
+                if self._process.poll() is not None:  # reaped: its id may be someone else's now
+                    break
+                _signal_group(self._process, signum)  # its helpers too (a timeout wrapper)
+                try:
+                    self._process.wait(timeout=wait)
+                    break
+                except subprocess.TimeoutExpired:
+                    continue
+            try:
+                stdout, stderr = self._process.communicate(timeout=1.0)
+            except (ValueError, OSError, subprocess.TimeoutExpired):
+                stdout, stderr = "", ""
+            self._result = ProcessResult(
+                self.args,
+                self._process.returncode if self._process.returncode is not None else -1,
+                stdout or "",
+                stderr or "",
+                time.monotonic() - self._started,
+            )
+            self._runner.history.append(self._result)
+        return self._result
+
 
 def _communicate(
     process: subprocess.Popen[str], input: Optional[str], timeout: float, on_interrupt: str

@@ -4,6 +4,7 @@ Each command here only declares its options and calls its function in
 :mod:`installer.cli.commands`.
 """
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any, List, Optional
 
@@ -375,6 +376,91 @@ def dns_set(
             dry_run=dry_run,
             as_json=json_output,
         )
+    )
+
+
+evidence_app = typer.Typer(
+    help="Compliance evidence for an assessor: this host's, or a fleet's merged.",
+    invoke_without_command=True,
+)
+app.add_typer(evidence_app, name="evidence")
+EvidenceOutputOption = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--output",
+        metavar="PATH",
+        help="Write it to PATH (atomically; mode 600 when new). Without it: stdout.",
+    ),
+]
+
+
+class EvidenceFormat(str, Enum):
+    """``evidence --format``."""
+
+    json = "json"
+    hdf = "hdf"
+    oscal = "oscal"
+    html = "html"
+
+
+class ReportFormat(str, Enum):
+    """``evidence merge --format``."""
+
+    html = "html"
+    hdf = "hdf"
+    oscal = "oscal"
+    csv = "csv"
+    json = "json"
+
+
+@evidence_app.callback()
+def evidence(
+    context: typer.Context,
+    config: ConfigOption = commands.DEFAULT_CONFIG,
+    form: Annotated[
+        EvidenceFormat,
+        typer.Option(
+            "--format",
+            help="json (the toolkit's own document), hdf (Heimdall), oscal (OSCAL 1.1"
+            " assessment results) or html (one page).",
+        ),
+    ] = EvidenceFormat.json,
+    output: EvidenceOutputOption = None,
+    agent_check: Annotated[
+        bool,
+        typer.Option(
+            "--agent-check",
+            help="Also run the Agent's own connectivity check (slow) among doctor's checks.",
+        ),
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """This host's FIPS evidence, each fact mapped to NIST SP 800-53 controls (read-only)."""
+    if context.invoked_subcommand is not None:
+        return
+    _exit(
+        commands.evidence_command(
+            config, form=form.value, output=output, agent_check=agent_check, as_json=json_output
+        )
+    )
+
+
+@evidence_app.command("merge")
+def evidence_merge(
+    files: Annotated[
+        List[Path],
+        typer.Argument(metavar="FILE...", help="Evidence files (evidence --format json)."),
+    ],
+    form: Annotated[
+        ReportFormat,
+        typer.Option("--format", help="html, hdf, oscal, csv (or json)."),
+    ] = ReportFormat.html,
+    output: EvidenceOutputOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Join many hosts' evidence into one report: the summary first, then each host."""
+    _exit(
+        commands.evidence_merge_command(files, form=form.value, output=output, as_json=json_output)
     )
 
 

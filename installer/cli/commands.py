@@ -372,3 +372,25 @@ def dns_set_command(
     asked = DnsSetOptions(nameservers, resolv_conf=not no_resolv_conf, dry_run=dry_run)
     with progress_display(as_json) as progress:
         return run_and_render(as_json, lambda: dns_set(Host(), asked, progress))
+
+
+def evidence_command(
+    config: Path, *, form: str, output: Optional[Path], agent_check: bool, as_json: bool
+) -> int:
+    """``fips-setup evidence``: this host's compliance evidence (exit 0 whatever the verdict)."""
+    from installer.evidence import EvidenceOptions, evidence_report
+    from installer.host import Host
+
+    asked = EvidenceOptions(config=config, agent_check=agent_check)
+    return run_and_render(as_json, lambda: evidence_report(Host(), asked, form, output))
+
+
+def evidence_merge_command(
+    files: list[Path], *, form: str, output: Optional[Path], as_json: bool
+) -> int:
+    """``fips-setup evidence merge FILE...``: many hosts' evidence in one report."""
+    from installer.evidence import merge_report
+
+    if not files:
+        return usage_failure("give at least one evidence file to merge", as_json=as_json)
+    return run_and_render(as_json, lambda: merge_report(files, form, output))

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from installer.doctor import (
+    module_checks,
     network_checks,
     preflight_checks,
     runtime_checks,
@@ -53,6 +54,7 @@ def all_checks(agent_check: bool) -> list[CheckFunction]:
     agent = [network_checks.FIPS_MODE, network_checks.AGENT_CONNECTIVITY]
     return [
         *setup_checks.CHECKS,
+        *module_checks.CHECKS,
         *settings_checks.CHECKS,
         *runtime_checks.CHECKS,
         *network_checks.CHECKS,

@@ -31,7 +31,8 @@ from installer.packages import (
 )
 from installer.platform import Platform, detect_platform
 from installer.ports import Listener, listeners
-from installer.proxy import PROXY_CONFIG
+from installer.proxy import PROXY_CONFIG, PROXY_USER
+from installer.runner import CommandError, ProcessResult
 from installer.services import (
     PROXY_SERVICE,
     AgentSupervision,
@@ -182,6 +183,31 @@ class Facts:
     def proxy_log(self) -> ProxyLog:
         """The proxy's journal, read: bind errors, servers DOWN since it last started."""
         return self._once("proxy-log", lambda: read_proxy_log(self.journal(PROXY_SERVICE)))
+
+    def agent_status(self) -> tuple[Optional[ProcessResult], str]:
+        """``datadog-agent status``, run once as dd-agent: its result, or None and why not."""
+
+        def run() -> tuple[Optional[ProcessResult], str]:
+            from installer.doctor.network_checks import (
+                NO_AGENT_BINARY,
+                STATUS_TIMEOUT,
+                agent_binary,
+            )
+
+            if not self.root:
+                return None, "needs root to run the Agent's status as dd-agent"
+            binary = agent_binary(self)
+            if binary is None:
+                return None, NO_AGENT_BINARY
+            try:
+                result = self.host.runner.run(
+                    [binary, "status"], check=False, timeout=STATUS_TIMEOUT, user=PROXY_USER
+                )
+            except CommandError as exc:
+                return None, str(exc)
+            return result, ""
+
+        return self._once("agent-status", run)
 
     # -- configuration ---------------------------------------------------------
 

@@ -250,19 +250,12 @@ def _fips_mode(facts: Facts) -> Outcome:
         )
     if not facts.root:
         return skipped("needs root to run the Agent's status as dd-agent: sudo fips-setup doctor")
-    binary = agent_binary(facts)
-    if binary is None:
-        return failed(
-            NO_AGENT_BINARY,
-            f"reinstall {FIPS_AGENT_PACKAGE}",
-        )
     shown = f"sudo -u {PROXY_USER} datadog-agent status"
-    try:
-        result = facts.host.runner.run(
-            [binary, "status"], check=False, timeout=STATUS_TIMEOUT, user=PROXY_USER
-        )
-    except CommandError as exc:
-        return failed(f"{shown}: {exc}", f"run it by hand: {shown}")
+    result, problem = facts.agent_status()  # run once: evidence reads it too
+    if result is None and problem == NO_AGENT_BINARY:
+        return failed(NO_AGENT_BINARY, f"reinstall {FIPS_AGENT_PACKAGE}")
+    if result is None:
+        return failed(f"{shown}: {problem}", f"run it by hand: {shown}")
     mode = fips_mode(result.stdout)
     restart = facts.services().command_line("restart", AGENT_SERVICE)
     journal = f"journalctl -u {AGENT_SERVICE} --no-pager (why it does not answer)"

@@ -37,6 +37,7 @@ MakeHost = Callable[..., TestHost]
 MakeFleet = Callable[..., Fleet]
 FAMILIES = ("debian", "rhel", "suse")
 AGENT_PLAYBOOK = REPO / "docs" / "ansible" / "fips-agent.yml"
+EVIDENCE_PLAYBOOK = REPO / "docs" / "ansible" / "fips-evidence.yml"
 PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 PROXY_BINARY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
 SERVICES = ("datadog-agent", "datadog-fips-proxy")
@@ -165,6 +166,9 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
             rf'ok: \[{name}\] => \{{\n\s+"actions": \[\],\n\s+"agent_version"', second.output
         )
 
+    # the fleet's evidence, with one host made non-compliant: the report on the controller
+    evidence = fleet_evidence(fleet)
+
     # state: disabled puts each host back: direct again, the proxy stopped
     back = fleet.playbook(extra_vars={**ALL_AT_ONCE, "fips_proxy_state": "disabled"})
     assert_ran(back, changed=1, hosts=hosts)
@@ -175,8 +179,91 @@ def test_the_example_playbook_rolls_the_proxy_out_and_back(make_fleet: MakeFleet
         host.wait_for_intake(lambda s, n=direct: len(s.direct()) >= n + 3, what="direct again")
     print(
         f"\nthree hosts: check {check.seconds:.1f} s, first run {first.seconds:.1f} s,"
-        f" second run (-vvv) {second.seconds:.1f} s, disable {back.seconds:.1f} s"
+        f" second run (-vvv) {second.seconds:.1f} s, evidence {evidence.seconds:.1f} s,"
+        f" disable {back.seconds:.1f} s"
     )
+
+
+def fleet_evidence(fleet: Fleet) -> PlaybookRun:
+    """docs/ansible/fips-evidence.yml with debian's proxy stopped: the fleet report's summary
+    names it and why; every format written on the controller is what its reader accepts."""
+    from fipsconf.evidence.fleet import load_evidence
+
+    from .browser import artifacts, browser_prerequisites, open_in_browser
+
+    missing = browser_prerequisites()
+    if missing:
+        skip_or_fail("; ".join(missing))
+    for name, host in fleet.hosts.items():  # the test hosts share one; a fleet's have their own
+        host.run(["hostname", name])
+    debian = fleet.hosts["debian"]
+    debian.systemctl("stop", "datadog-fips-proxy")
+    folder = fleet.dir / "evidence"
+    run = fleet.playbook(playbook=EVIDENCE_PLAYBOOK, extra_vars={"fips_evidence_dir": str(folder)})
+    debian.systemctl("start", "datadog-fips-proxy")
+    debian.wait_for_port(9818)
+    assert run.returncode == 0, run.output[-6000:]
+    assert API_KEY not in run.output
+    recap = run.recap()
+    assert all(recap[name]["failed"] == 0 for name in fleet.hosts), recap
+    assert (
+        "2 of 3 hosts compliant; not compliant: debian, because: The FIPS proxy runs and holds"
+        " its ports (proxy-running): debian" in run.output
+    ), run.output[-4000:]
+    # each host's document, as Ansible carried it, still matches its SHA-256
+    documents = {
+        path.stem: load_evidence(path.name, path.read_bytes())
+        for path in sorted((folder / "hosts").glob("*.json"))
+    }
+    assert set(documents) == set(fleet.hosts)
+    for name, document in documents.items():
+        assert document["verdict"]["compliant"] is (name != "debian"), (name, document["verdict"])
+    assert documents["debian"]["verdict"]["failed_controls"] == ["SC-13", "SC-8", "SC-8(1)"]
+    for name in ("rhel", "suse"):  # dnf and zypper hosts: every mapped control passes
+        statuses = {c["id"]: c["status"] for c in documents[name]["controls"]}
+        assert set(statuses.values()) == {"pass"}, (name, statuses)
+        assert documents[name]["live_check"]["protocol"] == "TLSv1.2", name
+    rows = (folder / "fips-evidence.csv").read_text().splitlines()
+    assert rows[1].startswith("debian,no,SC-13 SC-8 SC-8(1),proxy-running: datadog-fips-proxy is")
+    assert [row.split(",")[:2] for row in rows[2:]] == [["rhel", "yes"], ["suse", "yes"]]
+    page = (folder / "fips-evidence.html").read_text()
+    assert page.index("Not compliant, and why") < page.index('id="host-debian"')
+    for document in documents.values():
+        assert document["digest"]["value"] in page
+    validate_oscal_fleet(folder / "fips-evidence.oscal.json", len(documents))
+    hdf = json.loads((folder / "fips-evidence.hdf.json").read_text())
+    requirements = [r["status"] for d in documents.values() for r in d["requirements"]]
+    shown = open_in_browser(
+        [
+            {
+                "hdf": str(folder / "fips-evidence.hdf.json"),
+                "shot": str(artifacts() / "heimdall-fleet.png"),
+            }
+        ],
+        fleet.dir,
+    )
+    assert shown[0] == {
+        "passed": requirements.count("pass"),
+        "failed": requirements.count("fail"),
+        "not_applicable": requirements.count("not-applicable"),
+        "not_reviewed": 0,
+        "profile_errors": 0,
+    }, shown
+    assert len(hdf["profiles"][0]["controls"]) == len(requirements)
+    return run
+
+
+def validate_oscal_fleet(path: Path, hosts: int) -> None:
+    """The merged OSCAL read with NIST's models and trestle's validators: one result per host."""
+    import argparse
+
+    import trestle.core.validator_factory as validators
+    from trestle.oscal.assessment_results import AssessmentResults
+
+    model = AssessmentResults.oscal_read(path)
+    assert model is not None and len(model.results) == hosts
+    validator = validators.validator_factory.get(argparse.Namespace(mode="all"))
+    assert validator.model_is_valid(model, quiet=True, trestle_root=None), validator.error_msg()
 
 
 def test_a_port_clash_stops_the_rollout_at_that_host(make_fleet: MakeFleet) -> None:

@@ -25,7 +25,7 @@ PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 LOGS_CONF = "/etc/datadog-agent/conf.d/fips_proxy.d/conf.yaml"
 AGENT_LOG = "/var/log/datadog/agent.log"
 #: Checks that only inform; on the test host none of them is a problem.
-INFO = {"proxy-deprecated", "logs-collection", "kernel-fips"}
+INFO = {"proxy-deprecated", "logs-collection", "kernel-fips", "crypto-module"}
 #: The stand-in proxy is 1.1.17 (packages.DEFAULT_PROXY_VERSION), older than the newest
 #: release fips-setup knows: doctor warns about it on every host here (checked once, below).
 OUTDATED_PROXY = "proxy-version"

@@ -144,6 +144,8 @@ def test_a_proxied_host_moves_to_the_fips_agent_and_back(
     checks = {check["id"]: check for check in doctor.data["checks"]}
     assert checks["fips-mode"]["status"] == checks["agent-connectivity"]["status"] == "pass"
     assert checks["proxy-service"]["status"] == "skip"  # it needs no proxy
+    if remove_proxy:
+        fips_agent_evidence(host)
 
     started = host.service_start_timestamp(AGENT)
     again, _ = migrate(host, *options)
@@ -265,3 +267,39 @@ def test_the_way_back_from_the_package_cache(make_host: MakeHost, e2e_harness: H
     assert host.installed_version(AGENT) == OLD_AGENT
     assert snapshot(host) == before
     sending_through_proxy(host)
+
+
+def fips_agent_evidence(host: TestHost) -> None:
+    """``evidence`` on the FIPS Agent host: its own requirements, the proxy's not applicable.
+
+    The vendor's baseline for the FIPS Agent asks for a host in FIPS mode, which no test
+    kernel is (``/proc/sys/crypto/fips_enabled`` is absent here): SC-13 fails, saying so,
+    and nothing else does. With that one kernel fact simulated (a tmpfs over the host's
+    ``/proc/sys`` holding ``crypto/fips_enabled = 1``, then removed), every control passes.
+    """
+    result = host.fips_setup("evidence", json=True)
+    assert result.returncode == 0 and result.data is not None, result.stdout + result.stderr
+    evidence = result.data["evidence"]
+    assert evidence["agent"]["flavor"] == FIPS_AGENT
+    assert evidence["agent"]["fips_mode"]["line"] == "FIPS Mode: enabled"
+    assert evidence["module"]["module_version"] == "3.0.9"
+    assert evidence["verdict"]["failed_controls"] == ["SC-13"]
+    (failed,) = [r for r in evidence["requirements"] if r["status"] == "fail"]
+    assert failed["id"] == "host-fips-mode" and failed["finding"].startswith(
+        "the OS is not in FIPS mode (/proc/sys/crypto/fips_enabled is absent)"
+    )
+    host.run(["mount", "-t", "tmpfs", "fips-mode", "/proc/sys"])
+    try:
+        host.run(["sh", "-c", "mkdir /proc/sys/crypto && echo 1 > /proc/sys/crypto/fips_enabled"])
+        result = host.fips_setup("evidence", json=True)
+    finally:
+        host.run(["umount", "/proc/sys"])
+    assert result.data is not None
+    evidence = result.data["evidence"]
+    statuses = {c["id"]: c["status"] for c in evidence["controls"]}
+    assert statuses == dict.fromkeys(["SC-13", "SC-8", "SC-8(1)", "CM-6", "CM-2"], "pass")
+    not_applicable = {r["id"] for r in evidence["requirements"] if r["status"] == "not-applicable"}
+    assert not_applicable == {
+        "no-bypass", "proxy-running", "loopback-only", "tls-to-intake", "live-tls",
+        "fips-settings", "proxy-config-protected", "proxy-config-baseline",
+    }  # fmt: skip

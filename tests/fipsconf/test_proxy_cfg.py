@@ -227,3 +227,21 @@ def test_dns_lines_left_out_for_comparing() -> None:
     assert proxy_cfg.without_dns_lines(mine) == proxy_cfg.without_dns_lines(E2E_RESOLVERS)
     assert "10.0.0.2" not in proxy_cfg.without_dns_lines(mine)
     assert "    # nameserver dns1 <Your DNS IP>" in proxy_cfg.without_dns_lines(mine)
+
+
+def test_quoted_bind_targets_are_read_and_moved() -> None:
+    # HAProxy expands ${VAR} only inside double quotes: a bind target is often quoted whole
+    text = (
+        "global\n    presetenv DD_FIPS_LOCAL_ADDRESS 127.0.0.1\n"
+        'frontend metrics-forwarder\n    bind "${DD_FIPS_LOCAL_ADDRESS}:9804"\n'
+        "listen stats\n    bind '127.0.0.1:9803'\n"
+    )
+    assert [(b.address, b.port) for b in proxy_cfg.binds(text)] == [
+        ("${DD_FIPS_LOCAL_ADDRESS}", 9804),
+        ("127.0.0.1", 9803),
+    ]
+    assert proxy_cfg.port_range_start(text) == 9803
+    moved = proxy_cfg.with_port_range_start(text, 10003)
+    assert 'bind "${DD_FIPS_LOCAL_ADDRESS}:10004"\n' in moved
+    assert "bind '127.0.0.1:10003'\n" in moved
+    assert proxy_cfg.with_port_range_start(moved, 9803) == text

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import time
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,42 @@ def test_a_command_run_as_another_user_starts_in_a_folder_it_can_enter(
 def test_an_unknown_user_is_a_command_error() -> None:
     with pytest.raises(CommandError, match="user 'no-such-user-here' does not exist"):
         Runner().run(["true"], user="no-such-user-here")
+
+
+def test_start_serves_until_stopped_and_the_stop_ends_its_whole_session() -> None:
+    runner = Runner()
+    child = runner.start(
+        ["sh", "-c", "read line; echo got $line; sleep 30 & sleep 30"], input="hi\n"
+    )
+    assert child.running()
+    time.sleep(0.3)  # it reads its input and answers, then serves (sleeps)
+    assert child.running()
+    started = time.monotonic()
+    result = child.stop()
+    assert time.monotonic() - started < 5  # SIGTERM to the session: both sleeps end
+    assert not child.running()
+    assert result.stdout == "got hi\n" and result.returncode != 0
+    assert runner.history[-1] is result
+    assert child.stop() is result  # once
+
+
+def test_start_of_a_missing_program_is_a_command_error() -> None:
+    with pytest.raises(CommandError, match="no-such-program: command not found"):
+        Runner().start(["no-such-program"])
+
+
+def test_start_gives_its_input_as_a_file_the_child_can_reopen(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # a pipe could not be reopened as /dev/stdin by another user than its maker (HAProxy's -f)
+    if os.geteuid() != 0:
+        pytest.skip("running as another user needs root")
+    for memfd in (True, False):
+        if not memfd:
+            monkeypatch.delattr(os, "memfd_create")
+        child = Runner().start(
+            ["sh", "-c", "cat /dev/stdin; sleep 30"], input="line 1\nline 2\n", user="nobody"
+        )
+        time.sleep(0.3)
+        result = child.stop()
+        assert result.stdout == "line 1\nline 2\n", memfd

@@ -37,7 +37,7 @@ NETWORK_LIBRARIES = {
 HTTP_DOOR = "installer/net.py"
 #: Modules allowed to use sockets, and for what.
 SOCKET_USERS = {
-    "installer/net.py": "the HTTP request and the DNS question",
+    "installer/net.py": "the HTTP request, the DNS question, the live check's request to its copy",
     "installer/host.py": "a TCP connect to the proxy's ports (no data sent)",
     "installer/asuser.py": "a socketpair(AF_UNIX) to its own child",
 }

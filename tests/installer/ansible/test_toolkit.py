@@ -333,3 +333,18 @@ def test_the_agents_python_runs_the_toolkit_else_the_hosts_own(tmp_path: Path) -
     assert toolkit.toolkit_python(missing, "/usr/bin/python3", (3, 9)) == "/usr/bin/python3"
     with pytest.raises(ToolkitError, match=r"no Python 3\.9 or newer.*Python is 3\.8"):
         toolkit.toolkit_python(missing, "/usr/bin/python3", (3, 8))
+
+
+def test_evidence_facts_are_the_evidence_whatever_the_verdict() -> None:
+    evidence = {"schema": "fips-setup-evidence/1", "verdict": {"compliant": False}}
+    document = {
+        "changed": False,
+        "failed": False,
+        "msg": "web-1: NOT compliant",
+        "evidence": evidence,
+    }
+    assert toolkit.evidence_facts(document, 0) == evidence  # not compliant is an answer
+    with pytest.raises(ToolkitError, match="could not collect the evidence: not root"):
+        toolkit.evidence_facts({"failed": True, "msg": "not root"}, 1)
+    with pytest.raises(ToolkitError, match="could not collect the evidence: exit status 2"):
+        toolkit.evidence_facts({"failed": False}, 2)

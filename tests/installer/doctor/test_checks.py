@@ -28,7 +28,7 @@ from tests.installer.doctor.conftest import (
     stop_listening,
 )
 
-INFO_ONLY = {"proxy-deprecated", "logs-collection", "kernel-fips"}
+INFO_ONLY = {"proxy-deprecated", "logs-collection", "kernel-fips", "crypto-module"}
 
 
 def test_a_healthy_host_passes_every_check(healthy: FakeHost, run_doctor: Doctor) -> None:

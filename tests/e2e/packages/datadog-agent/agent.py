@@ -42,7 +42,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from typing import Any, Optional
 
 import yaml
 
@@ -381,14 +381,33 @@ def cmd_version() -> int:
     return 0
 
 
+def running_state() -> Optional[dict[str, Any]]:
+    """The running Agent's state (None: no Agent runs)."""
+    try:
+        with open(os.path.join(STATE_DIR, "state.json"), encoding="utf-8") as handle:
+            state = json.load(handle)
+        os.kill(int(state["pid"]), 0)
+    except PermissionError:  # it runs, as another user (dd-agent; status run as root)
+        return state if isinstance(state, dict) else None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
 def cmd_status(args: list[str]) -> int:
     """The header of ``agent status``, as the real Agent prints it."""
     try:
         config = load_config(args)
-        mode = "enabled" if FIPS_AGENT else "proxy" if proxy_mode(config) else "disabled"
+        proxied = proxy_mode(config)
     except ConfigError as exc:
         print(f"Error: {exc}", file=sys.stderr)
         return 1
+    # The real command asks the running Agent: its view wins (a DD_FIPS_* of its unit's
+    # environment file, a datadog.yaml edited since it started).
+    running = running_state()
+    if running is not None:
+        proxied = bool(running.get("fips"))
+    mode = "enabled" if FIPS_AGENT else "proxy" if proxied else "disabled"
     title = f"Agent (v{VERSION})"
     now = time.strftime("%Y-%m-%d %H:%M:%S.000 UTC", time.gmtime())
     print("=" * len(title), title, "=" * len(title), sep="\n")

@@ -296,3 +296,16 @@ def doctor_facts(document: Dict[str, Any], returncode: int) -> Dict[str, Any]:
     facts = {k: v for k, v in document.items() if k not in ("changed", "diff", "actions")}
     facts["failed"] = returncode != EXIT_OK or bool(document.get("failed"))
     return facts
+
+
+def evidence_facts(document: Dict[str, Any], returncode: int) -> Dict[str, Any]:
+    """The evidence of ``fips-setup evidence --json``. Raises ToolkitError.
+
+    Exit 0 with the document whatever the verdict: a host that is not
+    compliant is an answer; anything else means the evidence was not collected.
+    """
+    evidence = document.get("evidence")
+    if returncode != EXIT_OK or document.get("failed") or not isinstance(evidence, dict):
+        msg = str(document.get("msg", "")) or f"exit status {returncode}"
+        raise ToolkitError(f"fips-setup evidence could not collect the evidence: {msg}")
+    return evidence

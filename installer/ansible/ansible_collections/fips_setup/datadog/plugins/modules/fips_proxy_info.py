@@ -1,7 +1,7 @@
 #!/usr/bin/python
 # Copyright: fips-setup contributors
 # Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0.txt)
-"""The fips_proxy_info module: what fips-setup status and doctor report about a host."""
+"""The fips_proxy_info module: what fips-setup status, doctor and evidence report about a host."""
 
 from __future__ import annotations
 
@@ -14,8 +14,12 @@ description:
     and where each comes from, C(DD_FIPS_*) overrides, the proxy configuration, who holds the
     proxy's ports) and what C(fips-setup doctor) finds (each troubleshooting check of the
     vendor's documentation, with its finding and fix), for a play to show or assert on.
+  - With O(evidence=true), also what C(fips-setup evidence) collects - the host's compliance
+    evidence, each fact mapped to NIST SP 800-53 Rev. 5 controls and sealed with its SHA-256 -
+    for M(fips_setup.datadog.fips_evidence_report) to join into a fleet report on the controller.
   - Changes nothing on the host. A failing doctor check is a result (RV(doctor.failed)), not a
-    failed task; a doctor that could not run its checks fails the task with its message.
+    failed task; a doctor that could not run its checks fails the task with its message. A host
+    that is not compliant is a result too (see RV(evidence.verdict)).
 options:
   status:
     description:
@@ -36,6 +40,13 @@ options:
         run that enables the proxy (not in check mode).
     type: bool
     default: true
+  evidence:
+    description:
+      - Run C(fips-setup evidence) and return its document as RV(evidence). It runs doctor's
+        checks itself (without the Agent's own connectivity check) and a live check through a
+        copy of the proxy, in about a second.
+    type: bool
+    default: false
 extends_documentation_fragment:
   - fips_setup.datadog.toolkit
 attributes:
@@ -47,6 +58,7 @@ attributes:
     support: none
 seealso:
   - module: fips_setup.datadog.fips_proxy
+  - module: fips_setup.datadog.fips_evidence_report
 author:
   - fips-setup maintainers (@fips-setup)
 """
@@ -73,6 +85,19 @@ EXAMPLES = r"""
     agent_check: false
   become: true
   register: fips
+
+- name: Collect the host's compliance evidence (see fips_evidence_report for the fleet report)
+  fips_setup.datadog.fips_proxy_info:
+    status: false
+    doctor: false
+    evidence: true
+  become: true
+  register: fips
+
+- name: Stop where a host is not compliant
+  ansible.builtin.assert:
+    that: fips.evidence.verdict.compliant
+    fail_msg: "{{ fips.evidence.verdict.summary }}"
 
 - name: Assert on one check by its id
   ansible.builtin.assert:
@@ -159,6 +184,28 @@ doctor:
         fix:
           description: What to do (a command to paste, or one sentence); null when it passed.
           type: str
+evidence:
+  description:
+    - The C(fips-setup evidence) document (see docs/evidence.md). It holds the facts (C(host),
+      C(agent), C(proxy), C(module), C(live_check), C(doctor)), the C(requirements) and
+      C(controls) with their C(pass), C(fail) or C(not-applicable) results and findings, the
+      C(verdict), and the C(digest) (SHA-256 of the rest). Give it unchanged to
+      M(fips_setup.datadog.fips_evidence_report).
+  returned: when O(evidence=true)
+  type: dict
+  contains:
+    verdict:
+      description: Whether the host is compliant, the controls that fail, and a summary.
+      type: dict
+      sample: {"compliant": true, "failed_controls": [], "summary": "compliant: SC-13 pass, ..."}
+    controls:
+      description:
+        - Each NIST SP 800-53 Rev. 5 control (C(SC-13), C(SC-8), C(SC-8(1)), C(CM-6), C(CM-2)).
+      type: list
+      elements: dict
+    digest:
+      description: The SHA-256 of the document's canonical JSON without this member.
+      type: dict
 """
 
 from typing import Any, Dict
@@ -169,6 +216,7 @@ from ansible_collections.fips_setup.datadog.plugins.module_utils.toolkit import 
     INTERNAL_OPTIONS,
     ToolkitError,
     doctor_facts,
+    evidence_facts,
     ready_toolkit,
     run_toolkit,
     status_facts,
@@ -177,13 +225,14 @@ from ansible_collections.fips_setup.datadog.plugins.module_utils.toolkit import 
 
 
 def main() -> None:
-    """Run ``fips-setup status`` and ``doctor`` on the managed host."""
+    """Run ``fips-setup status``, ``doctor`` and ``evidence`` on the managed host."""
     module = AnsibleModule(
         argument_spec={
             "config": {"type": "path", "default": DEFAULT_CONFIG},
             "status": {"type": "bool", "default": True},
             "doctor": {"type": "bool", "default": True},
             "agent_check": {"type": "bool", "default": True},
+            "evidence": {"type": "bool", "default": False},
             **INTERNAL_OPTIONS,
         },
         supports_check_mode=True,
@@ -208,6 +257,11 @@ def main() -> None:
                 module.run_command, python, path, sha256, ["doctor", *config, *no_agent_check]
             )
             result["doctor"] = doctor_facts(document, returncode)
+        if module.params["evidence"]:
+            returncode, document = run_toolkit(
+                module.run_command, python, path, sha256, ["evidence", *config]
+            )
+            result["evidence"] = evidence_facts(document, returncode)
     except ToolkitError as exc:
         module.fail_json(msg=str(exc))
     module.exit_json(**result)
