@@ -278,7 +278,7 @@ def test_the_way_back_never_undoes_a_run_that_is_not_the_move() -> None:
         "rollback: true: the newest run fips-setup can undo here is 'logs', not a migrate"
         in (result["msg"])
     )
-    assert "'fips-setup rollback --list' shows the runs" in result["msg"]
+    assert "and undoes nothing else ('fips-setup rollback --dry-run' on the host" in result["msg"]
 
 
 def test_the_way_back_on_a_fips_agent_installed_by_hand_is_refused_naming_why() -> None:
@@ -287,8 +287,8 @@ def test_the_way_back_on_a_fips_agent_installed_by_hand_is_refused_naming_why() 
     result, _ = states.reach_state(fake, params(rollback=True), False, False)
     assert result["failed"] is True
     assert result["msg"].endswith(
-        "; rollback: true: fips-setup has no migrate to undo here ('fips-setup rollback --list'"
-        " shows the runs): move the host back by hand"
+        "; rollback: true: fips-setup has no migrate to undo here, and undoes nothing else"
+        " ('fips-setup rollback --dry-run' on the host shows what a rollback would undo)"
     )
 
 

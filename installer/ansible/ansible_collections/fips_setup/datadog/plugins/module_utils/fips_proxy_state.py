@@ -106,7 +106,7 @@ def reach_state(
     (bad options, or fips-setup gave no JSON document).
     """
     args = task_arguments(params)
-    if params.get("state") == "enabled" and params.get("rollback"):
+    if (params.get("state") or "enabled") == "enabled" and params.get("rollback"):
         return _way_back(run, args, check_mode, diff_mode)
     result, warnings = _run(run, args, check_mode, diff_mode)
     if result.get("failed") and FIPS_AGENT_INSTALLED in result["msg"]:
@@ -136,8 +136,8 @@ def _way_back(run: RunToolkit, enable: List[str], check_mode: bool, diff_mode: b
                 else "fips-setup has no migrate to undo here"
             )
             result["msg"] += (
-                f"; rollback: true: {found} ('fips-setup rollback --list' shows the runs):"
-                " move the host back by hand"
+                f"; rollback: true: {found}, and undoes nothing else ('fips-setup rollback"
+                " --dry-run' on the host shows what a rollback would undo)"
             )
         return result, warnings + more
     if check_mode:
