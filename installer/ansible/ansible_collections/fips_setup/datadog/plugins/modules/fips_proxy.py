@@ -88,7 +88,6 @@ options:
       - On a host that was not moved, or was brought back already, nothing is rolled back.
     type: bool
     default: false
-    version_added: 0.1.0
   agent_version:
     description:
       - The FIPS Agent version to install, V(7.65.2) or the exact package version V(1:7.65.2-1);
@@ -97,7 +96,6 @@ options:
       - On a host that runs the FIPS Agent already, another version is refused (the move does
         not upgrade it).
     type: str
-    version_added: 0.1.0
   remove_proxy:
     description:
       - Also remove the C(datadog-fips-proxy) package after the move (its configuration stays).
@@ -105,7 +103,6 @@ options:
         O(state=fips_agent); without it the proxy is stopped and disabled at boot, not removed.
     type: bool
     default: false
-    version_added: 0.1.0
 extends_documentation_fragment:
   - fips_setup.datadog.toolkit
 attributes:
