@@ -260,13 +260,13 @@ $(COLLECTION_TGZ): build/$(COLLECTION_NAME)
 	mkdir -p $(DIST) && cp $< $@
 
 # The collection against the ecosystem's rules: ansible-lint's production profile
-# on its sources and on the example playbook operators start from, and its
+# on its sources and on the example playbooks operators start from, and its
 # changelog as antsibull-changelog generates it.
 collection-lint: .venv-release/stamp
 	cd $(COLLECTION_SRC) && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
 	  ansible-lint --profile production --offline --nocolor
 	cd docs/ansible && PATH="$(CURDIR)/.venv-release/bin:$$PATH" ANSIBLE_HOME="$(CURDIR)/build/ansible-home" \
-	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml fips-evidence.yml
+	  ANSIBLE_COLLECTIONS_PATH="$(CURDIR)/installer/ansible" ansible-lint --profile production --offline --nocolor fips-proxy.yml fips-agent.yml fips-evidence.yml
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	  cp -r $(COLLECTION_SRC)/. "$$tmp" && \
 	  (cd "$$tmp" && $(CURDIR)/.venv-release/bin/antsibull-changelog generate >/dev/null) && \

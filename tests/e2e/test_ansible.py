@@ -2,8 +2,9 @@
 
 Ansible runs from ``.venv-ansible`` with the collection installed from the
 tarball ``make dist`` builds, over its real ``ssh`` connection to sshd in each
-host, and plays ``docs/ansible/fips-proxy.yml``, the example playbook of the
-documentation. The hosts have only the Agent: the collection brings the toolkit.
+host, and plays ``docs/ansible/fips-proxy.yml`` and ``docs/ansible/fips-agent.yml``
+(the fleet's move to the FIPS Agent, issue 20 point 8), the example playbooks of
+the documentation. The hosts have only the Agent: the collection brings the toolkit.
 """
 
 from __future__ import annotations
@@ -17,7 +18,16 @@ import pytest
 
 from .fleet import Fleet, PlaybookRun, ansible_prerequisites, build_collection
 from .harness import API_KEY, DATADOG_YAML, Harness
-from .host import TestHost
+from .host import DIRECT_SNI, TestHost
+from .test_migrate import (
+    AGENT,
+    FIPS_AGENT,
+    NEW_FIPS_AGENT,
+    OLD_AGENT,
+    fips_mode,
+    sending_through_proxy,
+    snapshot,
+)
 from .util import REPO, skip_or_fail
 
 # One worker runs them all (pytest-xdist): they share the session's collection build.
@@ -26,6 +36,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("ansible")]
 MakeHost = Callable[..., TestHost]
 MakeFleet = Callable[..., Fleet]
 FAMILIES = ("debian", "rhel", "suse")
+AGENT_PLAYBOOK = REPO / "docs" / "ansible" / "fips-agent.yml"
 EVIDENCE_PLAYBOOK = REPO / "docs" / "ansible" / "fips-evidence.yml"
 PROXY_CFG = "/etc/datadog-fips-proxy/datadog-fips-proxy.cfg"
 PROXY_BINARY = "/opt/datadog-fips-proxy/embedded/sbin/haproxy"
@@ -51,11 +62,12 @@ def collection_tarball(e2e_harness: Harness) -> Path:
 def make_fleet(
     make_host: MakeHost, collection_tarball: Path, e2e_harness: Harness
 ) -> Iterator[MakeFleet]:
-    """A factory: ``make_fleet("debian", "rhel")`` boots one host per family, as one inventory."""
+    """A factory: ``make_fleet("debian", "rhel")`` boots one host per family, as one inventory
+    (keyword arguments go to each ``make_host``)."""
     fleets: List[Fleet] = []
 
-    def factory(*families: str) -> Fleet:
-        hosts = {family: make_host(family=family) for family in families}
+    def factory(*families: str, **host_options: Any) -> Fleet:
+        hosts = {family: make_host(family=family, **host_options) for family in families}
         fleet = Fleet(hosts, collection_tarball, e2e_harness.workdir)
         fleets.append(fleet)
         return fleet
@@ -298,3 +310,101 @@ def test_a_port_clash_stops_the_rollout_at_that_host(make_fleet: MakeFleet) -> N
     assert ports["status"] == "fail" and holder.search(ports["finding"]), ports
     assert re.search(r"stop pid \d+", ports["fix"]), ports
     assert clash.read_bytes(DATADOG_YAML) == originals["rhel"]
+
+
+def sending_as_the_fips_agent(host: TestHost) -> None:
+    """Three new payloads of the FIPS Agent, straight to the intake (no proxy)."""
+    seen = len(host.intake_stats().sent_by(FIPS_AGENT))
+    stats = host.wait_for_intake(
+        lambda s: len(s.sent_by(FIPS_AGENT)) >= seen + 3, timeout=30, what="the FIPS Agent's"
+    )
+    assert {r["sni"] for r in stats.sent_by(FIPS_AGENT)} == {DIRECT_SNI}
+
+
+def test_the_fleet_moves_to_the_fips_agent_canary_first_and_a_host_comes_back(
+    make_fleet: MakeFleet, e2e_harness: Harness
+) -> None:
+    fleet = make_fleet(*FAMILIES, fips_agent_versions=("7.65.2",))
+    hosts = fleet.hosts
+    first, second, third = "debian", "suse", "rhel"  # the order of the rollout
+    fleet.write_inventory(order=[first, second, third])
+    proxied = fleet.playbook("--skip-tags", "doctor", extra_vars=ALL_AT_ONCE)
+    assert_ran(proxied, changed=1, hosts=hosts)
+    for host in hosts.values():
+        sending_through_proxy(host)
+    before = {name: snapshot(host) for name, host in hosts.items()}
+
+    # --check --diff -vvv: each host's plan and the diff of datadog.yaml, nothing changes,
+    # and no API key in Ansible's output (module arguments and results whole)
+    check = fleet.playbook(
+        "--check", "--diff", "-vvv", "--skip-tags", "doctor", playbook=AGENT_PLAYBOOK
+    )
+    assert_ran(check, changed=1, hosts=hosts)
+    assert check.output.count("-  enabled: true\n+  enabled: false") == 3, check.output[-6000:]
+    assert check.output.count("dry run: these steps would move this host to the FIPS Agent") >= 3
+    assert {name: snapshot(host) for name, host in hosts.items()} == before
+
+    # a FIPS Agent whose package fails to install, in the second host's repository only:
+    # the canary moves, the second fails and is put back, the third is never reached
+    broken = hosts[second]
+    assert broken.repo is not None
+    broken.repo.add([e2e_harness.packages.fips_agent("7.65.3", "rpm", failing_script="preinst")])
+    broken.repo.publish(e2e_harness.trusted_key)
+    stopped = fleet.playbook(playbook=AGENT_PLAYBOOK, extra_vars={"fips_agent_batch": "1"})
+    assert stopped.returncode != 0
+    recap = stopped.recap()
+    assert recap[first]["changed"] == 1 and recap[first]["failed"] == 0, recap
+    assert recap[second]["failed"] == 1 and recap[second]["changed"] == 0, recap
+    assert third not in recap, recap  # never reached: no task ran there
+    assert "NO MORE HOSTS LEFT" in stopped.output
+    assert f"fatal: [{second}]: FAILED!" in stopped.output
+    assert "install datadog-fips-agent 1:7.65.3-1 with zypper" in stopped.output
+    assert "the host is as it was" in stopped.output, stopped.output[-6000:]
+    assert API_KEY not in stopped.output and "Traceback" not in stopped.output
+    canary = hosts[first]
+    assert canary.installed_version(FIPS_AGENT) == NEW_FIPS_AGENT
+    assert canary.installed_version(AGENT) is None and fips_mode(canary) == "enabled"
+    assert not canary.is_active("datadog-fips-proxy")
+    sending_as_the_fips_agent(canary)
+    assert snapshot(broken) == before[second] and fips_mode(broken) == "proxy"
+    sending_through_proxy(broken)
+    assert snapshot(hosts[third]) == before[third]
+
+    # the way back on the canary: the exact Agent, the files, the proxy sending; then again
+    back = fleet.playbook("-v", "--tags", "way_back", "--limit", first, playbook=AGENT_PLAYBOOK)
+    assert_ran(back, changed=1, hosts={first: canary})
+    assert '"msg": "rolled back migrate (pid ' in back.output, back.output[-4000:]
+    assert re.search(r'"rolled_back": \{[^}]*"command": "migrate"', back.output), back.output
+    assert canary.installed_version(AGENT) == OLD_AGENT and fips_mode(canary) == "proxy"
+    assert snapshot(canary) == before[first]
+    sending_through_proxy(canary)
+    assert doctor_lines(back)[first].startswith("doctor ok: no check failed"), back.output[-4000:]
+    again = fleet.playbook(
+        "--tags", "way_back", "--skip-tags", "doctor", "--limit", first, playbook=AGENT_PLAYBOOK
+    )  # fmt: skip
+    assert_ran(again, changed=0, hosts={first: canary})  # nothing left to undo: enable alone
+
+    # the whole fleet in one play, at the version that installs (the canary, then the rest
+    # at once), with -vvv: no API key; then once more: nothing changes, nothing restarts
+    pinned = {"fips_agent_batch": "100%", "fips_agent_version": "7.65.2"}
+    moved = fleet.playbook("-vvv", playbook=AGENT_PLAYBOOK, extra_vars=pinned)
+    assert_ran(moved, changed=1, hosts=hosts)
+    assert moved.output.count("PLAY [Move the Datadog Agent to the FIPS Agent") == 2  # 1, then 2
+    assert moved.output.count('"agent_stopped_seconds": ') >= 3, moved.output[-6000:]
+    for host in hosts.values():
+        assert host.installed_version(FIPS_AGENT) == NEW_FIPS_AGENT
+        assert host.installed_version(AGENT) is None and fips_mode(host) == "enabled"
+        sending_as_the_fips_agent(host)
+    verdicts = doctor_lines(moved)
+    assert set(verdicts) == set(hosts), moved.output[-4000:]
+    assert all(v.startswith("doctor ok: no check failed") for v in verdicts.values()), verdicts
+    started = {name: host.service_start_timestamp(AGENT) for name, host in hosts.items()}
+    unchanged = fleet.playbook("--skip-tags", "doctor", playbook=AGENT_PLAYBOOK, extra_vars=pinned)
+    assert_ran(unchanged, changed=0, hosts=hosts)
+    assert {name: host.service_start_timestamp(AGENT) for name, host in hosts.items()} == started
+    print(
+        f"\nthree hosts to the FIPS Agent: proxied {proxied.seconds:.1f} s, check"
+        f" {check.seconds:.1f} s, stopped at the broken second host {stopped.seconds:.1f} s, the"
+        f" way back {back.seconds:.1f} s (again {again.seconds:.1f} s), the fleet moved"
+        f" {moved.seconds:.1f} s, again {unchanged.seconds:.1f} s"
+    )
